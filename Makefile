@@ -1,0 +1,37 @@
+# Beyond 2D — every target creates the virtual environment on first use.
+#   make course   build the release, execute every lesson, grade the demo class, print a table
+#   make test     run the test suite (unit, notebook execution, release staleness, grading)
+#   make lab      JupyterLab on notebooks/
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# torch is installed first so that pip does not pick a build for us; on a machine with an NVIDIA
+# GPU and Linux this same pin from PyPI is the CUDA build. Override, e.g.
+#   make TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu" test
+TORCH_SPEC ?= torch==2.13.0
+STAMP  := $(BIN)/.beyond2d-installed
+
+.PHONY: course test lab release grade clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q $(TORCH_SPEC)
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+release: $(STAMP)
+	$(BIN)/python -m autograder release
+
+course: $(STAMP)
+	$(BIN)/python -m autograder course
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf build

@@ -1,0 +1,36 @@
+"""Beyond 2D reference library: the tested versions of everything the lessons build from scratch.
+
+Subpackages:
+    course.video     decoding (PyAV), temporal sampling, clip layouts and memory arithmetic
+    course.medical   DICOM, Hounsfield units and display windows, DICOM series loading
+    course.data      locators of real sample files shipped by installed packages; seeded generators
+    course.viz       matplotlib figures and ipywidgets viewers
+
+Layouts (one per kind of data): clips (N, C, T, H, W) for Conv3d and (N, T, C, H, W) when frames
+are handled one by one; volumes (N, C, D, H, W), a single volume (D, H, W).
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["device"]
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """The device lessons and training run on: CUDA when present, else the CPU.
+
+    Args:
+        prefer: force a device ("cpu", "cuda", "cuda:1"); None picks CUDA when available.
+
+    Returns:
+        A ``torch.device``.
+
+    Raises:
+        RuntimeError: ``prefer`` names CUDA but no CUDA device is available.
+    """
+    if prefer is not None:
+        dev = torch.device(prefer)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"device {prefer!r} asked for, but torch sees no CUDA device; use 'cpu'")
+        return dev
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

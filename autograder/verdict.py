@@ -1,0 +1,135 @@
+"""Outcomes of calls and the verdict on an exercise: shared by ``check`` and the official grader.
+
+An :class:`Outcome` is what one call of a function did (returned a value, raised, or did not run).
+:func:`judge` compares a student's outcomes with the reference's, case by case, and explains the
+first failure, naming a known misconception when the student's output matches one.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any, Callable
+
+from autograder.compare import compare
+from autograder.spec import Case, Exercise
+
+__all__ = ["Outcome", "Verdict", "call", "judge"]
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What one call did.
+
+    kind: "return" (``value`` holds the result), "raise" (``exc_types`` holds the names of the
+    exception's classes, most derived first, and ``message`` its text), or "missing" / "timeout" /
+    "crash" / "error" (the call did not complete; ``message`` says why).
+    """
+
+    kind: str
+    value: Any = None
+    exc_types: tuple[str, ...] = ()
+    message: str = ""
+
+
+@dataclasses.dataclass
+class Verdict:
+    """The verdict on one exercise: passed cases, and the explanation of the first failure."""
+
+    name: str
+    passed: int
+    total: int
+    reason: str = ""      # why the first failing case failed
+    hint: str = ""        # the likely cause, from the exercise's misconceptions
+    status: str = "ok"    # ok | failed | not_implemented | missing | timeout | crash | error
+
+    @property
+    def ok(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+    def text(self, *, public: bool = True) -> str:
+        """A human-readable verdict of one or a few lines."""
+        which = "public " if public else ""
+        if self.ok:
+            return f"PASS {self.name}: all {self.total} {which}cases pass."
+        lines = [f"FAIL {self.name}: {self.reason}"]
+        if self.hint:
+            lines.append(f"     Likely cause: {self.hint}")
+        return "\n".join(lines)
+
+
+def call(fn: Callable[..., Any], case: Case) -> Outcome:
+    """Call ``fn`` on a deep copy of the case's arguments and record what happened."""
+    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+    try:
+        return Outcome("return", fn(*args, **kwargs))
+    except Exception as exc:  # noqa: BLE001 - student code may raise anything
+        return Outcome("raise", exc_types=tuple(c.__name__ for c in type(exc).__mro__), message=str(exc)[:500])
+
+
+def _case_label(i: int, n: int, case: Case) -> str:
+    label = f"case {i + 1} of {n}"
+    return f"{label} ({case.note})" if case.note else label
+
+
+def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: list[Outcome]) -> Verdict:
+    """Compare the student's outcomes with the reference's, case by case.
+
+    Args:
+        exercise: the exercise spec (tolerances and misconceptions).
+        cases: the cases, in order.
+        expected: the reference's outcomes (trusted).
+        got: the student's outcomes (untrusted values, already plain data).
+
+    Returns:
+        A :class:`Verdict`; ``reason`` explains the first failing case.
+    """
+    n = len(cases)
+    verdict = Verdict(exercise.name, passed=0, total=n)
+    for i, (case, exp, out) in enumerate(zip(cases, expected, got)):
+        reason = _reason(exercise, case, exp, out)
+        if reason is None:
+            verdict.passed += 1
+            continue
+        if not verdict.reason:
+            verdict.reason = f"{_case_label(i, n, case)}: {reason}"
+            verdict.status = _status(out)
+            if out.kind == "return":
+                verdict.hint = _diagnose(exercise, case, out.value)
+    if len(got) < n:  # the run stopped early (timeout or crash): the rest did not pass
+        verdict.reason = verdict.reason or f"only {len(got)} of {n} cases ran"
+    return verdict
+
+
+def _status(out: Outcome) -> str:
+    if out.kind == "raise" and out.exc_types[:1] == ("NotImplementedError",):
+        return "not_implemented"
+    return out.kind if out.kind in ("missing", "timeout", "crash", "error") else "failed"
+
+
+def _reason(exercise: Exercise, case: Case, exp: Outcome, out: Outcome) -> str | None:
+    if out.kind in ("missing", "timeout", "crash", "error"):
+        return out.message or out.kind
+    if exp.kind == "raise":
+        if out.kind == "raise" and exp.exc_types[0] in out.exc_types:
+            return None
+        if out.kind == "raise":
+            return f"should raise {exp.exc_types[0]}, but raised {out.exc_types[0]}: {out.message}"
+        return f"should raise {exp.exc_types[0]} for these arguments, but returned a value"
+    if out.kind == "raise":
+        if out.exc_types[:1] == ("NotImplementedError",):
+            return "not implemented yet: replace `raise NotImplementedError()` with your code"
+        return f"raised {out.exc_types[0]}: {out.message}"
+    return compare(exp.value, out.value, rtol=exercise.rtol, atol=exercise.atol)
+
+
+def _diagnose(exercise: Exercise, case: Case, value: Any) -> str:
+    for m in exercise.misconceptions:
+        wrong = call(m.wrong, case)
+        if wrong.kind == "return":
+            try:
+                same = compare(wrong.value, value, rtol=exercise.rtol, atol=exercise.atol) is None
+            except TypeError:
+                same = False
+            if same:
+                return m.message
+    return ""

@@ -71,8 +71,8 @@ def dicom_to_hu(path_or_dataset: str | os.PathLike | Dataset) -> np.ndarray:
     name = _describe(ds)
     # 2. decode the stored values
     if not any(k in ds for k in _PIXEL_DATA_KEYWORDS):
-        raise ValueError(f"{name} has no pixel data (no PixelData element), so it is not an image "
-                         "(a report, a DICOMDIR, or a file stripped of its pixels?); pass an image file")
+        raise ValueError(f"{name} has no pixel data (no PixelData element): it is not an image "
+                         "(a report, a DICOMDIR?) or the file is truncated; pass a complete image file")
     try:
         pixels = ds.pixel_array
     except Exception as err:
@@ -245,8 +245,9 @@ def _read_folder(folder: Path) -> tuple[list[Path], list[Dataset]]:
     for path in tqdm(paths, desc="reading DICOM", disable=len(paths) <= _PROGRESS_MIN_FILES):
         ds = _read_dicom(path)
         if not any(k in ds for k in _PIXEL_DATA_KEYWORDS):
-            raise ValueError(f"{path} has no pixel data (no PixelData element); remove it from "
-                             "the folder or replace it with the slice's image file")
+            raise ValueError(f"{path} has no pixel data (no PixelData element; not an image, or "
+                             "truncated); remove it from the folder or replace it with the slice's "
+                             "complete image file")
         if int(ds.get("NumberOfFrames") or 1) > 1:
             raise ValueError(f"{path} is a multi-frame image ({ds.NumberOfFrames} frames), not one "
                              "slice of a series; read it alone with dicom_to_hu")

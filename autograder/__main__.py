@@ -1,0 +1,76 @@
+"""Command line of the course: ``python -m autograder {grade,release,course}``.
+
+    grade    grade submissions in nbgrader's layout (sandboxed, parallel, resumable)
+    release  regenerate solutions/*.ipynb from the .py sources and the student release in notebooks/
+    course   release, execute every lesson, grade the demo class, print a table (what `make course` runs)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from autograder.grade import GradeConfig, grade_submissions
+
+    seed = args.seed if args.seed is not None else os.environ.get("AUTOGRADER_SEED")
+    if seed is None:
+        print("note: no --seed (or AUTOGRADER_SEED) given: grading on the public cases only", file=sys.stderr)
+    cfg = GradeConfig(submissions=Path(args.submissions), out=Path(args.out), seed=None if seed is None else int(seed),
+                      jobs=args.jobs, assignments=args.assignment or None, force=args.force,
+                      memory_mb=args.memory_mb)
+    if args.source:
+        cfg.source = Path(args.source)
+    results = grade_submissions(cfg, progress=not args.quiet)
+    for rec in results:
+        score = sum(r["score"] for r in rec["exercises"])
+        total = sum(r["max_score"] for r in rec["exercises"])
+        print(f"{rec['student_id']:<20} {rec['assignment_id']:<22} {score:g}/{total:g}"
+              f"{'  (unchanged)' if rec.get('reused') else ''}")
+    print(f"wrote {cfg.out / 'grades.csv'}, feedback/ and gradebook.db")
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from autograder.release import release
+
+    release(args.assignment or None)
+    return 0
+
+
+def _course(args: argparse.Namespace) -> int:
+    from autograder.course import run_course
+
+    return run_course(assignments=args.assignment or None, jobs=args.jobs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade submissions (SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb)")
+    g.add_argument("--submissions", required=True, help="folder of submissions in nbgrader's submitted layout")
+    g.add_argument("--out", required=True, help="output folder: grades.csv, feedback/, results/, gradebook.db")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
+    g.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
+    g.add_argument("--seed", type=int, help="instructor-held seed of the hidden cases (or AUTOGRADER_SEED)")
+    g.add_argument("--source", help="instructor source folder (default: the project's solutions/)")
+    g.add_argument("--force", action="store_true", help="re-grade submissions that are already graded")
+    g.add_argument("--memory-mb", type=int, default=2048, help="memory limit of a grading process (default 2048)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=_grade)
+    r = sub.add_parser("release", help="regenerate source notebooks and the student release")
+    r.add_argument("--assignment", action="append", help="only this lesson (repeatable)")
+    r.set_defaults(func=_release)
+    c = sub.add_parser("course", help="release, execute every lesson, grade the demo class, print a table")
+    c.add_argument("--assignment", action="append", help="only this lesson (repeatable)")
+    c.add_argument("--jobs", type=int, default=2, help="parallel grading jobs (default 2)")
+    c.set_defaults(func=_course)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

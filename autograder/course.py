@@ -1,0 +1,75 @@
+"""``make course``: release → execute every lesson → grade the demo class → print a table."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from autograder.release import PROJECT_ROOT, lesson_ids, release
+
+__all__ = ["run_course", "DEMO_SEED"]
+
+DEMO_SEED = 20261123  # hidden-case seed of the demo class (a real class uses the instructor's own)
+
+
+def run_course(assignments: list[str] | None = None, *, jobs: int = 2, root: Path = PROJECT_ROOT) -> int:
+    """Build the release, execute each solution notebook, grade the demo class and print a table.
+
+    Returns:
+        0 when every lesson executed and every demo student got the expected score, else 1.
+    """
+    import nbformat
+    from tqdm.auto import tqdm
+
+    from autograder.demo import STUDENTS, write_demo_class
+    from autograder.execute import execute_notebook, export_html
+    from autograder.exercises import exercises_for
+    from autograder.grade import GradeConfig, grade_submissions
+
+    lessons = assignments or lesson_ids(root)
+    build = root / "build"
+    print(f"1/3 release: {', '.join(lessons)}")
+    release(lessons, root)
+    times: dict[str, float] = {}
+    failed: list[str] = []
+    for lesson in tqdm(lessons, desc="2/3 executing lessons", unit="lesson"):
+        try:
+            nb, seconds = execute_notebook(root / "solutions" / lesson / f"{lesson}.ipynb", cwd=build / "run" / lesson)
+        except Exception as exc:  # noqa: BLE001 - report and go on with the other lessons
+            failed.append(f"{lesson}: {str(exc)[-2000:]}")
+            continue
+        times[lesson] = seconds
+        (build / "executed").mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, build / "executed" / f"{lesson}.ipynb")
+        export_html(nb, build / "html" / f"{lesson}.html")
+    demo = build / "demo"
+    shutil.rmtree(demo, ignore_errors=True)
+    out = demo / "grades"
+    expected = write_demo_class(demo / "submitted", lessons, out=out, source_root=root)
+    print("3/3 grading the demo class")
+    t0 = time.perf_counter()
+    results = grade_submissions(GradeConfig(submissions=demo / "submitted", out=out, seed=DEMO_SEED, jobs=jobs,
+                                            source=root / "solutions"))
+    per_submission = (time.perf_counter() - t0) / max(len(results), 1)
+    ok = not failed
+    header = f"{'lesson':<22}{'run (s)':>9}{'exercises':>11}" + "".join(f"{s:>10}" for s in STUDENTS)
+    print("\n" + header + "\n" + "-" * len(header))
+    for lesson in lessons:
+        n = len(exercises_for(lesson))
+        cells = []
+        for student in STUDENTS:
+            rec = next(r for r in results if r["student_id"] == student and r["assignment_id"] == lesson)
+            score = sum(r["score"] for r in rec["exercises"])
+            total = sum(r["max_score"] for r in rec["exercises"])
+            passed = {r["exercise_id"] for r in rec["exercises"] if r["status"] == "passed"}
+            ok &= passed == expected[student][lesson]
+            cells.append(f"{100 * score / total:>9.0f}%")
+        run = f"{times[lesson]:>9.1f}" if lesson in times else f"{'FAILED':>9}"
+        print(f"{lesson:<22}{run}{n:>11}" + "".join(cells))
+    print(f"\ngrading: {per_submission:.1f} s per submission ({len(results)} submissions, {jobs} jobs)")
+    print(f"executed notebooks and HTML: {build / 'executed'}, {build / 'html'}; grades: {out / 'grades.csv'}")
+    for msg in failed:
+        print(f"\nlesson failed to execute: {msg}")
+    if not ok:
+        print("\nSOMETHING IS WRONG: a lesson failed or a demo student did not get the expected score")
+    return 0 if ok else 1

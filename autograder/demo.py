@@ -1,0 +1,161 @@
+"""A demo class generated from the solutions, to show (and test) that grading gives the right scores.
+
+Four students per lesson, written in nbgrader's submitted layout ``DIR/<student>/<lesson>/<lesson>.ipynb``:
+
+* ``perfect`` — the instructor's solutions: full marks;
+* ``blank`` — the student release, untouched: zero;
+* ``mistakes`` — each exercise answered with one of its known misconceptions: zero, with the
+  misconception named in the feedback;
+* ``cheater`` — each exercise "answered" by an attack on the grader (calling the reference, an object
+  that equals everything, a lying tensor subclass, patching torch and the checker, printing fake
+  success, NaN, ``os._exit``, an endless loop, a huge allocation, writing to the project's and the
+  grader's files, reading the solutions): zero on every exercise.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import textwrap
+from pathlib import Path
+
+from autograder.exercises import exercises_for
+from autograder.release import PROJECT_ROOT
+
+__all__ = ["STUDENTS", "CHEATS", "write_demo_class", "cheat_source"]
+
+STUDENTS = ("perfect", "blank", "mistakes", "cheater")
+
+# Each cheat is the body of a solution cell for the function NAME whose reference is REF (module path).
+CHEATS: dict[str, str] = {
+    "call_reference": """
+        import importlib
+        def NAME(*args, **kwargs):
+            return getattr(importlib.import_module("REF"), "NAME")(*args, **kwargs)
+        """,
+    "read_solutions": """
+        import json, pathlib
+        def NAME(*args, **kwargs):
+            nb = json.loads(pathlib.Path("SOLUTIONS").read_text())
+            ns = {}
+            for cell in nb["cells"]:
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "NAME":
+                    exec("".join(cell["source"]), ns)
+            return ns["NAME"](*args, **kwargs)
+        """,
+    "always_equal": """
+        class _Yes:
+            def __eq__(self, other): return True
+            def __ne__(self, other): return False
+            def __bool__(self): return True
+            def __getattr__(self, name): return lambda *a, **k: True
+        def NAME(*args, **kwargs):
+            return _Yes()
+        """,
+    "lying_tensor": """
+        import torch
+        class _Liar(torch.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                return True
+        def NAME(*args, **kwargs):
+            return torch.zeros(3).as_subclass(_Liar)
+        """,
+    "patch_and_print": """
+        import numpy, torch, autograder, autograder.compare
+        torch.allclose = torch.equal = lambda *a, **k: True
+        numpy.testing.assert_allclose = lambda *a, **k: None
+        autograder.check = lambda *a, **k: print("PASS NAME: all cases pass.")
+        autograder.compare.compare = lambda *a, **k: None
+        print("PASS NAME: all cases pass.")
+        def NAME(*args, **kwargs):
+            return None
+        """,
+    "nan": """
+        import torch
+        def NAME(*args, **kwargs):
+            return torch.tensor(float("nan"))
+        """,
+    "exit": """
+        import os
+        def NAME(*args, **kwargs):
+            os._exit(0)
+        """,
+    "endless": """
+        def NAME(*args, **kwargs):
+            while True:
+                pass
+        """,
+    "memory": """
+        def NAME(*args, **kwargs):
+            hog = bytearray(64 << 30)
+            return hog
+        """,
+    "write_files": """
+        import pathlib
+        def NAME(*args, **kwargs):
+            for target in ["PROJECT/README.md", "PROJECT/course/__init__.py", "SOLUTIONS", "OUT/grades.csv"]:
+                try:
+                    with open(target, "a") as f:
+                        f.write("# tampered")
+                except OSError:
+                    pass
+            return None
+        """,
+}
+
+
+def cheat_source(cheat: str, name: str, reference_module: str, *, solutions: Path, out: Path) -> str:
+    """The code of a cheating solution cell."""
+    body = textwrap.dedent(CHEATS[cheat]).strip() + "\n"
+    for key, value in (("NAME", name), ("REF", reference_module), ("SOLUTIONS", str(solutions)),
+                       ("PROJECT", str(PROJECT_ROOT)), ("OUT", str(out))):
+        body = body.replace(key, value)
+    return body
+
+
+def _wrong_source(fn, name: str) -> str:  # noqa: ANN001
+    src = textwrap.dedent(inspect.getsource(fn))
+    return src.replace(f"def {fn.__name__}(", f"def {name}(", 1)
+
+
+def write_demo_class(folder: Path, lessons: list[str], *, out: Path,
+                     source_root: Path = PROJECT_ROOT) -> dict[str, dict[str, set[str]]]:
+    """Write the demo class's submissions; return, per student and lesson, the exercises it should pass.
+
+    Args:
+        folder: where to write ``<student>/<lesson>/<lesson>.ipynb``.
+        lessons: lesson ids (each needs a source in solutions/ and a release in notebooks/).
+        out: the grading output folder (a target of the cheater's writes).
+        source_root: the project root holding solutions/ and notebooks/.
+    """
+    expected: dict[str, dict[str, set[str]]] = {s: {} for s in STUDENTS}
+    cheat_names = list(CHEATS)
+    for lesson in lessons:
+        source_path = source_root / "solutions" / lesson / f"{lesson}.ipynb"
+        source = json.loads(source_path.read_text())
+        release = json.loads((source_root / "notebooks" / lesson / f"{lesson}.ipynb").read_text())
+        exercises = exercises_for(lesson)
+        variants = {"perfect": source, "blank": release, "mistakes": copy.deepcopy(release),
+                    "cheater": copy.deepcopy(release)}
+        for k, ex in enumerate(exercises):
+            wrong = _wrong_source(ex.misconceptions[0].wrong, ex.name) if ex.misconceptions else \
+                f"def {ex.name}(*args, **kwargs):\n    return None\n"
+            cheat = cheat_source(cheat_names[k % len(cheat_names)], ex.name, ex.reference_module,
+                                 solutions=source_path, out=out)
+            _set_solution(variants["mistakes"], ex.name, "import torch\nimport numpy as np\n\n" + wrong)
+            _set_solution(variants["cheater"], ex.name, cheat)
+        for student, nb in variants.items():
+            path = folder / student / lesson / f"{lesson}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(nb, indent=1))
+            expected[student][lesson] = {ex.name for ex in exercises} if student == "perfect" else set()
+    return expected
+
+
+def _set_solution(nb: dict, grade_id: str, code: str) -> None:
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            cell["source"] = code
+            return
+    raise KeyError(f"no cell with grade_id {grade_id!r}")

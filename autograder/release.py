@@ -1,0 +1,99 @@
+"""Source notebooks and the student release.
+
+``solutions/NN_topic/NN_topic.py`` (jupytext percent format, the file instructors edit) is converted
+to ``solutions/NN_topic/NN_topic.ipynb`` (the nbgrader source notebook), and nbgrader's
+``generate_assignment`` writes the student release to ``notebooks/NN_topic/`` (solutions replaced by
+stubs, outputs cleared). Nothing under notebooks/ is edited by hand: a test regenerates the release
+and fails when the committed one differs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+__all__ = ["PROJECT_ROOT", "lesson_ids", "source_notebook", "sync_source", "generate_release", "release",
+           "notebook_config", "release_into"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py", "feedback"]  # never copied into a release
+
+
+def lesson_ids(root: Path = PROJECT_ROOT) -> list[str]:
+    """Lesson ids that have a jupytext source, in course order."""
+    return sorted(p.parent.name for p in (root / "solutions").glob("*/*.py") if p.stem == p.parent.name)
+
+
+def source_notebook(py_path: Path) -> dict:
+    """The nbgrader source notebook (nbformat JSON) of a jupytext ``.py`` source, without outputs."""
+    import jupytext
+
+    nb = jupytext.read(py_path, fmt="py:percent")
+    nb.metadata.pop("jupytext", None)
+    nb.metadata.setdefault("language_info", {"name": "python"})
+    for cell in nb.cells:
+        cell.metadata.pop("lines_to_next_cell", None)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return json.loads(jupytext.writes(nb, fmt="ipynb"))
+
+
+def sync_source(lesson: str, root: Path = PROJECT_ROOT) -> Path:
+    """Write ``solutions/<lesson>/<lesson>.ipynb`` from its ``.py`` source; return its path."""
+    folder = root / "solutions" / lesson
+    out = folder / f"{lesson}.ipynb"
+    out.write_text(json.dumps(source_notebook(folder / f"{lesson}.py"), indent=1, ensure_ascii=False) + "\n")
+    return out
+
+
+def notebook_config(root: Path, release_directory: str = "notebooks"):  # noqa: ANN201 - traitlets Config
+    """The nbgrader configuration of the course (the same as nbgrader_config.py at the project root)."""
+    from traitlets.config import Config
+
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.source_directory = "solutions"
+    c.CourseDirectory.release_directory = release_directory
+    c.CourseDirectory.db_url = f"sqlite:///{root / 'build' / 'release.db'}"
+    c.CourseDirectory.ignore = IGNORED
+    return c
+
+
+def generate_release(lessons: list[str], root: Path = PROJECT_ROOT, release_directory: str = "notebooks") -> None:
+    """Run nbgrader's generate_assignment for each lesson into ``root/release_directory``.
+
+    Raises:
+        RuntimeError: nbgrader reported an error (its log is in the message).
+    """
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    (root / "build").mkdir(exist_ok=True)
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # alembic
+    config = notebook_config(root, release_directory)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for lesson in lessons:
+        result = api.generate_assignment(lesson, force=True, create=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader generate_assignment {lesson} failed:\n{result.get('log', '')}{result.get('error', '')}")
+
+
+def release(lessons: list[str] | None = None, root: Path = PROJECT_ROOT) -> list[str]:
+    """Regenerate the source notebooks and the student release of ``lessons`` (all by default)."""
+    lessons = lessons or lesson_ids(root)
+    for lesson in lessons:
+        sync_source(lesson, root)
+    generate_release(lessons, root)
+    return lessons
+
+
+def release_into(tmp: Path, lessons: list[str], root: Path = PROJECT_ROOT) -> Path:
+    """Generate a fresh release of ``lessons`` in a scratch course folder ``tmp`` (for staleness checks)."""
+    for lesson in lessons:
+        shutil.copytree(root / "solutions" / lesson, tmp / "solutions" / lesson)
+        sync_source(lesson, tmp)
+    generate_release(lessons, tmp)
+    return tmp / "notebooks"
+

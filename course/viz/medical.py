@@ -1,0 +1,175 @@
+"""Figures and a viewer for CT in Hounsfield units: display windows side by side, slices of a volume.
+
+Figures are built with ``matplotlib.figure.Figure`` (no pyplot state, so nothing is shown twice or
+kept alive); Jupyter shows a returned figure when it is a cell's last expression, and
+``fig.savefig(...)`` works anywhere. The interactive :func:`window_explorer` has
+:func:`show_windows` as its static twin.
+"""
+from __future__ import annotations
+
+import io
+
+import ipywidgets as widgets
+import matplotlib.image
+import numpy as np
+from matplotlib.figure import Figure
+
+from course.medical.hounsfield import WINDOW_PRESETS, apply_window, window_preset
+
+__all__ = ["show_windows", "window_explorer", "show_volume_slices"]
+
+Window = str | tuple[float, float]  # a preset name or (window_center, window_width) in HU
+
+
+def _middle_slice(hu: np.ndarray) -> np.ndarray:
+    """(H, W) as given, or the middle slice of a (D, H, W) volume."""
+    hu = np.asarray(hu)
+    if hu.ndim == 3:
+        return hu[hu.shape[0] // 2]
+    if hu.ndim != 2:
+        raise ValueError(f"expected a slice (H, W) or a volume (D, H, W) in HU, got shape {hu.shape}")
+    return hu
+
+
+def _window(window: Window) -> tuple[str, float, float]:
+    """(label, center, width) of a preset name or a (center, width) pair."""
+    center, width = window_preset(window) if isinstance(window, str) else window
+    name = window if isinstance(window, str) else "window"
+    return f"{name} (C {center:g}, W {width:g})", float(center), float(width)
+
+
+def show_windows(hu: np.ndarray, presets: tuple[Window, ...] = ("lung", "mediastinum", "bone"), *,
+                 title: str | None = None) -> Figure:
+    """The same CT slice raw (min..max) and through each display window, side by side.
+
+    Args:
+        hu: (H, W) slice or (D, H, W) volume (its middle slice is shown), HU.
+        presets: window preset names (see :data:`~course.medical.hounsfield.WINDOW_PRESETS`) or
+            (window_center, window_width) pairs in HU.
+        title: figure title.
+
+    Returns:
+        A Figure with ``1 + len(presets)`` image axes (raw first), each windowed with
+        :func:`~course.medical.hounsfield.apply_window` (DICOM PS3.3 C.11.2.1.2.1).
+
+    Raises:
+        ValueError: ``hu`` is not 2D or 3D. KeyError: an unknown preset name.
+    """
+    image = _middle_slice(hu)  # (H, W)
+    windows = [_window(w) for w in presets]
+    fig = Figure(figsize=(3.2 * (1 + len(windows)), 3.6), layout="constrained")
+    axes = fig.subplots(1, 1 + len(windows), squeeze=False)[0]
+    axes[0].imshow(image, cmap="gray")
+    axes[0].set_title(f"raw ({image.min():.0f}..{image.max():.0f} HU)", fontsize=9)
+    for ax, (label, center, width) in zip(axes[1:], windows):
+        ax.imshow(apply_window(image, center, width), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(label, fontsize=9)
+    for ax in axes:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_volume_slices(volume: np.ndarray, axis: int = 0, num: int = 6, *,
+                       window: Window | None = None, title: str | None = None) -> Figure:
+    """Evenly spaced slices of a volume along one axis, on one shared grey scale.
+
+    Args:
+        volume: (D, H, W), HU (or any intensity when ``window`` is None).
+        axis: 0, 1 or 2 (slice, row or column axis).
+        num: number of slices, at most the size of that axis (fewer are shown for a thin axis);
+            slice ``floor((i + 0.5) * size / num)`` for i = 0..num-1, so num=1 shows the middle one.
+        window: a preset name or (window_center, window_width); None scales the whole volume's
+            min..max to black..white.
+        title: figure title.
+
+    Returns:
+        A Figure with one image axis per shown slice, titled with its index.
+
+    Raises:
+        ValueError: ``volume`` is not 3D, ``axis`` not in 0..2, or ``num`` < 1.
+    """
+    volume = np.asarray(volume)
+    if volume.ndim != 3 or axis not in (0, 1, 2) or num < 1:
+        raise ValueError(f"expected a (D, H, W) volume, axis 0..2 and num >= 1, "
+                         f"got shape {volume.shape}, axis={axis}, num={num}")
+    # 1. indices: the centres of num equal parts of the axis (num=1: the middle slice)
+    size = volume.shape[axis]
+    num = min(num, size)
+    indices = np.floor((np.arange(num) + 0.5) * size / num).astype(int)
+    # 2. one grey scale for all slices
+    if window is not None:
+        _, center, width = _window(window)
+        volume, vmin, vmax = apply_window(volume, center, width), 0.0, 1.0
+    else:
+        vmin, vmax = float(volume.min()), float(volume.max())
+    # 3. draw
+    fig = Figure(figsize=(2.6 * len(indices), 3.0), layout="constrained")
+    axes = fig.subplots(1, len(indices), squeeze=False)[0]
+    for ax, index in zip(axes, indices):
+        ax.imshow(np.take(volume, index, axis=axis), cmap="gray", vmin=vmin, vmax=vmax)
+        ax.set_title(f"axis {axis}, index {index}", fontsize=9)
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _png(image01: np.ndarray) -> bytes:
+    """PNG bytes of a (H, W) image in [0, 1]."""
+    buffer = io.BytesIO()
+    matplotlib.image.imsave(buffer, image01, cmap="gray", vmin=0.0, vmax=1.0, format="png")
+    return buffer.getvalue()
+
+
+def window_explorer(hu: np.ndarray, *, center: float = 40.0, width: float = 400.0) -> widgets.VBox:
+    """An interactive display window: center and width sliders, a preset menu, a slice slider.
+
+    The image is a PNG in an ``ipywidgets.Image``, re-rendered (with
+    :func:`~course.medical.hounsfield.apply_window`) when a control is released
+    (``continuous_update=False``). Building the widget needs no running kernel; a kernel makes it
+    interactive. Static twin: :func:`show_windows`.
+
+    Args:
+        hu: (H, W) slice or (D, H, W) volume, HU.
+        center: initial window_center, HU.
+        width: initial window_width, HU (at least 1).
+
+    Returns:
+        A ``VBox``: preset Dropdown, center and width FloatSliders, a slice IntSlider for a volume,
+        and the Image. Its ``children`` are these widgets in this order.
+
+    Raises:
+        ValueError: ``hu`` is not 2D or 3D.
+    """
+    # 1. data and controls
+    volume = np.asarray(hu, dtype=np.float32)
+    if volume.ndim not in (2, 3):
+        raise ValueError(f"expected a slice (H, W) or a volume (D, H, W) in HU, got shape {volume.shape}")
+    volume = volume[None] if volume.ndim == 2 else volume  # (D, H, W)
+    preset = widgets.Dropdown(options=["custom", *WINDOW_PRESETS], value="custom", description="preset")
+    center_slider = widgets.FloatSlider(value=center, min=-1100.0, max=3000.0, step=5.0,
+                                        description="center", continuous_update=False)
+    width_slider = widgets.FloatSlider(value=width, min=1.0, max=4000.0, step=5.0,
+                                       description="width", continuous_update=False)
+    slice_slider = widgets.IntSlider(value=len(volume) // 2, min=0, max=len(volume) - 1,
+                                     description="slice", continuous_update=False)
+    image = widgets.Image(format="png")
+
+    # 2. re-render on every change
+    def render(_change: object = None) -> None:
+        image.value = _png(apply_window(volume[slice_slider.value], center_slider.value,
+                                        width_slider.value))
+
+    def use_preset(change: dict) -> None:
+        if change["new"] in WINDOW_PRESETS:
+            center_slider.value, width_slider.value = WINDOW_PRESETS[change["new"]]
+
+    for control in (center_slider, width_slider, slice_slider):
+        control.observe(render, names="value")
+    preset.observe(use_preset, names="value")
+    render()
+    # 3. layout
+    controls = [preset, center_slider, width_slider] + ([slice_slider] if len(volume) > 1 else [])
+    return widgets.VBox([*controls, image])

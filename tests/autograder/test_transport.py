@@ -1,0 +1,50 @@
+"""Plain-data transport: round trips, and nothing but plain data survives."""
+import numpy as np
+import pytest
+import torch
+
+from autograder import transport
+from autograder.transport import Foreign
+
+
+@pytest.mark.parametrize("value", [
+    torch.arange(5), torch.rand(2, 3, 4).transpose(0, 2), np.arange(7, dtype=np.int16), np.zeros((2, 2), dtype=bool),
+    3, 2.5, "x", None, True, (1, [2.0, "a"]), {"k": torch.ones(2), 3: (4,)}, np.float32(1.5), np.int64(7),
+])
+def test_round_trip_keeps_type_and_value(tmp_path, value):
+    transport.save(transport.encode(value), tmp_path / "v.pt")
+    back = transport.decode(transport.load(tmp_path / "v.pt"))
+    assert type(back) is type(value)
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        assert back.dtype == value.dtype and np.array_equal(np.asarray(back), np.asarray(value))
+    elif isinstance(value, dict):
+        assert set(back) == set(value)
+    else:
+        assert back == value
+
+
+class Sub(torch.Tensor):
+    pass
+
+
+class Custom:
+    pass
+
+
+@pytest.mark.parametrize("value, name", [(torch.ones(2).as_subclass(Sub), "Sub"), (Custom(), "Custom"),
+                                         (np.array([object()]), "object"), ({(1, 2): 3}, "dict")])
+def test_other_objects_arrive_as_foreign(value, name):
+    back = transport.decode(transport.encode(value))
+    assert type(back) is Foreign and name in back.type_name
+
+
+def test_a_file_with_code_is_refused(tmp_path):
+    torch.save({"t": "py", "v": Custom()}, tmp_path / "evil.pt")
+    with pytest.raises(Exception):
+        transport.load(tmp_path / "evil.pt")
+
+
+@pytest.mark.parametrize("data", [{"t": "tensor", "v": 3}, {"t": "bogus"}, [1, 2], {"t": "dict", "k": [1], "v": []}])
+def test_malformed_data_is_refused(data):
+    with pytest.raises(ValueError):
+        transport.decode(data)

@@ -82,7 +82,7 @@ class Exercise:
     misconceptions: tuple[Misconception, ...] = ()
     rtol: float = 1e-5
     atol: float = 1e-6
-    timeout: float = 10.0
+    timeout: float = 5.0
 
     @property
     def grade_id(self) -> str:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 from typing import Any, Callable
+
+import numpy as np
 
 from autograder.compare import compare
 from autograder.spec import Case, Exercise
@@ -124,7 +127,9 @@ def _reason(exercise: Exercise, case: Case, exp: Outcome, out: Outcome) -> str |
 
 def _diagnose(exercise: Exercise, case: Case, value: Any) -> str:
     for m in exercise.misconceptions:
-        wrong = call(m.wrong, case)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            wrong = call(m.wrong, case)
         if wrong.kind == "return":
             try:
                 same = compare(wrong.value, value, rtol=exercise.rtol, atol=exercise.atol) is None

@@ -151,8 +151,10 @@ def _normal_wrong_split(image_orientation):  # noqa: ANN001, ANN202
 
 def _sort_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
-    for kind in ("axial", "oblique", "oblique", "axial"):
-        iop = np.array([1.0, 0, 0, 0, 1, 0]) if kind == "axial" else _orientation(rng)
+    fixed = {"axial": np.array([1.0, 0, 0, 0, 1, 0]), "coronal": np.array([1.0, 0, 0, 0, 0, -1]),
+             "sagittal": np.array([0.0, 1, 0, 0, 0, -1])}
+    for kind in ("axial", "coronal", "oblique", "sagittal", "oblique"):
+        iop = fixed[kind] if kind in fixed else _orientation(rng)
         normal = np.cross(iop[:3], iop[3:])
         d = int(rng.integers(3, 14))
         spacing = float(rng.choice([0.625, 1.25, 2.5, 5.0]))

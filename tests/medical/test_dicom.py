@@ -258,7 +258,7 @@ def test_non_dicom_file_in_folder(tmp_path):
         load_dicom_series(tmp_path)
 
 
-@pytest.mark.parametrize("missing, low, high", [(3, -22.5, -17.5), (1, -27.5, -22.5)])
+@pytest.mark.parametrize("missing, low, high", [(3, -25, -20), (1, -30, -25), (5, -20, -15)])
 def test_missing_slice_names_spacings_and_gap(tmp_path, missing, low, high):
     """Check that a missing slice gives both spacings and the positions around the gap."""
     paths = write_ct_phantom_series(tmp_path, shape=(7, 8, 8), spacing=(2.5, 0.8, 0.8))  # z = -30 + 2.5 k

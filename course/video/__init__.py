@@ -1,0 +1,42 @@
+"""Video for deep learning: decoding real files, temporal sampling, clip layouts and sizes.
+
+    course.video.io        video_info, read_clip (keyframe seeking, frame-exact), read_all_frames
+    course.video.sampling  uniform stride, evenly spaced (TSN), random temporal crop, multi-clip,
+                           clip_numel / clip_nbytes
+    course.video.layout    to_conv3d_layout / to_frame_layout, frames_to_float
+
+Layouts: decoded clips are (T, C, H, W) uint8 RGB; batches are (N, T, C, H, W) when frames are
+handled one by one and (N, C, T, H, W) for Conv3d (see ``course.video.layout``).
+"""
+from course.video.io import DecodeStats, VideoInfo, read_all_frames, read_clip, video_info
+from course.video.layout import frames_to_float, to_conv3d_layout, to_frame_layout
+from course.video.sampling import (
+    clip_nbytes,
+    clip_numel,
+    evenly_spaced_indices,
+    multi_clip_indices,
+    random_crop_indices,
+    random_temporal_crop,
+    uniform_stride_indices,
+)
+
+__all__ = [
+    # io
+    "VideoInfo",
+    "DecodeStats",
+    "video_info",
+    "read_clip",
+    "read_all_frames",
+    # sampling
+    "uniform_stride_indices",
+    "evenly_spaced_indices",
+    "random_crop_indices",
+    "random_temporal_crop",
+    "multi_clip_indices",
+    "clip_numel",
+    "clip_nbytes",
+    # layout
+    "to_conv3d_layout",
+    "to_frame_layout",
+    "frames_to_float",
+]

@@ -1,0 +1,188 @@
+"""The official grader on a demo class and on broken or hostile submissions.
+
+Each case here is a known-wrong or hostile submission that the grader must score correctly without
+letting it touch anything outside its sandbox or anyone else's grade.
+"""
+import csv
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from autograder.demo import CHEATS, STUDENTS, write_demo_class
+from autograder.exercises import exercises_for
+from autograder.grade import GRADES_COLUMNS, GradeConfig, grade_submissions
+from autograder.release import PROJECT_ROOT, lesson_ids
+
+LESSONS = lesson_ids()
+SEED = 1234
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo class of every lesson, graded once (two jobs in parallel)."""
+    root = tmp_path_factory.mktemp("demo")
+    out = root / "out"
+    protected = [PROJECT_ROOT / "README.md", PROJECT_ROOT / "course" / "__init__.py",
+                 *(PROJECT_ROOT / "solutions" / l / f"{l}.ipynb" for l in LESSONS)]
+    before = {p: _digest(p) for p in protected}
+    expected = write_demo_class(root / "submitted", LESSONS, out=out)
+    results = grade_submissions(GradeConfig(submissions=root / "submitted", out=out, seed=SEED, jobs=2), progress=False)
+    return {"root": root, "out": out, "expected": expected, "results": results, "before": before}
+
+
+def _record(results, student, lesson):
+    return next(r for r in results if r["student_id"] == student and r["assignment_id"] == lesson)
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_demo_students_get_the_right_scores(demo, student, lesson):
+    rec = _record(demo["results"], student, lesson)
+    passed = {r["exercise_id"] for r in rec["exercises"] if r["status"] == "passed"}
+    assert passed == demo["expected"][student][lesson], rec
+    for row in rec["exercises"]:
+        assert row["score"] == (row["max_score"] if row["exercise_id"] in passed else 0)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_blank_is_reported_as_not_implemented(demo, lesson):
+    rec = _record(demo["results"], "blank", lesson)
+    assert {r["status"] for r in rec["exercises"]} == {"not_implemented"}
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_mistakes_are_named_in_the_feedback(demo, lesson):
+    rec = _record(demo["results"], "mistakes", lesson)
+    for ex, row in zip(exercises_for(lesson), rec["exercises"]):
+        assert row["hint"] == ex.misconceptions[0].message, row
+
+
+def test_every_cheat_was_tried_and_failed(demo):
+    tried = set()
+    for lesson in LESSONS:
+        rec = _record(demo["results"], "cheater", lesson)
+        for k, row in enumerate(rec["exercises"]):
+            tried.add(list(CHEATS)[k % len(CHEATS)])
+            assert row["score"] == 0, row
+    assert tried == set(CHEATS), f"the lessons have too few exercises to try {set(CHEATS) - tried}"
+
+
+def test_cheater_changed_no_file(demo):
+    for path, digest in demo["before"].items():
+        assert _digest(path) == digest, f"{path} was modified during grading"
+    assert "tampered" not in (demo["out"] / "grades.csv").read_text()
+
+
+def test_outputs(demo):
+    out = demo["out"]
+    with open(out / "grades.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == GRADES_COLUMNS
+    n_exercises = sum(len(exercises_for(l)) for l in LESSONS)
+    assert len(rows) == len(STUDENTS) * n_exercises
+    for student in STUDENTS:
+        for lesson in LESSONS:
+            page = (out / "feedback" / student / f"{lesson}.html").read_text()
+            assert lesson in page and "<table>" in page
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for lesson in LESSONS:
+            perfect = gb.find_submission(lesson, "perfect")
+            blank = gb.find_submission(lesson, "blank")
+            assert perfect.score == perfect.max_score > 0
+            assert blank.score == 0
+
+
+def test_regrading_reuses_results_unless_forced(demo):
+    cfg = GradeConfig(submissions=demo["root"] / "submitted", out=demo["out"], seed=SEED, jobs=2,
+                      assignments=[LESSONS[0]])
+    again = grade_submissions(cfg, progress=False)
+    assert all(r.get("reused") for r in again)
+    assert [r["exercises"] for r in again] == [_record(demo["results"], r["student_id"], LESSONS[0])["exercises"]
+                                               for r in again]
+
+
+@pytest.fixture()
+def one_lesson(tmp_path):
+    lesson = LESSONS[0]
+    source = json.loads((PROJECT_ROOT / "solutions" / lesson / f"{lesson}.ipynb").read_text())
+    return lesson, source, tmp_path
+
+
+def _grade_one(tmp_path, lesson, student, content):
+    path = tmp_path / "submitted" / student / lesson / f"{lesson}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    results = grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=tmp_path / "out", seed=SEED),
+                                progress=False)
+    return _record(results, student, lesson)
+
+
+def _solution_cells(nb):
+    return [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+
+
+def test_invalid_json_scores_zero_with_a_row_per_exercise(one_lesson):
+    lesson, _, tmp = one_lesson
+    rec = _grade_one(tmp, lesson, "broken", '{"cells": [ this is not json')
+    assert len(rec["exercises"]) == len(exercises_for(lesson))
+    assert all(r["score"] == 0 and r["status"] == "missing" for r in rec["exercises"])
+    assert "not a readable notebook" in rec["problems"][0]
+
+
+def test_deleted_cell_costs_only_its_exercise(one_lesson):
+    lesson, source, tmp = one_lesson
+    first = exercises_for(lesson)[0].name
+    source["cells"] = [c for c in source["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != first]
+    rec = _grade_one(tmp, lesson, "deleter", source)
+    scores = {r["exercise_id"]: r["score"] for r in rec["exercises"]}
+    assert scores[first] == 0 and all(v > 0 for k, v in scores.items() if k != first)
+    assert any("missing" in p for p in rec["problems"])
+
+
+def test_duplicated_cell_grades_the_last_copy(one_lesson):
+    lesson, source, tmp = one_lesson
+    ex = exercises_for(lesson)[0]
+    cell = next(c for c in _solution_cells(source) if c["metadata"]["nbgrader"]["grade_id"] == ex.name)
+    wrong = json.loads(json.dumps(cell))
+    wrong["source"] = f"def {ex.name}(*args, **kwargs):\n    return None\n"
+    i = source["cells"].index(cell)
+    source["cells"].insert(i + 1, wrong)  # the last copy is wrong
+    rec = _grade_one(tmp, lesson, "duplicator", source)
+    assert rec["exercises"][0]["score"] == 0
+    assert all(r["score"] > 0 for r in rec["exercises"][1:])
+    assert any("appears 2 times" in p for p in rec["problems"])
+
+
+def test_edited_locked_cells_are_restored_from_the_source(one_lesson):
+    lesson, source, tmp = one_lesson
+    release = json.loads((PROJECT_ROOT / "notebooks" / lesson / f"{lesson}.ipynb").read_text())
+    ex = exercises_for(lesson)[0]
+    for cell in release["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            cell["source"] = "print('all tests passed')"  # a test cell that cannot fail
+        elif meta.get("grade_id", "").startswith("setup"):
+            # the setup cell smuggles in the reference
+            cell["source"] = f"from {ex.reference_module} import {ex.name}\n"
+    rec = _grade_one(tmp, lesson, "editor", release)
+    assert all(r["score"] == 0 for r in rec["exercises"])
+
+
+def test_exit_at_import_time_zeroes_the_notebook_not_the_class(one_lesson):
+    lesson, source, tmp = one_lesson
+    _solution_cells(source)[0]["source"] = "import os\nos._exit(3)\n"
+    good = json.loads((PROJECT_ROOT / "solutions" / lesson / f"{lesson}.ipynb").read_text())
+    (tmp / "submitted" / "good" / lesson).mkdir(parents=True)
+    (tmp / "submitted" / "good" / lesson / f"{lesson}.ipynb").write_text(json.dumps(good))
+    rec = _grade_one(tmp, lesson, "exiter", source)
+    assert all(r["score"] == 0 and r["status"] == "crash" for r in rec["exercises"])
+    results = json.loads((tmp / "out" / "grades.json").read_text())
+    assert all(r["score"] > 0 for r in _record(results, "good", lesson)["exercises"])

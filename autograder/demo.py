@@ -131,6 +131,7 @@ def write_demo_class(folder: Path, lessons: list[str], *, out: Path,
     """
     expected: dict[str, dict[str, set[str]]] = {s: {} for s in STUDENTS}
     cheat_names = list(CHEATS)
+    n_cheats = 0  # the cheats go round across lessons, so a course with enough exercises tries them all
     for lesson in lessons:
         source_path = source_root / "solutions" / lesson / f"{lesson}.ipynb"
         source = json.loads(source_path.read_text())
@@ -138,11 +139,12 @@ def write_demo_class(folder: Path, lessons: list[str], *, out: Path,
         exercises = exercises_for(lesson)
         variants = {"perfect": source, "blank": release, "mistakes": copy.deepcopy(release),
                     "cheater": copy.deepcopy(release)}
-        for k, ex in enumerate(exercises):
+        for ex in exercises:
             wrong = _wrong_source(ex.misconceptions[0].wrong, ex.name) if ex.misconceptions else \
                 f"def {ex.name}(*args, **kwargs):\n    return None\n"
-            cheat = cheat_source(cheat_names[k % len(cheat_names)], ex.name, ex.reference_module,
+            cheat = cheat_source(cheat_names[n_cheats % len(cheat_names)], ex.name, ex.reference_module,
                                  solutions=source_path, out=out)
+            n_cheats += 1
             _set_solution(variants["mistakes"], ex.name, "import torch\nimport numpy as np\n\n" + wrong)
             _set_solution(variants["cheater"], ex.name, cheat)
         for student, nb in variants.items():

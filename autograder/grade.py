@@ -203,7 +203,7 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
     cell_errors: list[dict] = []
     notes: list[str] = []
     start = 0
-    drop_to = _nobody() if cfg.drop_privileges and os.geteuid() == 0 else None
+    drop_to = _nobody() if cfg.drop_privileges and os.geteuid() == 0 and _readable_by_others() else None
     while start < n:
         wd = Path(tempfile.mkdtemp(prefix=f"{_safe(student)}-", dir=work))
         shutil.copyfile(prep.inputs_file, wd / "inputs.pt")
@@ -333,6 +333,15 @@ def _load_json(path: Path, default):  # noqa: ANN001, ANN202
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return default
+
+
+def _readable_by_others() -> bool:
+    """Whether an unprivileged child could import what it needs (stdlib, torch, this package)."""
+    import torch
+
+    from autograder.sandbox import others_can_read
+
+    return all(others_can_read(p) for p in (os.__file__, torch.__file__, __file__, sys.executable))
 
 
 def _nobody() -> int:

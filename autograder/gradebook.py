@@ -1,11 +1,20 @@
 """Scores into an nbgrader gradebook (nbgrader.api.Gradebook), so nbgrader's tools can read them."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from autograder.notebook import SourceNotebook
 
-__all__ = ["write_gradebook"]
+__all__ = ["write_gradebook", "ensure_tools_on_path"]
+
+
+def ensure_tools_on_path() -> None:
+    """Put this interpreter's scripts folder on PATH: nbgrader runs the ``alembic`` command from there."""
+    scripts = os.path.dirname(sys.executable)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
 def write_gradebook(db_path: Path, results: list[dict], sources: dict[str, SourceNotebook]) -> None:
@@ -18,6 +27,7 @@ def write_gradebook(db_path: Path, results: list[dict], sources: dict[str, Sourc
     """
     from nbgrader.api import Gradebook
 
+    ensure_tools_on_path()
     with Gradebook(f"sqlite:///{Path(db_path).resolve()}") as gb:
         for assignment, src in sources.items():
             gb.update_or_create_assignment(assignment)

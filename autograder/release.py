@@ -9,9 +9,7 @@ and fails when the committed one differs.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 __all__ = ["PROJECT_ROOT", "lesson_ids", "source_notebook", "sync_source", "generate_release", "release",
@@ -70,8 +68,10 @@ def generate_release(lessons: list[str], root: Path = PROJECT_ROOT, release_dire
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    from autograder.gradebook import ensure_tools_on_path
+
     (root / "build").mkdir(exist_ok=True)
-    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # alembic
+    ensure_tools_on_path()
     config = notebook_config(root, release_directory)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     for lesson in lessons:

@@ -2,7 +2,9 @@
 
 Mechanisms, all maintained by the kernel (nothing home-made):
     * resource limits (``setrlimit``): address space, CPU seconds, file size, open files, processes;
-    * an unprivileged user (``nobody``) when the grader runs as root;
+    * an unprivileged user (``nobody``) when the grader runs as root and the Python installation is
+      readable by other users; otherwise root with every capability dropped (no CAP_DAC_OVERRIDE,
+      CAP_KILL, CAP_SYS_ADMIN...), and the process-count limit cannot apply;
     * Landlock (Linux >= 5.13, through the ``landlock`` package): the child may read and execute
       files everywhere except the paths the grader names (the reference modules of the graded
       exercises, the solutions, the other submissions, the outputs), and may write only in its own
@@ -19,7 +21,7 @@ import os
 import resource
 from pathlib import Path
 
-__all__ = ["apply", "landlock_abi", "NOBODY"]
+__all__ = ["apply", "landlock_abi", "NOBODY", "others_can_read"]
 
 NOBODY = 65534
 # Raw Landlock system calls (the same numbers on x86-64 and arm64), for the network and scope rules
@@ -58,23 +60,58 @@ def apply(workdir: Path, deny_read: list[str], *, memory_mb: int, cpu_seconds: i
     for limit, value in [(resource.RLIMIT_AS, memory_mb * mib), (resource.RLIMIT_CPU, cpu_seconds),
                          (resource.RLIMIT_FSIZE, 64 * mib), (resource.RLIMIT_NOFILE, 256), (resource.RLIMIT_CORE, 0)]:
         resource.setrlimit(limit, (value, value))
-    # 2. an unprivileged user (the process limit counts per user, so only then)
+    # 2. Landlock: file system, then network and signals (needs no privilege; applied while root can
+    #    still open every path it names in its rules)
+    abi = landlock_abi()
+    if abi == 0:
+        notes.append("Landlock is not available on this kernel: file-system and network isolation were not applied")
+    else:
+        _restrict_files(workdir, [Path(p) for p in deny_read], abi)
+        if abi >= 4:
+            _restrict_net_and_scope(abi)
+        else:
+            notes.append(f"Landlock ABI {abi} < 4: network access was not restricted")
+    # 3. an unprivileged user (the process limit counts per user, so only then), or no capabilities
     if drop_to is not None:
         os.setgroups([])
         os.setgid(drop_to)
         os.setuid(drop_to)
         resource.setrlimit(resource.RLIMIT_NPROC, (128, 128))
-    # 3. Landlock: file system, then network and signals
-    abi = landlock_abi()
-    if abi == 0:
-        notes.append("Landlock is not available on this kernel: file-system and network isolation were not applied")
-        return notes
-    _restrict_files(workdir, [Path(p) for p in deny_read], abi)
-    if abi >= 4:
-        _restrict_net_and_scope(abi)
-    else:
-        notes.append(f"Landlock ABI {abi} < 4: network access was not restricted")
+    elif os.geteuid() == 0:
+        _drop_capabilities()
+        notes.append("ran as root with all capabilities dropped (the Python installation is not readable by "
+                     "'nobody'); the process-count limit does not apply to root")
     return notes
+
+
+def others_can_read(path: str | os.PathLike) -> bool:
+    """Whether a user other than the owner can reach and read ``path`` (o+x on folders, o+r on it)."""
+    p = Path(path).resolve()
+    try:
+        if not p.stat().st_mode & 0o004:
+            return False
+        return all(parent.stat().st_mode & 0o001 for parent in p.parents)
+    except OSError:
+        return False
+
+
+def _drop_capabilities() -> None:
+    """Empty the bounding, ambient, effective, permitted and inheritable capability sets (capset(2))."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_capbset_drop, pr_cap_ambient, pr_cap_ambient_clear_all = 24, 47, 4
+    libc.prctl(pr_cap_ambient, pr_cap_ambient_clear_all, 0, 0, 0)
+    for cap in range(64):
+        libc.prctl(pr_capbset_drop, cap, 0, 0, 0)  # fails harmlessly past the last capability
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3: two 32-bit words
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed: could not drop capabilities")
 
 
 def _restrict_files(workdir: Path, deny: list[Path], abi: int) -> None:

@@ -127,10 +127,12 @@ def load_dicom_series(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray
 
     Affine convention: ``affine @ [k, r, c, 1]`` is the LPS position in mm (DICOM PS3.3
     C.7.6.2.1.1) of the centre of voxel ``volume[k, r, c]``, i.e. of slice k, row r, column c:
-    column 0 is the step from one slice to the next (ImagePositionPatient[k+1] - [k]), column 1
-    is PixelSpacing[0] * column direction (next row), column 2 is PixelSpacing[1] * row direction
-    (next column), column 3 is the ImagePositionPatient of slice 0. For a NIfTI-style RAS affine,
-    negate the first two rows; for nibabel's (column, row, slice) index order, reorder columns.
+    column 0 is the step from one slice to the next (the mean of ImagePositionPatient[k+1] - [k]),
+    column 1 is PixelSpacing[0] * column direction (next row), column 2 is PixelSpacing[1] * row
+    direction (next column), column 3 is the ImagePositionPatient of slice 0. For an axial series
+    (k, r, c) run along (z, y, x), so the 3x3 part has a negative determinant. For a NIfTI-style
+    RAS affine, negate the first two rows (``np.diag([-1, -1, 1, 1]) @ affine``); for the
+    (column, row, slice) order of ``volume.transpose(2, 1, 0)``, use ``affine[:, [2, 1, 0, 3]]``.
 
     Args:
         folder: the folder of the series.

@@ -72,8 +72,12 @@ def show_windows(hu: np.ndarray, presets: tuple[Window, ...] = ("lung", "mediast
 
 
 def show_volume_slices(volume: np.ndarray, axis: int = 0, num: int = 6, *,
-                       window: Window | None = None, title: str | None = None) -> Figure:
+                       window: Window | None = None, spacing: tuple[float, float, float] | None = None,
+                       title: str | None = None) -> Figure:
     """Evenly spaced slices of a volume along one axis, on one shared grey scale.
+
+    Slices along axis 1 or 2 (coronal and sagittal for an axial series) are drawn with slice 0 at
+    the bottom, so that the head (the last slice of an axial series) is at the top.
 
     Args:
         volume: (D, H, W), HU (or any intensity when ``window`` is None).
@@ -82,6 +86,8 @@ def show_volume_slices(volume: np.ndarray, axis: int = 0, num: int = 6, *,
             slice ``floor((i + 0.5) * size / num)`` for i = 0..num-1, so num=1 shows the middle one.
         window: a preset name or (window_center, window_width); None scales the whole volume's
             min..max to black..white.
+        spacing: (3,) voxel spacing in mm in the volume's axis order, to draw pixels with their true
+            aspect ratio (a 2.5 mm slice is 3x taller than a 0.8 mm pixel); None draws square pixels.
         title: figure title.
 
     Returns:
@@ -104,11 +110,14 @@ def show_volume_slices(volume: np.ndarray, axis: int = 0, num: int = 6, *,
         volume, vmin, vmax = apply_window(volume, center, width), 0.0, 1.0
     else:
         vmin, vmax = float(volume.min()), float(volume.max())
-    # 3. draw
+    # 3. draw: the image's vertical and horizontal axes are the two axes other than `axis`
+    vertical, horizontal = [a for a in range(3) if a != axis]
+    aspect = 1.0 if spacing is None else spacing[vertical] / spacing[horizontal]
     fig = Figure(figsize=(2.6 * len(indices), 3.0), layout="constrained")
     axes = fig.subplots(1, len(indices), squeeze=False)[0]
     for ax, index in zip(axes, indices):
-        ax.imshow(np.take(volume, index, axis=axis), cmap="gray", vmin=vmin, vmax=vmax)
+        ax.imshow(np.take(volume, index, axis=axis), cmap="gray", vmin=vmin, vmax=vmax,
+                  aspect=aspect, origin="upper" if axis == 0 else "lower")
         ax.set_title(f"axis {axis}, index {index}", fontsize=9)
         ax.set_axis_off()
     if title:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,8 @@ def test_dicom_to_hu_enhanced_multiframe_uses_functional_groups():
 
 @pytest.mark.parametrize(
     "remove, expected_slope, expected_intercept",
-    [(("RescaleSlope", "RescaleIntercept"), 1, 0), (("RescaleSlope",), 1, -1024), (("RescaleIntercept",), 1, 0)],
+    [(("RescaleSlope", "RescaleIntercept"), 1, 0), (("RescaleSlope",), 1, -1024),
+     (("RescaleIntercept",), 1, 0)],
 )
 def test_dicom_to_hu_defaults_when_rescale_absent(remove, expected_slope, expected_intercept):
     """Check the documented defaults: slope 1, intercept 0 for whichever is missing."""
@@ -156,6 +158,10 @@ def test_sort_slices_is_stable():
     """Check that slices at equal positions keep their input order (a stable sort)."""
     positions = np.array([[0, 0, 5.0], [0, 0, 1.0], [9, 9, 5.0], [0, 0, 1.0]])
     np.testing.assert_array_equal(sort_slices(positions, ORIENTATIONS["axial"]), [1, 3, 0, 2])
+    z = np.random.default_rng(0).integers(0, 3, size=64).astype(float)  # many ties, long input
+    positions = np.stack([np.zeros(64), np.zeros(64), z], axis=1)
+    expected = sorted(range(64), key=lambda i: z[i])  # Python's sort is stable
+    np.testing.assert_array_equal(sort_slices(positions, ORIENTATIONS["axial"]), expected)
 
 
 # --- load_dicom_series: geometry -------------------------------------------------------------
@@ -189,9 +195,29 @@ def test_load_dicom_series_geometry_matches_each_file(tmp_path, orientation):
     np.testing.assert_allclose(affine[3], [0, 0, 0, 1])
 
 
+@pytest.mark.parametrize("orientation", ["axial", "oblique"])
+def test_load_dicom_series_affine_agrees_with_nibabel(tmp_path, orientation):
+    """Check the affine against nibabel's DICOM wrapper of slice 0 (an independent implementation).
+
+    nibabel indexes (row, column, slice) and takes its slice axis as column × row direction, the
+    negative of our normal; with SliceThickness equal to the slice spacing the columns must match.
+    """
+    with warnings.catch_warnings():  # nibabel warns on import that its DICOM readers are young
+        warnings.simplefilter("ignore", UserWarning)
+        from nibabel.nicom import dicomwrappers
+
+    paths = write_ct_phantom_series(tmp_path, shape=(4, 9, 11), spacing=(2.0, 0.7, 0.9),
+                                    image_orientation=ORIENTATIONS[orientation])
+    _, _, affine = load_dicom_series(tmp_path)
+    theirs = dicomwrappers.wrapper_from_file(str(paths[0])).affine  # (4, 4)
+    np.testing.assert_allclose(affine[:, [1, 2, 3]], theirs[:, [0, 1, 3]], atol=1e-5)
+    np.testing.assert_allclose(affine[:3, 0], -theirs[:3, 2], atol=1e-5)
+
+
 def test_load_dicom_series_recovers_volume_in_slice_order(tmp_path):
     """Check that a shuffled series (random names and InstanceNumbers) loads in position order."""
-    write_ct_phantom_series(tmp_path, shape=(6, 13, 7), seed=5, image_orientation=ORIENTATIONS["axial_flipped"])
+    write_ct_phantom_series(tmp_path, shape=(6, 13, 7), seed=5,
+                            image_orientation=ORIENTATIONS["axial_flipped"])
     volume, _, affine = load_dicom_series(tmp_path)
     np.testing.assert_array_equal(volume, np.round(ct_phantom((6, 13, 7), seed=5)))
     assert affine[2, 0] < 0  # slices step towards the feet: the normal of this orientation is -z
@@ -263,7 +289,8 @@ def test_missing_slice_names_spacings_and_gap(tmp_path, missing, low, high):
     """Check that a missing slice gives both spacings and the positions around the gap."""
     paths = write_ct_phantom_series(tmp_path, shape=(7, 8, 8), spacing=(2.5, 0.8, 0.8))  # z = -30 + 2.5 k
     paths[missing].unlink()
-    message = f"series has 2 slice spacings (2.5 mm, 5 mm); a slice between z={low:g} and z={high:g} mm is missing?"
+    message = (f"series has 2 slice spacings (2.5 mm, 5 mm); "
+               f"a slice between z={low:g} and z={high:g} mm is missing?")
     with pytest.raises(ValueError, match=re.escape(message)):
         load_dicom_series(tmp_path)
 
@@ -303,7 +330,8 @@ def test_two_orientations(tmp_path):
     ds = pydicom.dcmread(paths[2])
     ds.ImageOrientationPatient = [1, 0, 0, 0, 0, -1]
     ds.save_as(paths[2])
-    with pytest.raises(ValueError, match=r"2 orientations .*\(1, 0, 0, 0, 0, -1\) \(1 file, e\.g\. slice_0002\.dcm\)"):
+    expected = r"2 orientations .*\(1, 0, 0, 0, 0, -1\) \(1 file, e\.g\. slice_0002\.dcm\)"
+    with pytest.raises(ValueError, match=expected):
         load_dicom_series(tmp_path)
 
 
@@ -313,7 +341,8 @@ def test_two_image_sizes(tmp_path):
     ds = pydicom.dcmread(paths[0])
     ds.Rows, ds.Columns, ds.PixelData = 4, 4, ds.pixel_array[:4, :4].tobytes()
     ds.save_as(paths[0])
-    with pytest.raises(ValueError, match=r"2 image sizes .*8×8 \(3 files.*4×4 \(1 file, e\.g\. slice_0000\.dcm\)"):
+    expected = r"2 image sizes .*8×8 \(3 files.*4×4 \(1 file, e\.g\. slice_0000\.dcm\)"
+    with pytest.raises(ValueError, match=expected):
         load_dicom_series(tmp_path)
 
 

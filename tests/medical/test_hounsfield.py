@@ -48,6 +48,8 @@ def test_rescale_to_hu_equals_pydicom_modality_lut(name):
     [
         (np.array([0, 1024, 2024], np.uint16), 1.0, -1024.0, [-1024.0, 0.0, 1000.0]),
         (np.array([32000, -32000], np.int16), 2.0, 0.0, [64000.0, -64000.0]),  # no int16 overflow
+        (np.array([32000, -32000], np.int16), 2, 0, [64000.0, -64000.0]),  # integer slope too
+        ([[0, 1]], 1.0, -1024.0, [[-1024.0, -1023.0]]),  # any array-like
         (np.array([[10, 20]], np.int32), 0.5, -3.0, [[2.0, 7.0]]),
         (np.array([3.0]), 1.0, 0.0, [3.0]),
     ],
@@ -283,6 +285,17 @@ def test_show_volume_slices_axes(axis, num, expected_indices):
     for ax, index in zip(fig.axes, expected_indices):
         shown = ax.images[0].get_array()
         np.testing.assert_allclose(shown, apply_window(np.take(volume, index, axis=axis), 400, 1800))
+
+
+@pytest.mark.parametrize("axis, aspect, origin", [(0, 0.8 / 0.9, "upper"), (1, 2.5 / 0.9, "lower"),
+                                                  (2, 2.5 / 0.8, "lower")])
+def test_show_volume_slices_aspect_and_head_up(axis, aspect, origin):
+    """Check that spacing sets the pixel aspect ratio and that reformatted slices put slice 0 low."""
+    from course.viz.medical import show_volume_slices
+
+    fig = show_volume_slices(np.zeros((5, 7, 9)), axis=axis, num=2, spacing=(2.5, 0.8, 0.9))
+    assert fig.axes[0].get_aspect() == pytest.approx(aspect)
+    assert fig.axes[0].images[0].origin == origin
 
 
 def test_window_explorer_builds_and_reacts():

@@ -160,7 +160,7 @@ def write_ct_phantom_series(
     if len(spacing) != 3 or min(spacing) <= 0 or len(origin) != 3:
         raise ValueError(f"spacing must be 3 positive mm values and origin 3 mm values, "
                          f"got spacing={spacing}, origin={origin}")
-    D, H, W = shape
+    D = shape[0]  # number of slices
     normal = np.cross(iop[:3], iop[3:])
     # 2. pixels and deterministic identifiers
     stored = np.round(ct_phantom(shape, seed=seed)) + _STORED_OFFSET  # (D, H, W)

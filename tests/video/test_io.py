@@ -42,7 +42,7 @@ def keyframes(name: str) -> list[int]:
 
 @functools.cache
 def reference_frame_mask(name: str) -> list[bool]:
-    """mask[i] is True when frame i is a reference frame (survives a decode that skips non-reference frames)."""
+    """mask[i]: frame i is a reference frame (it survives a decode that skips non-reference frames)."""
     with av.open(str(VIDEOS[name]())) as container:
         all_pts = sorted(p.pts for p in container.demux(video=0) if p.size)
         container.seek(0)
@@ -95,6 +95,20 @@ def test_video_info_counts_packets_when_the_header_has_no_count(tmp_path):
         assert container.streams.video[0].frames == 0  # the premise: no count in the header
     info = video_info(mkv)
     assert (info.num_frames, info.fps, info.duration) == (250, 25.0, 10.0)
+
+
+def test_edit_list_hidden_frames_are_not_counted_or_returned(tmp_path):
+    """Check an MP4 whose edit list hides bikes' first 3 frames: 247 frames, frame i is bikes' i + 3."""
+    path = tmp_path / "trimmed.mp4"
+    with av.open(str(bikes_path())) as source, av.open(str(path), "w") as target:
+        stream = target.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(video=0):
+            if packet.dts is not None:  # shift 3 frames (3 × 512 ticks) before time 0: hidden on playback
+                packet.pts, packet.dts, packet.stream = packet.pts - 1536, packet.dts - 1536, stream
+                target.mux(packet)
+    assert video_info(path).num_frames == 247
+    indices = [0, 246, 1, 27, 100, 0]  # 27: bikes' frame 30, a keyframe
+    assert torch.equal(read_clip(path, indices), reference_frames("bikes")[[i + 3 for i in indices]])
 
 
 def test_video_info_is_frozen():
@@ -156,7 +170,7 @@ def test_read_clip_random_index_sets(name, seed):
 
 
 def test_read_clip_is_frame_exact_in_matroska(tmp_path):
-    """Check seeking in a Matroska copy (other demuxer, millisecond timestamps) against the full decode."""
+    """Check seeking in a Matroska copy (other demuxer, timestamps in ms) against the full decode."""
     mkv = remux(bikes_path(), tmp_path / "bikes.mkv")
     indices = [249, 0, 137, 136, 30, 100, 100, 241, 242]
     assert torch.equal(read_clip(mkv, indices), reference_frames("bikes")[indices])
@@ -233,7 +247,7 @@ def test_text_file_named_mp4_raises_value_error(tmp_path, read):
 
 @pytest.mark.parametrize("read", READERS)
 def test_truncated_mp4_raises_value_error(tmp_path, read):
-    """Check the first 20 KB of bikes.mp4 (its index, the moov atom, is at the end) gives our ValueError."""
+    """Check that the first 20 KB of bikes.mp4 (its index, the moov atom, is at the end) give our error."""
     path = tmp_path / "bikes_20kb.mp4"
     path.write_bytes(bikes_path().read_bytes()[:20_000])
     with pytest.raises(ValueError, match=r"bikes_20kb\.mp4 .*truncated") as err:
@@ -241,8 +255,12 @@ def test_truncated_mp4_raises_value_error(tmp_path, read):
     assert type(err.value) is ValueError
 
 
-@pytest.mark.parametrize("read", READERS)
-def test_truncated_faststart_mp4_raises_value_error(tmp_path, read):
+@pytest.mark.parametrize("read, message", [
+    (video_info, r"half\.mp4: packet 117 is corrupt; the file is truncated"),
+    (read_all_frames, r"half\.mp4: decoding failed .*truncated or corrupt"),
+    (lambda path: read_clip(path, [0]), r"half\.mp4: packet 117 is corrupt; the file is truncated"),
+])
+def test_truncated_faststart_mp4_raises_value_error(tmp_path, read, message):
     """Check a faststart copy (index first) cut in half: it opens, then our ValueError says truncated."""
     whole = remux(bikes_path(), tmp_path / "whole.mp4", movflags="faststart")
     path = tmp_path / "half.mp4"
@@ -250,9 +268,23 @@ def test_truncated_faststart_mp4_raises_value_error(tmp_path, read):
     path.write_bytes(data[: len(data) // 2])
     with av.open(str(path)) as container:  # the premise: PyAV opens it and believes in 250 frames
         assert container.streams.video[0].frames == 250
-    with pytest.raises(ValueError, match=r"half\.mp4.*(truncated|corrupt)") as err:
+    with pytest.raises(ValueError, match=message) as err:
         read(path)
     assert type(err.value) is ValueError
+
+
+@pytest.mark.parametrize("read", [video_info, lambda path: read_clip(path, [0])])
+def test_mp4_cut_at_a_packet_boundary_raises_value_error(tmp_path, read):
+    """Check a faststart copy cut right after its 100th packet: no corrupt packet, but too few of them."""
+    whole = remux(bikes_path(), tmp_path / "whole.mp4", movflags="faststart")
+    with av.open(str(whole)) as container:
+        packets = [p for p in container.demux(video=0) if p.size]
+        cut = packets[99].pos + packets[99].size  # packets are stored in decode order
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(whole.read_bytes()[:cut])
+    message = r"cut\.mp4 is truncated: its header declares 250 frames, but only 100 packets are in the file"
+    with pytest.raises(ValueError, match=message):
+        read(path)
 
 
 @pytest.mark.parametrize("read", READERS)
@@ -279,7 +311,8 @@ def test_folder_raises_value_error(tmp_path, read):
 @pytest.mark.parametrize("index", [250, 1000, -1])
 def test_index_out_of_range_names_index_and_frame_count(index):
     """Check that an index outside [0, 250) raises IndexError naming it and the frame count."""
-    with pytest.raises(IndexError, match=rf"frame index {index} is out of range: bikes\.mp4 has 250 frames"):
+    message = rf"frame index {index} is out of range: bikes\.mp4 has 250 frames \(valid indices 0..249\)"
+    with pytest.raises(IndexError, match=message):
         read_clip(bikes_path(), [0, index])
 
 

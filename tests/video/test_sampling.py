@@ -75,8 +75,10 @@ def test_evenly_spaced_equals_exact_rational_formula():
     """Check against floor((i + 1/2) * total / num) in exact fractions for every size up to 40 × 40."""
     for total_frames in range(1, 41):
         for num_frames in range(1, 41):
-            expected = [math.floor((i + Fraction(1, 2)) * total_frames / num_frames) for i in range(num_frames)]
-            assert evenly_spaced_indices(total_frames, num_frames).tolist() == expected, (total_frames, num_frames)
+            expected = [math.floor((i + Fraction(1, 2)) * total_frames / num_frames)
+                        for i in range(num_frames)]
+            actual = evenly_spaced_indices(total_frames, num_frames).tolist()
+            assert actual == expected, (total_frames, num_frames)
 
 
 def test_evenly_spaced_has_no_float_error_on_large_videos():
@@ -123,8 +125,8 @@ def test_random_crop_rejects_bad_arguments(args, message):
         random_crop_indices(*args)
 
 
-def test_random_crop_stays_in_range_for_u_just_below_one():
-    """Check that u one float step below 1 still gives a valid last start."""
+def test_random_crop_u_just_below_one_gives_the_last_start():
+    """Check that u one float step below 1 floors to the last start (rounding would overshoot)."""
     u = math.nextafter(1.0, 0.0)
     for total_frames in [10, 1_000_003, 2**40 + 7]:
         indices = random_crop_indices(total_frames, 4, 3, u)
@@ -132,7 +134,7 @@ def test_random_crop_stays_in_range_for_u_just_below_one():
 
 
 def test_random_temporal_crop_draws_u_from_the_generator():
-    """Check that the crop equals random_crop_indices with u = torch.rand((), generator) of the same seed."""
+    """Check that the crop is random_crop_indices with u = torch.rand((), generator) of the same seed."""
     for seed in range(5):
         u = torch.rand((), generator=torch.Generator().manual_seed(seed)).item()
         expected = random_crop_indices(101, 6, 3, u)
@@ -229,7 +231,8 @@ def test_clip_nbytes_default_is_float32():
     assert clip_nbytes(64, 224, 224) == 38_535_168
 
 
-@pytest.mark.parametrize("args", [(0, 224, 224), (64, 0, 224), (64, 224, -1), (64, 224, 224, 0), (64, 2, 2, 3, 0)])
+@pytest.mark.parametrize("args", [(0, 224, 224), (64, 0, 224), (64, 224, -1), (64, 224, 224, 0),
+                                  (64, 2, 2, 3, 0)])
 def test_clip_numel_rejects_sizes_below_one(args):
     """Check ValueError for a zero or negative size."""
     with pytest.raises(ValueError, match="must be an integer >= 1"):

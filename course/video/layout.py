@@ -21,18 +21,6 @@ import torch
 __all__ = ["to_conv3d_layout", "to_frame_layout", "frames_to_float"]
 
 
-def _swap_time_and_channels(x: torch.Tensor, source: str, target: str) -> torch.Tensor:
-    """Swap the T and C axes of a 4-D or 5-D tensor (a view); ValueError for other ranks."""
-    if x.dim() == 5:
-        return x.permute(0, 2, 1, 3, 4)
-    if x.dim() == 4:
-        return x.permute(1, 0, 2, 3)
-    raise ValueError(
-        f"expected a clip in {source} layout, (N, {source}) or ({source}) for one clip; got shape "
-        f"{tuple(x.shape)} ({x.dim()}-D); add or remove the batch axis to go to ({target})"
-    )
-
-
 def to_conv3d_layout(x: torch.Tensor) -> torch.Tensor:
     """Frame layout → Conv3d layout: (N, T, C, H, W) → (N, C, T, H, W); (T, C, H, W) → (C, T, H, W).
 
@@ -46,7 +34,15 @@ def to_conv3d_layout(x: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: ``x`` is not 4-D or 5-D; the message names its shape.
     """
-    return _swap_time_and_channels(x, "T, C, H, W", "C, T, H, W")
+    # 1. validate: one clip (T, C, H, W) or a batch (N, T, C, H, W)
+    if x.dim() not in (4, 5):
+        raise ValueError(f"expected a clip in frame layout, (N, T, C, H, W) or (T, C, H, W) for one "
+                         f"clip; got shape {tuple(x.shape)} ({x.dim()}-D); add or remove the "
+                         "batch axis")
+    # 2. swap T and C with permute (reshape/view would only relabel the sizes)
+    if x.dim() == 5:
+        return x.permute(0, 2, 1, 3, 4)  # (N, T, C, H, W) → (N, C, T, H, W)
+    return x.permute(1, 0, 2, 3)  # (T, C, H, W) → (C, T, H, W)
 
 
 def to_frame_layout(x: torch.Tensor) -> torch.Tensor:
@@ -64,7 +60,13 @@ def to_frame_layout(x: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: ``x`` is not 4-D or 5-D; the message names its shape.
     """
-    return _swap_time_and_channels(x, "C, T, H, W", "T, C, H, W")
+    # 1. validate: one clip (C, T, H, W) or a batch (N, C, T, H, W)
+    if x.dim() not in (4, 5):
+        raise ValueError(f"expected a clip in Conv3d layout, (N, C, T, H, W) or (C, T, H, W) for one "
+                         f"clip; got shape {tuple(x.shape)} ({x.dim()}-D); add or remove the "
+                         "batch axis")
+    # 2. the same swap of T and C (it is its own inverse)
+    return x.permute(0, 2, 1, 3, 4) if x.dim() == 5 else x.permute(1, 0, 2, 3)
 
 
 def frames_to_float(frames: torch.Tensor) -> torch.Tensor:

@@ -36,24 +36,6 @@ __all__ = [
 ]
 
 
-def _check_at_least(minimum: int, **values: int) -> None:
-    """ValueError naming the first argument that is not an integer >= ``minimum``."""
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _clip_span(total_frames: int, num_frames: int, stride: int) -> int:
-    """Frames a clip covers, (num_frames - 1) * stride + 1; ValueError if the video is shorter."""
-    span = (num_frames - 1) * stride + 1
-    if span > total_frames:
-        raise ValueError(
-            f"a clip of num_frames={num_frames} with stride={stride} spans {span} frames, but the "
-            f"video has only total_frames={total_frames}; lower num_frames or stride"
-        )
-    return span
-
-
 def uniform_stride_indices(total_frames: int, num_frames: int, stride: int,
                            start: int = 0) -> torch.Tensor:
     """Frames ``start, start + stride, ..., start + (num_frames - 1) * stride``.
@@ -70,16 +52,19 @@ def uniform_stride_indices(total_frames: int, num_frames: int, stride: int,
     Raises:
         ValueError: an argument below its minimum, or the last index >= total_frames.
     """
-    # 1. validate
-    _check_at_least(1, total_frames=total_frames, num_frames=num_frames, stride=stride)
-    _check_at_least(0, start=start)
+    # 1. validate: sizes are integers >= 1, the start an integer >= 0
+    for name, value, minimum in [("total_frames", total_frames, 1), ("num_frames", num_frames, 1),
+                                 ("stride", stride, 1), ("start", start, 0)]:
+        if not isinstance(value, numbers.Integral) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    # 2. the last sampled frame must exist
     last = start + stride * (num_frames - 1)
     if last >= total_frames:
         raise ValueError(
             f"the last index start + stride * (num_frames - 1) = {last} is past the end of a video "
             f"of total_frames={total_frames}; lower start, stride or num_frames"
         )
-    # 2. indices
+    # 3. indices
     return start + stride * torch.arange(num_frames, dtype=torch.int64)
 
 
@@ -103,8 +88,10 @@ def evenly_spaced_indices(total_frames: int, num_frames: int) -> torch.Tensor:
 
     Source: Wang et al. 2016, "Temporal Segment Networks", Sec. 3.
     """
-    # 1. validate
-    _check_at_least(1, total_frames=total_frames, num_frames=num_frames)
+    # 1. validate: both sizes are integers >= 1
+    for name, value in [("total_frames", total_frames), ("num_frames", num_frames)]:
+        if not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     # 2. centre of segment i is (i + 1/2) * total_frames / num_frames; floor it without floats
     i = torch.arange(num_frames, dtype=torch.int64)
     return ((2 * i + 1) * total_frames) // (2 * num_frames)
@@ -128,14 +115,19 @@ def random_crop_indices(total_frames: int, num_frames: int, stride: int, u: floa
     Raises:
         ValueError: an argument below its minimum, u outside [0, 1), or span > total_frames.
     """
-    # 1. validate
-    _check_at_least(1, total_frames=total_frames, num_frames=num_frames, stride=stride)
+    # 1. validate: sizes are integers >= 1, u in [0, 1) (NaN fails too)
+    for name, value in [("total_frames", total_frames), ("num_frames", num_frames), ("stride", stride)]:
+        if not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     if not 0.0 <= u < 1.0:
         raise ValueError(f"u must be in [0, 1), got {u!r}; draw it with torch.rand(())")
-    span = _clip_span(total_frames, num_frames, stride)
-    # 2. start: one of the total_frames - span + 1 possible starts
-    num_starts = total_frames - span + 1
-    start = math.floor(u * num_starts)  # < num_starts, since u < 1
+    # 2. the clip covers span frames, so it can start at any of total_frames - span + 1 frames
+    span = (num_frames - 1) * stride + 1
+    if span > total_frames:
+        raise ValueError(f"a clip of num_frames={num_frames} with stride={stride} spans {span} "
+                         f"frames, but the video has only total_frames={total_frames}; "
+                         "lower num_frames or stride")
+    start = math.floor(u * (total_frames - span + 1))  # < total_frames - span + 1, since u < 1
     # 3. indices
     return start + stride * torch.arange(num_frames, dtype=torch.int64)
 
@@ -186,10 +178,16 @@ def multi_clip_indices(total_frames: int, num_clips: int, num_frames: int,
 
     Source: Feichtenhofer et al. 2019, "SlowFast Networks", Sec. 5 (uniformly spaced test clips).
     """
-    # 1. validate
-    _check_at_least(1, total_frames=total_frames, num_clips=num_clips, num_frames=num_frames,
-                    stride=stride)
-    span = _clip_span(total_frames, num_frames, stride)
+    # 1. validate: sizes are integers >= 1, and one clip fits in the video
+    for name, value in [("total_frames", total_frames), ("num_clips", num_clips),
+                        ("num_frames", num_frames), ("stride", stride)]:
+        if not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    span = (num_frames - 1) * stride + 1
+    if span > total_frames:
+        raise ValueError(f"a clip of num_frames={num_frames} with stride={stride} spans {span} "
+                         f"frames, but the video has only total_frames={total_frames}; "
+                         "lower num_frames or stride")
     # 2. clip starts, evenly spread over the total_frames - span + 1 possible starts
     k = torch.arange(num_clips, dtype=torch.int64)
     if num_clips > 1:
@@ -220,8 +218,12 @@ def clip_numel(num_frames: int, height: int, width: int, channels: int = 3, batc
     Raises:
         ValueError: an argument below 1.
     """
-    _check_at_least(1, num_frames=num_frames, height=height, width=width, channels=channels,
-                    batch=batch)
+    # 1. validate: every size is an integer >= 1
+    for name, value in [("num_frames", num_frames), ("height", height), ("width", width),
+                        ("channels", channels), ("batch", batch)]:
+        if not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    # 2. one number per (clip, frame, channel, row, column)
     return batch * num_frames * channels * height * width
 
 

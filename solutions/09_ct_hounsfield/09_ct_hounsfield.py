@@ -1,0 +1,781 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 09 — CT in Hounsfield units: DICOM slices, display windows, slice order
+#
+# A CT scanner measures how strongly each voxel attenuates X-rays, and calibrates that measurement
+# to a physical scale, the **Hounsfield unit** (HU): water is 0 HU, air is −1000 HU, on every
+# scanner. That calibration is what makes CT special among images: a number means a tissue. A
+# DICOM file does not store HU, though: it stores integers plus the two numbers that turn them into
+# HU. On the way to a screen, or to a neural network, the HU pass through a *display window*; and a
+# CT volume is not one file but a folder of slices whose order you must work out yourself.
+#
+# The claim this lesson shows with numbers: **the same slice looks completely different through
+# lung, soft-tissue and bone windows, and the "save it as a PNG" normalization destroys HU** — the
+# same tissue gets different grey values in different slices.
+#
+# **Learning objectives.** After this lesson you can
+#
+# 1. convert stored pixel values to HU with RescaleSlope and RescaleIntercept (DICOM PS3.3
+#    C.11.1.1.2), without integer overflow, and check your result against pydicom;
+# 2. read typical tissue values in HU and measure them in a real CT slice;
+# 3. apply a display window (center, width) with the DICOM LINEAR formula (PS3.3 C.11.2.1.2.1) and
+#    with the simple clip-and-rescale version, and bound their difference;
+# 4. explain, with measured grey values, why per-image min–max normalization to 8 bits loses HU;
+# 5. order the slices of a series by their position along the slice normal (PS3.3 C.7.6.2.1.1),
+#    not by file name or InstanceNumber, and load a series as a volume with spacing and affine;
+# 6. recognise a missing slice from the loader's error.
+#
+# Data: two real CT slices that installed packages ship (`CT_small.dcm` from pydicom, a chest slice
+# through the spine; `693_UNCI.dcm` from pydicom-data, a head slice), and a synthetic CT phantom that
+# we write as a real DICOM series. Nothing is downloaded; everything written goes to a temporary
+# folder.
+
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false}
+from typing import Sequence
+
+import numpy as np
+import matplotlib.pyplot as plt
+
+from autograder import check
+
+# %% [markdown]
+# ## 1. From stored values to Hounsfield units
+#
+# ### Concept
+#
+# With μ the linear attenuation coefficient of a voxel, the Hounsfield scale is
+#
+# $$\mathrm{HU} = 1000 \cdot \frac{\mu - \mu_\text{water}}{\mu_\text{water} - \mu_\text{air}},$$
+#
+# so water is 0 HU and air −1000 HU by definition. A CT file stores integers instead (12 to 16 bits;
+# many scanners store HU + 1024, so that air is not negative). The **Modality LUT** of the DICOM
+# grayscale pipeline turns them into HU; for CT it is linear (PS3.3 C.11.1.1.2):
+#
+# $$\mathrm{hu} = \text{pixels} \times \text{RescaleSlope (0028,1053)} + \text{RescaleIntercept (0028,1052)}.$$
+#
+# Mistakes the check below recognises:
+#
+# * **forgetting the intercept** — a min–max display still looks right, but every value is off
+#   (typically by 1024 HU);
+# * **adding the intercept before multiplying by the slope** — the same when the slope is 1, wrong
+#   for any other slope;
+# * **integer arithmetic** — stored values are `int16` or `uint16`; `pixels - 1024` on `uint16`
+#   wraps around below zero, and large products overflow. Compute in `float64` and cast once, at the
+#   end, to `float32` (HU need no more precision, and volumes get large).
+#
+# ### Implement
+
+# %% nbgrader={"grade": false, "grade_id": "rescale_to_hu", "locked": false, "schema_version": 3, "solution": true}
+def rescale_to_hu(pixels: np.ndarray, slope: float, intercept: float) -> np.ndarray:
+    """Convert stored CT pixel values to Hounsfield units (DICOM PS3.3 C.11.1.1.2).
+
+    Args:
+        pixels: stored values, any shape ((H, W) slice or (D, H, W) volume), any integer or float dtype.
+        slope: RescaleSlope, HU per stored unit.
+        intercept: RescaleIntercept, HU.
+
+    Returns:
+        ``pixels * slope + intercept``: HU, same shape as ``pixels``, float32 (compute in float64,
+        cast once at the end).
+    """
+    ### BEGIN SOLUTION
+    return (np.asarray(pixels, dtype=np.float64) * slope + intercept).astype(np.float32)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### Check
+
+# %% nbgrader={"grade": true, "grade_id": "test_rescale_to_hu", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""Check that rescale_to_hu multiplies by the slope, then adds the intercept, and returns float32 HU."""
+check(rescale_to_hu)
+
+# %% [markdown]
+# ### Use: two real CT slices
+#
+# From here on we use the reference library `course` (the same functions as yours, tested), so
+# that a bug in an exercise does not spread to the rest of the lesson. We read each file with
+# pydicom, convert the stored values with `rescale_to_hu`, and compare with pydicom's own Modality
+# LUT, `pydicom.pixels.apply_modality_lut`, an independent implementation.
+
+# %%
+import pydicom
+from pydicom.pixels import apply_modality_lut
+
+import course.medical as med
+from course.data import ct_small_path, unci_693_path
+
+datasets, stored, hu = {}, {}, {}  # by file name: the pydicom Dataset, stored values (H, W), HU (H, W)
+for path in (ct_small_path(), unci_693_path()):
+    name = path.name
+    datasets[name] = ds = pydicom.dcmread(path)
+    stored[name] = ds.pixel_array  # (H, W) integers, as written by the scanner
+    hu[name] = med.rescale_to_hu(stored[name], float(ds.RescaleSlope), float(ds.RescaleIntercept))
+    theirs = apply_modality_lut(stored[name], ds)  # pydicom, float64
+    print(f"{name}: {ds.Rows}x{ds.Columns}, pixel spacing {float(ds.PixelSpacing[0]):.3f} mm, "
+          f"slice thickness {float(ds.SliceThickness):g} mm, {float(ds.KVP):g} kVp, "
+          f"ImageType {'/'.join(v.strip() for v in ds.ImageType)}, "
+          f"contrast agent: {ds.get('ContrastBolusAgent') or 'none recorded'}")
+    print(f"  stored {stored[name].dtype} {stored[name].min()}..{stored[name].max()}  "
+          f"x RescaleSlope {float(ds.RescaleSlope):g} + RescaleIntercept {float(ds.RescaleIntercept):g}"
+          f"  ->  {hu[name].dtype} {hu[name].min():.0f}..{hu[name].max():.0f} HU")
+    print(f"  max |ours - pydicom| = {np.abs(hu[name] - theirs).max():g} HU")
+small, unci = hu["CT_small.dcm"], hu["693_UNCI.dcm"]
+
+# %% [markdown]
+# Both files store HU + 1024 (slope 1, intercept −1024), the most common convention, so the raw
+# image and the HU image *look* the same once a viewer stretches each to black..white — which is
+# exactly why a forgotten intercept goes unnoticed. The numbers differ, and the histogram in HU is
+# where tissues become recognisable: peaks sit where the table of tissue values below puts them.
+#
+# Note the values far below air in the head slice: outside the circle that the scanner
+# reconstructs, it writes a fill value that is no tissue at all.
+
+# %%
+outside = unci < -1024  # below air: not a measurement
+values, counts = np.unique(unci[outside], return_counts=True)
+print(f"693_UNCI: {outside.mean():.1%} of the pixels are below -1024 HU (outside the reconstructed "
+      f"circle); the most common of them is {values[counts.argmax()]:.0f} HU "
+      f"({counts.max()} pixels); PixelPaddingValue in the header: {datasets['693_UNCI.dcm'].PixelPaddingValue}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), layout="constrained")
+bins = np.arange(-3100, 2000, 10)  # 10 HU bins
+for ax, (name, image) in zip(axes, hu.items()):
+    ax.hist(image.ravel(), bins=bins, color="k", log=True)
+    for i, (tissue, (lo, hi)) in enumerate(med.TISSUE_HU.items()):
+        ax.axvspan(lo - 5, hi + 5, color=f"C{i}", alpha=0.35, label=f"{tissue} {lo:g}..{hi:g}")
+    ax.set(title=f"{name}: histogram of HU", xlabel="HU", ylabel="pixels (log)")
+axes[1].legend(fontsize=7, loc="upper left", title="TISSUE_HU", title_fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ### Use: typical tissue values, measured
+#
+# `course.medical.TISSUE_HU` lists typical ranges (Kalender 2011; Buzug 2008). We measure the mean
+# and standard deviation of a few hand-placed boxes in the two real slices. Two things to see in
+# the printout: the measured values fall in (or near) the table's ranges, and the **aorta reads far
+# above blood's range** — this scan was taken with an iodine contrast agent (the header names it
+# above), which is why tables of "tissue HU" hold for unenhanced scans only. The standard deviation
+# is the scanner's noise plus the texture of the tissue. Two more things the numbers say: the
+# vertebral body reads below the table's range for cancellous bone — a thick slice averages the bony
+# lattice with the marrow between it (the *partial volume* effect); and the brain box of the head
+# slice has no noise at all — its ImageType says DERIVED: this image was processed after
+# reconstruction, so treat it as an illustration, not as a measurement.
+
+# %%
+regions = [  # (file, label, row slice, column slice, TISSUE_HU key to compare with)
+    ("CT_small.dcm", "lung", slice(4, 28), slice(2, 14), "lung"),
+    ("CT_small.dcm", "subcutaneous fat", slice(116, 126), slice(10, 40), "fat"),
+    ("CT_small.dcm", "back muscle", slice(82, 94), slice(16, 36), "soft_tissue"),
+    ("CT_small.dcm", "aorta (with contrast)", slice(2, 14), slice(90, 104), "blood"),
+    ("CT_small.dcm", "vertebral body", slice(14, 30), slice(52, 68), "cancellous_bone"),
+    ("693_UNCI.dcm", "air around the head", slice(30, 60), slice(220, 300), "air"),
+    ("693_UNCI.dcm", "brain", slice(250, 300), slice(230, 290), "soft_tissue"),
+]
+print(f"{'file':13s} {'region':22s} {'measured HU':>16s}   {'TISSUE_HU':>24s}")
+for name, label, rows, cols, key in regions:
+    box = hu[name][rows, cols]
+    lo, hi = med.TISSUE_HU[key]
+    print(f"{name:13s} {label:22s} {box.mean():8.0f} ± {box.std():4.0f}   {key:>15s} {lo:5.0f}..{hi:5.0f}")
+
+# %%
+from matplotlib.patches import Rectangle
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 5), layout="constrained")
+for ax, name in zip(axes, hu):
+    ax.imshow(med.clip_window(hu[name], 40, 400), cmap="gray", vmin=0, vmax=1)
+    for i, (file, label, rows, cols, _) in enumerate(regions):
+        if file == name:
+            ax.add_patch(Rectangle((cols.start - 0.5, rows.start - 0.5), cols.stop - cols.start,
+                                   rows.stop - rows.start, fill=False, color=f"C{i}", lw=2))
+            ax.text(cols.start, rows.stop, label, color=f"C{i}", fontsize=9, va="top",
+                    bbox={"facecolor": "black", "alpha": 0.5, "pad": 1})
+    ax.set_title(f"{name} (window C 40, W 400)")
+    ax.set_axis_off()
+plt.show()
+
+# %% [markdown]
+# ### Experiment: integer arithmetic wraps around
+#
+# Many scanners store `uint16`. The tempting one-liner `pixels - 1024` then stays `uint16`, and
+# every stored value below 1024 — everything below 0 HU: air, lung, fat — wraps around to the top of
+# the `uint16` range.
+
+# %%
+stored_u16 = stored["CT_small.dcm"].astype(np.uint16)  # the same slice as an unsigned scanner stores it
+wrong = stored_u16 - 1024  # uint16 - int stays uint16: wraps below 0
+right = med.rescale_to_hu(stored_u16, 1.0, -1024.0)
+wrapped = stored_u16 < 1024
+print(f"pixels - 1024 on uint16: dtype {wrong.dtype}, {wrong.min()}..{wrong.max()}; "
+      f"{wrapped.mean():.1%} of the pixels (all below 0 HU) wrapped")
+print(f"rescale_to_hu:           dtype {right.dtype}, {right.min():.0f}..{right.max():.0f} HU")
+
+# %% [markdown]
+# ## 2. Display windows
+#
+# ### Concept
+#
+# A CT slice spans thousands of HU (air −1000, cortical bone up to ~2000, metal beyond), but a
+# screen shows 256 grey levels and an eye tells far fewer. A **window** picks the HU range a reader
+# needs and stretches it from black to white; everything below is black, everything above white.
+# It is given by its center *c* and width *w* in HU: the DICOM attributes WindowCenter (0028,1050)
+# and WindowWidth (0028,1051), the **VOI LUT** of the grayscale pipeline.
+#
+# The standard's LINEAR function (PS3.3 C.11.2.1.2.1), with output range [0, 1]:
+#
+# $$y = \begin{cases} 0 & x \le c - 0.5 - \frac{w-1}{2} \\ 1 & x > c - 0.5 + \frac{w-1}{2} \\
+# \frac{x - (c - 0.5)}{w - 1} + 0.5 & \text{otherwise} \end{cases}$$
+#
+# The half-unit shifts make the window cover exactly *w* integer HU values; it needs *w* ≥ 1 (raise
+# `ValueError` otherwise). Most code uses a simpler window: clip to [*c* − *w*/2, *c* + *w*/2] and
+# rescale to [0, 1] (it equals DICOM's LINEAR_EXACT, PS3.3 C.11.2.1.3.2; it needs *w* > 0). The two
+# differ by at most 1/*w* — we measure that below.
+#
+# Mistakes the checks recognise: **center and width swapped** (radiologists say "W 400, L 40",
+# DICOM's order is center, width); a window reaching **width, not width/2, on each side** of the
+# center; **no clipping** (values outside the window must become exactly 0 and 1); and, for
+# `apply_window`, the simple formula instead of the standard's (and vice versa for `clip_window`).
+#
+# ### Implement: the DICOM window
+
+# %% nbgrader={"grade": false, "grade_id": "apply_window", "locked": false, "schema_version": 3, "solution": true}
+def apply_window(hu: np.ndarray, center: float, width: float) -> np.ndarray:
+    """Map HU to [0, 1] with the DICOM LINEAR VOI LUT function (PS3.3 C.11.2.1.2.1).
+
+    With c = center and w = width: ``x <= c - 0.5 - (w - 1) / 2`` -> 0; ``x > c - 0.5 + (w - 1) / 2``
+    -> 1; otherwise ``(x - (c - 0.5)) / (w - 1) + 0.5``.
+
+    Args:
+        hu: Hounsfield units, any shape, any real dtype.
+        center: window_center (WindowCenter), HU.
+        width: window_width (WindowWidth), HU; at least 1.
+
+    Returns:
+        Grey levels in [0, 1], same shape as ``hu``, float32 (compute in float64).
+
+    Raises:
+        ValueError: ``width < 1``.
+    """
+    ### BEGIN SOLUTION
+    if width < 1:
+        raise ValueError(f"window width {width} < 1: the DICOM LINEAR window needs width >= 1 HU "
+                         "(PS3.3 C.11.2.1.2.1); use clip_window for a narrower window")
+    # 1. the standard's shifted center and width
+    x = np.asarray(hu, dtype=np.float64)
+    c, w = center - 0.5, width - 1.0
+    # 2. the three cases
+    below = x <= c - w / 2
+    above = x > c + w / 2
+    between = ~below & ~above  # empty when w == 0, so no division by zero
+    out = np.zeros_like(x)
+    out[above] = 1.0
+    out[between] = (x[between] - c) / w + 0.5
+    return out.astype(np.float32)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### Check
+
+# %% nbgrader={"grade": true, "grade_id": "test_apply_window", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""Check that apply_window follows DICOM's LINEAR window, clips to [0, 1] and rejects width < 1."""
+check(apply_window)
+
+# %% [markdown]
+# ### Implement: the simple window
+
+# %% nbgrader={"grade": false, "grade_id": "clip_window", "locked": false, "schema_version": 3, "solution": true}
+def clip_window(hu: np.ndarray, center: float, width: float) -> np.ndarray:
+    """Map HU to [0, 1]: clip to ``center ± width/2``, then rescale that range to [0, 1].
+
+    Args:
+        hu: Hounsfield units, any shape, any real dtype.
+        center: window_center, HU.
+        width: window_width, HU; greater than 0.
+
+    Returns:
+        ``(clip(hu, lo, hi) - lo) / (hi - lo)`` with ``lo, hi = center -/+ width / 2``: same shape as
+        ``hu``, float32 (compute in float64).
+
+    Raises:
+        ValueError: ``width <= 0``.
+    """
+    ### BEGIN SOLUTION
+    if width <= 0:
+        raise ValueError(f"window width {width} <= 0: a window must cover a positive HU range")
+    lo, hi = center - width / 2, center + width / 2
+    x = np.clip(np.asarray(hu, dtype=np.float64), lo, hi)
+    return ((x - lo) / (hi - lo)).astype(np.float32)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### Check
+
+# %% nbgrader={"grade": true, "grade_id": "test_clip_window", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""Check that clip_window clips to center ± width/2, rescales to [0, 1] and rejects width <= 0."""
+check(clip_window)
+
+# %% [markdown]
+# ### Use: one slice, several windows
+#
+# The usual presets (`course.medical.WINDOW_PRESETS`; sites differ by a few tens of HU):
+
+# %%
+for preset, (center, width) in med.WINDOW_PRESETS.items():
+    print(f"{preset:12s} center {center:6.0f} HU, width {width:5.0f} HU -> "
+          f"black below {center - width / 2:6.0f} HU, white above {center + width / 2:6.0f} HU")
+
+# %% [markdown]
+# `course.viz.show_windows` draws a slice raw (its own min..max stretched to black..white) and
+# through each window. First the head slice, through lung, mediastinum (soft tissue), bone and brain
+# windows, then the chest slice. Look at how the raw view wastes the grey scale: in the head slice
+# the fill value outside the circle takes the black end, so air and brain are both mid-grey.
+
+# %%
+from IPython.display import display
+
+from course.viz import show_volume_slices, show_windows, window_explorer
+
+display(show_windows(unci, ("lung", "mediastinum", "bone", "brain"), title="693_UNCI.dcm (head)"))
+display(show_windows(small, ("lung", "mediastinum", "bone"), title="CT_small.dcm (chest, at the spine)"))
+
+# %% [markdown]
+# Each window answers one question. In the chest slice the **lung** window shows the vessels in
+# the lung but paints all soft tissue and bone near-white; the **mediastinum** window separates
+# fat, muscle and the contrast-filled aorta but makes the lung uniformly black; the **bone** window
+# shows the structure inside the vertebra. In the head slice only the **brain** window (a narrow
+# one) shows anything inside the skull. The file itself suggests a window too: its WindowCenter and
+# WindowWidth, and pydicom's `apply_windowing` implements the same LINEAR function (mapped to the
+# stored-value range instead of [0, 1]; we rescale it to compare).
+
+# %%
+from pydicom.pixels import apply_windowing
+
+for name, ds in datasets.items():
+    print(f"{name}: header window center {ds.get('WindowCenter', '-')}, width {ds.get('WindowWidth', '-')}")
+voi = pydicom.Dataset()  # just what apply_windowing reads: the window and a 16-bit unsigned output range
+voi.PhotometricInterpretation, voi.BitsStored, voi.PixelRepresentation = "MONOCHROME2", 16, 0
+for preset, (center, width) in med.WINDOW_PRESETS.items():
+    voi.WindowCenter, voi.WindowWidth = center, width
+    theirs = apply_windowing(unci.astype(np.float64), voi) / 65535  # 0..65535 -> [0, 1]
+    print(f"{preset:12s} max |apply_window - pydicom| = {np.abs(med.apply_window(unci, center, width) - theirs).max():.1e}")
+
+# %% [markdown]
+# ### Experiment: how far apart are the two windows?
+#
+# The DICOM window and the simple one differ by at most 1/width. Below, measured on the head slice
+# and on a fine grid of HU values, for every preset, and converted to 8-bit grey levels (× 255,
+# rounded). For wide windows (width above 255 HU) the two agree to within one grey level; for
+# narrow ones (liver, brain) 1/width × 255 is several grey levels. On screen nobody sees it, but a
+# network's input and the reference it is compared with must use the *same* window function.
+
+# %%
+grid = np.arange(-1100.0, 3000.0, 0.25)  # every quarter HU
+print(f"{'preset':12s} {'1/width':>9s} {'max diff (slice)':>17s} {'max diff (grid)':>16s} "
+      f"{'max grey-level diff':>20s} {'pixels that differ':>19s}")
+for preset, (center, width) in med.WINDOW_PRESETS.items():
+    dicom, simple = med.apply_window(unci, center, width), med.clip_window(unci, center, width)
+    diff_slice = np.abs(dicom.astype(np.float64) - simple).max()
+    diff_grid = np.abs(med.apply_window(grid, center, width).astype(np.float64)
+                       - med.clip_window(grid, center, width)).max()
+    grey = np.abs(np.round(dicom * 255.0) - np.round(simple * 255.0))
+    print(f"{preset:12s} {1 / width:9.6f} {diff_slice:17.6f} {diff_grid:16.6f} "
+          f"{grey.max():20.0f} {(grey > 0).mean():19.1%}")
+
+# %% [markdown]
+# ### Use: explore windows interactively
+#
+# The explorer below (`course.viz.window_explorer`) has a preset menu and sliders for center and
+# width; it needs a running kernel to react. Beside it, a static figure of what the width slider
+# does: the brain window's center with ever wider windows — a narrow window gives contrast inside
+# a small HU range and saturates everything else, a wide one shows everything with little contrast.
+
+# %%
+display(window_explorer(unci, center=40.0, width=80.0))
+display(show_windows(unci, ((40.0, 40.0), (40.0, 80.0), (40.0, 400.0), (40.0, 2000.0)),
+                     title="693_UNCI.dcm: center 40 HU, width 40 → 2000 HU"))
+
+# %% [markdown]
+# ## 3. Why "save it as a PNG" destroys HU
+#
+# ### Concept
+#
+# A common shortcut for feeding CT to a 2D network is to export each slice as an 8-bit image:
+# stretch the slice's own min..max to 0..255. Two problems follow:
+#
+# 1. **The mapping depends on each image.** A grey value means `min + grey × (max − min) / 255` HU,
+#    with a different min and max in every slice, so the same tissue gets different grey values, and
+#    a single outlier (metal, the fill value outside the field of view) shifts every pixel.
+# 2. **256 levels cannot hold CT's range.** A slice spanning thousands of HU gets one grey level per
+#    several HU, so the soft tissues — which differ by tens of HU — share a handful of levels.
+#
+# Implement it (we need it to measure the damage). Mistakes the check recognises:
+# `astype(np.uint8)` **truncates** (round to the nearest level first); returning **floats** instead
+# of `uint8` grey levels; **clipping** HU into 0..255 instead of scaling. A constant image has no
+# range: return zeros.
+#
+# ### Implement
+
+# %% nbgrader={"grade": false, "grade_id": "naive_png_normalize", "locked": false, "schema_version": 3, "solution": true}
+def naive_png_normalize(hu: np.ndarray) -> np.ndarray:
+    """Scale one image's own min..max to the grey levels 0..255, as an 8-bit PNG export does.
+
+    Args:
+        hu: one image (or volume), any shape, HU.
+
+    Returns:
+        uint8, same shape: ``round((hu - min) / (max - min) * 255)``; all zeros when the image is
+        constant.
+    """
+    ### BEGIN SOLUTION
+    x = np.asarray(hu, dtype=np.float64)
+    lo, hi = x.min(), x.max()
+    if hi == lo:
+        return np.zeros(x.shape, dtype=np.uint8)
+    return np.round((x - lo) / (hi - lo) * 255.0).astype(np.uint8)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### Check
+
+# %% nbgrader={"grade": true, "grade_id": "test_naive_png_normalize", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""Check that naive_png_normalize rounds each image's min..max to uint8 grey levels 0..255."""
+check(naive_png_normalize)
+
+# %% [markdown]
+# ### Experiment: the same tissue, two grey values
+#
+# We export both real slices as "PNGs" and read back the grey value of soft tissue: the back muscle
+# of the chest slice and the brain of the head slice, both near 40 HU (measured above), and the
+# grey level an exact 40 HU pixel would get. Then the resolution: how many HU one grey level spans,
+# and how many distinct grey levels the whole soft-tissue range of `TISSUE_HU` gets. For contrast,
+# the mediastinum window maps HU the same way in every slice.
+
+# %%
+png = {name: med.naive_png_normalize(image) for name, image in hu.items()}  # (H, W) uint8 each
+soft_lo, soft_hi = med.TISSUE_HU["soft_tissue"]
+soft_range = np.arange(soft_lo, soft_hi + 1)  # every integer HU of soft tissue
+boxes = {r[0]: r for r in regions if r[1] in ("back muscle", "brain")}  # one soft-tissue box per slice
+mediastinum = med.WINDOW_PRESETS["mediastinum"]
+for name, image in hu.items():
+    lo, hi = float(image.min()), float(image.max())
+    _, label, rows, cols, _ = boxes[name]
+    grey_40 = np.round((40.0 - lo) / (hi - lo) * 255.0)
+    levels = np.unique(np.round((soft_range - lo) / (hi - lo) * 255.0)).size
+    print(f"{name}: min {lo:.0f} HU, max {hi:.0f} HU -> {(hi - lo) / 255:.1f} HU per grey level")
+    print(f"  {label}: mean HU {image[rows, cols].mean():.0f}, mean PNG grey {png[name][rows, cols].mean():.0f}; "
+          f"a 40 HU pixel -> grey {grey_40:.0f}; soft tissue {soft_lo:g}..{soft_hi:g} HU -> {levels} grey levels")
+levels_window = np.unique(np.round(med.apply_window(soft_range, *mediastinum) * 255.0)).size
+grey_window = np.round(med.apply_window(np.array([40.0]), *mediastinum)[0] * 255.0)
+print(f"mediastinum window (either slice): a 40 HU pixel -> grey {grey_window:.0f}; "
+      f"soft tissue -> {levels_window} grey levels; {mediastinum[1] / 255:.2f} HU per grey level")
+
+# %% [markdown]
+# The same 40 HU soft tissue lands on very different grey values in the two "PNGs" — a network
+# trained on such images cannot learn "this intensity is soft tissue" — and the soft-tissue range
+# collapses onto a few grey levels. The mapping lines make it visible: each slice gets its own line
+# from HU to grey, set by its extremes; the window's line is the same for every slice and steep
+# where the tissue of interest lies.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), layout="constrained")
+hu_axis = np.linspace(-4100, 2000, 500)
+for ax, (i, name) in zip(axes[:2], enumerate(png)):
+    ax.imshow(png[name], cmap="gray", vmin=0, vmax=255)
+    _, label, rows, cols, _ = boxes[name]
+    ax.add_patch(Rectangle((cols.start - 0.5, rows.start - 0.5), cols.stop - cols.start,
+                           rows.stop - rows.start, fill=False, color=f"C{i}", lw=2))
+    ax.set_title(f"{name} as an 8-bit PNG\n{label}: grey {png[name][rows, cols].mean():.0f}")
+    ax.set_axis_off()
+    lo, hi = float(hu[name].min()), float(hu[name].max())
+    axes[2].plot(hu_axis, np.clip((hu_axis - lo) / (hi - lo), 0, 1) * 255, color=f"C{i}", label=f"PNG of {name}")
+axes[2].plot(hu_axis, med.apply_window(hu_axis, *mediastinum) * 255, "k--", label="mediastinum window")
+axes[2].axvspan(soft_lo, soft_hi, color="C2", alpha=0.3, label="soft tissue")
+axes[2].set(xlabel="HU", ylabel="grey level", title="HU → grey level")
+axes[2].legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# A controlled version: one slice of the phantom, exported twice — as it is, and with a small metal
+# implant (3000 HU, a few pixels). Nothing else changes, yet every tissue's grey value moves.
+
+# %%
+from course.data import PHANTOM_TISSUES, ct_phantom, ct_phantom_labels
+
+phantom_slice = ct_phantom((24, 64, 64), seed=0)[6]  # (64, 64) HU, a slice through the liver
+labels = ct_phantom_labels((24, 64, 64))[6]  # (64, 64) tissue labels
+with_metal = phantom_slice.copy()
+with_metal[30:32, 30:32] = 3000.0  # a 2x2-pixel metal implant
+without, metal = med.naive_png_normalize(phantom_slice), med.naive_png_normalize(with_metal)  # (64, 64) uint8
+for tissue, (label, mean_hu) in PHANTOM_TISSUES.items():
+    mask = labels == label
+    mask[30:32, 30:32] = False
+    if mask.any():
+        print(f"{tissue:16s} {mean_hu:6.0f} HU: grey {without[mask].mean():5.1f} without metal, "
+              f"{metal[mask].mean():5.1f} with metal")
+
+# %% [markdown]
+# The fix is not to throw the scale away: keep HU (as `int16` or `float32` volumes, e.g. NIfTI),
+# and let the model's input transform be a fixed window (or a few windows as channels) applied the
+# same way to every slice.
+#
+# ## 4. Slice order in a series
+#
+# ### Concept
+#
+# A CT volume is a **series**: one file per slice. Where a slice lies is written in the Image Plane
+# Module (PS3.3 C.7.6.2), in the patient coordinate system LPS (+x to the patient's left, +y to the
+# back, +z to the head), in mm:
+#
+# * **ImagePositionPatient** (0020,0032): the position of the centre of the first pixel (row 0,
+#   column 0);
+# * **ImageOrientationPatient** (0020,0037): six direction cosines — the first three are the **row
+#   direction** (the direction in which the column index grows along a row), the last three the
+#   **column direction** (in which the row index grows down a column);
+# * **PixelSpacing** (0028,0030): spacing between rows, then between columns.
+#
+# Pixel (r, c) lies at `ImagePositionPatient + r · PixelSpacing[0] · column_direction +
+# c · PixelSpacing[1] · row_direction` (PS3.3 C.7.6.2.1.1). The slice **normal** is
+# `row_direction × column_direction` (for an axial slice, (1,0,0,0,1,0) → (0, 0, 1), towards the
+# head), and a slice's place in the stack is its position projected on the normal,
+# `ImagePositionPatient · normal`. Sort by that, in increasing order.
+#
+# What does *not* give the order: **file names** (random UIDs, or "10.dcm" sorting before "2.dcm");
+# **InstanceNumber** (a counter the scanner may restart, reverse or number in acquisition order);
+# and the **z coordinate alone**, which works for axial slices only — coronal, sagittal and oblique
+# slices of one series can share one z. The checks also recognise the normal computed as
+# `column × row` (it points the other way), the six values split wrongly (they are row x, y, z then
+# column x, y, z), and a descending sort.
+#
+# ### Implement: the slice normal
+
+# %% nbgrader={"grade": false, "grade_id": "slice_normal", "locked": false, "schema_version": 3, "solution": true}
+def slice_normal(image_orientation: Sequence[float] | np.ndarray) -> np.ndarray:
+    """The unit normal of a slice: row direction × column direction (DICOM PS3.3 C.7.6.2.1.1).
+
+    Args:
+        image_orientation: ImageOrientationPatient, 6 direction cosines (row direction x, y, z, then
+            column direction x, y, z), unitless.
+
+    Returns:
+        (3,) float64, LPS. For an axial slice, (1, 0, 0, 0, 1, 0) -> (0, 0, 1).
+
+    Raises:
+        ValueError: not 6 values.
+    """
+    ### BEGIN SOLUTION
+    iop = np.asarray(image_orientation, dtype=np.float64)
+    if iop.shape != (6,):
+        raise ValueError(f"ImageOrientationPatient must hold 6 values, got shape {iop.shape}")
+    return np.cross(iop[:3], iop[3:])
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### Check
+
+# %% nbgrader={"grade": true, "grade_id": "test_slice_normal", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""Check that slice_normal returns row direction × column direction and rejects a wrong length."""
+check(slice_normal)
+
+# %% [markdown]
+# ### Implement: the slice order
+#
+# Use your `slice_normal`; a *stable* sort keeps the given order of equal positions.
+
+# %% nbgrader={"grade": false, "grade_id": "sort_slices", "locked": false, "schema_version": 3, "solution": true}
+def sort_slices(positions: np.ndarray, image_orientation: Sequence[float] | np.ndarray) -> np.ndarray:
+    """The order of slices along their normal, from their ImagePositionPatient.
+
+    Args:
+        positions: (D, 3) ImagePositionPatient of each slice, mm, LPS.
+        image_orientation: the series' ImageOrientationPatient, 6 values.
+
+    Returns:
+        (D,) int64 indices into ``positions`` that sort ``positions @ normal`` in increasing order
+        (stable argsort): for an axial series, from the lowest z (feet) to the highest (head).
+    """
+    ### BEGIN SOLUTION
+    along_normal = np.asarray(positions, dtype=np.float64) @ slice_normal(image_orientation)  # (D,)
+    return np.argsort(along_normal, kind="stable").astype(np.int64)
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### Check
+
+# %% nbgrader={"grade": true, "grade_id": "test_sort_slices", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""Check that sort_slices orders slices by increasing position along the slice normal."""
+check(sort_slices)
+
+# %% [markdown]
+# ### Use: a shuffled series on disk
+#
+# `course.data.write_ct_phantom_series` writes the synthetic CT phantom (air, fat, soft tissue,
+# lungs, liver, spine and ribs, in HU) as a real DICOM CT series: 24 axial slices 2.5 mm apart,
+# stored as HU + 1024 with RescaleIntercept −1024, **random file names and shuffled
+# InstanceNumbers**, as a de-identified export may well have. Everything goes into a temporary
+# folder, removed at the end of the lesson. We read only the headers, and try three orders.
+
+# %%
+import tempfile
+from pathlib import Path
+
+from course.data import write_ct_phantom_series
+
+tmp = tempfile.TemporaryDirectory()  # removed at the end of the lesson
+series = Path(tmp.name) / "phantom_axial"
+written = write_ct_phantom_series(series, shape=(24, 64, 64), spacing=(2.5, 0.8, 0.8), seed=0)  # written[k]: slice k
+files = sorted(series.iterdir())  # file-name order, what a naive loader uses
+headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
+positions = np.array([h.ImagePositionPatient for h in headers], dtype=np.float64)  # (D, 3) mm, LPS
+iop = np.array(headers[0].ImageOrientationPatient, dtype=np.float64)  # (6,)
+true_slice = np.array([written.index(f) for f in files])  # where each file really belongs
+
+print(f"{'file':22s} {'InstanceNumber':>14s} {'ImagePositionPatient (mm)':>28s} {'true slice':>10s}")
+for f, h, p, k in list(zip(files, headers, positions, true_slice))[:5]:
+    print(f"{f.name:22s} {h.InstanceNumber:14d} {np.array2string(p, precision=1):>28s} {k:10d}")
+print("...")
+orders = {
+    "file name": np.arange(len(files)),
+    "InstanceNumber": np.argsort([h.InstanceNumber for h in headers], kind="stable"),
+    "sort_slices": med.sort_slices(positions, iop),
+}
+normal = med.slice_normal(iop)
+for how, order in orders.items():
+    along = positions[order] @ normal  # (D,) mm along the normal, in this order
+    print(f"by {how:15s}: {np.sum(true_slice[order] == np.arange(len(files))):2d} of {len(files)} slices in place, "
+          f"positions increasing: {bool(np.all(np.diff(along) > 0))}; first positions (mm): {np.round(along[:6], 1)}")
+
+# %% [markdown]
+# A stack in the wrong order looks fine slice by slice — each slice is a valid image — and only a
+# cut across the slices (a coronal reformat) shows the damage. Below, the middle coronal row of each
+# stack, drawn with the true aspect ratio (2.5 mm between slices, 0.8 mm pixels), head at the top.
+
+# %%
+slices_hu = [med.dicom_to_hu(f) for f in files]  # (H, W) HU each, in file-name order
+fig, axes = plt.subplots(1, 3, figsize=(11, 4), layout="constrained")
+for ax, (how, order) in zip(axes, orders.items()):
+    stack = np.stack([slices_hu[i] for i in order])  # (D, H, W)
+    ax.imshow(med.apply_window(stack[:, 32, :], *mediastinum), cmap="gray", vmin=0, vmax=1,
+              aspect=2.5 / 0.8, origin="lower")
+    ax.set_title(f"ordered by {how}")
+    ax.set(xlabel="column (patient right → left)", ylabel="slice")
+plt.show()
+
+# %% [markdown]
+# `course.medical.load_dicom_series` does all of this: it reads every file, checks that they form
+# one stack of parallel slices, sorts by position along the normal, checks the spacing, converts
+# each slice to HU with its own rescale, and returns the volume with its **spacing** (mm, in the
+# volume's axis order slice, row, column) and **affine** (`affine @ [k, r, c, 1]` = the LPS position
+# in mm of voxel `volume[k, r, c]`). The volume must equal the phantom we wrote, rounded to whole HU
+# (the file stores integers).
+
+# %%
+volume, spacing, affine = med.load_dicom_series(series)
+print(f"volume {volume.shape} {volume.dtype}, spacing (slice, row, column) = {spacing} mm")
+print("affine (voxel index (k, r, c) -> LPS mm):")
+print(np.array2string(affine, precision=2, suppress_small=True))
+print(f"max |volume - round(phantom)| = {np.abs(volume - np.round(ct_phantom((24, 64, 64), seed=0))).max():g} HU")
+first_pixel_last_slice = affine @ np.array([len(volume) - 1, 0, 0, 1])
+print(f"affine @ [23, 0, 0, 1] = {first_pixel_last_slice[:3]} mm; "
+      f"ImagePositionPatient of the last slice: {[float(v) for v in pydicom.dcmread(written[-1]).ImagePositionPatient]}")
+
+# %%
+display(show_volume_slices(volume, axis=0, num=6, window="mediastinum", spacing=tuple(spacing),
+                           title="axial slices (axis 0), feet → head"))
+display(show_volume_slices(volume, axis=2, num=4, window="liver", spacing=tuple(spacing),
+                           title="sagittal cuts (axis 2), patient right → left, liver window: "
+                                 "the liver is the brighter lower part of the second cut"))
+
+# %% [markdown]
+# ### Experiment: sorting by z fails off-axis
+#
+# Write the same phantom as **coronal** slices (row direction +x, column direction −z, so the
+# normal is +y): all slices share one range of z, so "sort by z" has nothing to sort by and keeps
+# the file-name order, while the projection on the normal orders them correctly.
+
+# %%
+coronal = Path(tmp.name) / "phantom_coronal"
+written_c = write_ct_phantom_series(coronal, shape=(12, 48, 48), spacing=(2.0, 1.0, 1.0), seed=1,
+                                    image_orientation=(1, 0, 0, 0, 0, -1))
+files_c = sorted(coronal.iterdir())
+heads_c = [pydicom.dcmread(f, stop_before_pixels=True) for f in files_c]
+pos_c = np.array([h.ImagePositionPatient for h in heads_c], dtype=np.float64)  # (D, 3)
+iop_c = np.array(heads_c[0].ImageOrientationPatient, dtype=np.float64)
+true_c = np.array([written_c.index(f) for f in files_c])
+print(f"normal {med.slice_normal(iop_c) + 0.0}; distinct z values: {np.unique(pos_c[:, 2])} mm")
+for how, order in {"z only": np.argsort(pos_c[:, 2], kind="stable"),
+                   "sort_slices": med.sort_slices(pos_c, iop_c)}.items():
+    print(f"by {how:11s}: {np.sum(true_c[order] == np.arange(len(files_c))):2d} of {len(files_c)} slices in place")
+
+# %% [markdown]
+# ### Experiment: a missing slice
+#
+# Files get lost in transfers. A volume stacked from a series with a gap is silently wrong — every
+# slice above the gap is one slice off, and the spacing is a lie. The loader checks that the slices
+# are evenly spaced; delete a middle file and read its message.
+
+# %%
+missing = written[12]
+missing.unlink()  # slice 12 of 24 is lost
+try:
+    med.load_dicom_series(series)
+except ValueError as err:
+    print(f"ValueError: {err}")
+
+# %%
+tmp.cleanup()  # remove every file this lesson wrote
+
+# %% [markdown]
+# ## Summary
+#
+# * A CT file stores integers; **HU = stored × RescaleSlope + RescaleIntercept** (PS3.3 C.11.1.1.2).
+#   Compute in float (integer arithmetic wraps around) and return `float32`. Our conversion of two
+#   real slices matched pydicom's `apply_modality_lut` exactly (the printed maximum difference).
+# * HU are physical: air −1000, water 0, fat and lung below 0, soft tissue a few tens above, bone in
+#   the hundreds to thousands — measured in real slices above, with contrast agent as the reminder
+#   that tables hold for unenhanced scans. Values far below −1000 are a fill value, not tissue.
+# * A **window** (center, width) picks the HU range to see (PS3.3 C.11.2.1.2.1). Lung, mediastinum,
+#   bone and brain windows show different anatomy in the *same* slice. The DICOM LINEAR window and
+#   the simple clip window differ by at most 1/width: within one 8-bit grey level for wide windows,
+#   a few for narrow ones, as measured.
+# * **Per-image min–max to 8 bits destroys HU**: the same tissue got different grey values in two
+#   slices, even in one slice with and without a metal implant, and the soft-tissue range collapsed
+#   to a few grey levels. Keep HU, and window the same way everywhere.
+# * A **series** is ordered by ImagePositionPatient projected on the normal row × column
+#   (PS3.3 C.7.6.2.1.1) — not by file name, InstanceNumber or z alone. `load_dicom_series` returns
+#   the volume in HU with its spacing and affine, and refuses a series with a missing slice.
+#
+# ## Exercises (not graded)
+#
+# 1. **Windows as channels.** Build a 3-channel image of the chest slice from the lung,
+#    mediastinum and bone windows and show it as RGB. Which structures can you tell apart that no
+#    single window shows? Why might this be a good input for a network pretrained on RGB images?
+# 2. **Round trip through a PNG.** Write `png_to_hu(grey, lo, hi)`, the inverse of
+#    `naive_png_normalize` given the slice's min and max, and measure the worst HU error on both
+#    real slices. Compare it with half a grey level in HU. What if `lo` and `hi` were not saved?
+# 3. **The header's window.** Show the head slice through the window its own header suggests
+#    (WindowCenter, WindowWidth) and through the `brain` preset. Find a center and width with the
+#    explorer that separates grey and white matter best, and report them.
+# 4. **An oblique series.** Write the phantom with an `image_orientation` tilted by 20° about the
+#    x axis: row direction (1, 0, 0), column direction (0, cos 20°, sin 20°). Which way does the
+#    normal point? Does sorting by z still work here, and does `sort_slices`? Check that
+#    `affine @ [k, 0, 0, 1]` from `load_dicom_series` equals the ImagePositionPatient of slice k
+#    for every k.
+# 5. **Other broken series.** Instead of deleting a file, copy one slice to a second file name, or
+#    add a file from another series (another `seed`). What does `load_dicom_series` say? Is each
+#    message enough to fix the folder?
+# 6. **InstanceNumber.** Write the series with `shuffle=False`: now the file names and
+#    InstanceNumbers are in order. Reverse the InstanceNumbers by hand (read, change, save) — which
+#    loaders would now build the volume upside down?

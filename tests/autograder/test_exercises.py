@@ -1,0 +1,72 @@
+"""Every exercise spec: the reference passes, every known-wrong solution is rejected and named."""
+import pytest
+
+from autograder import CheckFailed, check
+from autograder.check import evaluate
+from autograder.exercises import assignments, exercises_for, find_exercise
+
+EXERCISES = [ex for a in assignments() for ex in exercises_for(a)]
+WRONG = [(ex, m) for ex in EXERCISES for m in ex.misconceptions]
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.name)
+def test_reference_passes_public_and_hidden_cases(ex):
+    ref = ex.load_reference()
+    for seed in (None, 1, 2):
+        verdict = evaluate(ex, ref, ex.cases(seed))
+        assert verdict.ok, verdict.text()
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.name)
+def test_cases_are_deterministic_and_hidden_ones_differ(ex):
+    def keys(cases):
+        return [repr(c.args) + repr(c.kwargs) for c in cases]
+
+    assert keys(ex.cases()) == keys(ex.cases())
+    assert keys(ex.cases(5)) == keys(ex.cases(5))
+    assert keys(ex.cases(5)) != keys(ex.cases(6)) or keys(ex.cases(5)) != keys(ex.cases())
+
+
+@pytest.mark.parametrize("ex, wrong", WRONG, ids=lambda x: getattr(x, "name", ""))
+def test_known_wrong_solution_is_rejected_with_its_message(ex, wrong):
+    verdict = evaluate(ex, wrong.wrong, ex.cases())
+    assert not verdict.ok
+    assert verdict.hint == wrong.message, verdict.text()
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.name)
+def test_stub_and_wrong_types_are_rejected(ex):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    verdict = evaluate(ex, stub, ex.cases())
+    assert not verdict.ok and verdict.status == "not_implemented" and "not implemented" in verdict.reason
+
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    assert not evaluate(ex, lambda *a, **k: AlwaysEqual(), ex.cases()).ok
+
+
+def test_check_prints_and_raises(capsys):
+    ex = find_exercise("clip_numel")
+    ref = ex.load_reference()
+    check(ref)
+    assert "PASS clip_numel" in capsys.readouterr().out
+
+    def clip_numel(num_frames, height, width, channels=3, batch=1):
+        return num_frames * height * width * batch
+
+    with pytest.raises(CheckFailed, match="colour channels"):
+        check(clip_numel)
+    out = capsys.readouterr().out
+    assert "FAIL clip_numel" in out and "Likely cause" in out
+
+
+def test_check_names_unknown_functions():
+    def not_an_exercise():
+        pass
+
+    with pytest.raises(KeyError, match="no exercise named"):
+        check(not_an_exercise)

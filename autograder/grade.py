@@ -45,6 +45,7 @@ __all__ = ["GradeConfig", "grade_submissions", "grade_one", "GRADES_COLUMNS"]
 GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_score", "status"]
 GRADER_VERSION = 1
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_PRIVATE = (".git", "build", "solutions", "tests", "bench")  # unreadable to student code while grading
 
 
 @dataclasses.dataclass
@@ -132,8 +133,9 @@ def _prepare(cfg: GradeConfig, assignment: str, work: Path) -> _Prepared:
     inputs_file = work / f"{assignment}-inputs.pt"
     transport.save(inputs, inputs_file)
     modules = sorted({ex.reference_module for ex in exercises})
-    deny = [str(p) for p in (cfg.source, cfg.submissions, cfg.out, PROJECT_ROOT / ".git", PROJECT_ROOT / "build",
-                             PROJECT_ROOT / "solutions")]
+    # the solutions, other students' work, the outputs, and anything in the project that holds or tests
+    # the references (git history, executed notebooks, tests with independent implementations)
+    deny = [str(p) for p in (cfg.source, cfg.submissions, cfg.out, *(PROJECT_ROOT / d for d in PROJECT_PRIVATE))]
     for mod in modules:
         spec = importlib.util.find_spec(mod)
         if spec is not None and spec.origin:

@@ -453,11 +453,11 @@ def naive_png_normalize(hu: np.ndarray) -> np.ndarray:
 check(naive_png_normalize)
 
 # %% [markdown]
-# ### Experiment: the same tissue, two grey values
+# ### Use: the two real slices as 8-bit images
 #
-# We export both real slices as "PNGs" and read back the grey value of soft tissue: the back muscle
-# of the chest slice and the brain of the head slice, both near 40 HU (measured above), and the
-# grey level an exact 40 HU pixel would get. Then the resolution: how many HU one grey level spans,
+# We export both real slices as "PNGs" with the reference `naive_png_normalize`, and read back the
+# grey value of soft tissue — the back muscle of the chest slice and the brain of the head slice,
+# both near 40 HU (measured above) — and the grey level an exact 40 HU pixel would get. Then the resolution: how many HU one grey level spans,
 # and how many distinct grey levels the whole soft-tissue range of `TISSUE_HU` gets. For contrast,
 # the mediastinum window maps HU the same way in every slice.
 
@@ -506,6 +506,8 @@ axes[2].legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
+# ### Experiment: one slice, with and without a metal implant
+#
 # A controlled version: one slice of the phantom, exported twice — as it is, and with a small metal
 # implant (3000 HU, a few pixels). Nothing else changes, yet every tissue's grey value moves.
 

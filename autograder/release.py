@@ -31,8 +31,10 @@ def source_notebook(py_path: Path) -> dict:
     nb = jupytext.read(py_path, fmt="py:percent")
     nb.metadata.pop("jupytext", None)
     nb.metadata.setdefault("language_info", {"name": "python"})
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
         cell.metadata.pop("lines_to_next_cell", None)
+        # stable ids (jupytext draws random ones): the grade_id where nbgrader has one, else the position
+        cell["id"] = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell-{i}"
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return json.loads(jupytext.writes(nb, fmt="ipynb"))

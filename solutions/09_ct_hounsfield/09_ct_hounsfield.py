@@ -367,7 +367,8 @@ voi.PhotometricInterpretation, voi.BitsStored, voi.PixelRepresentation = "MONOCH
 for preset, (center, width) in med.WINDOW_PRESETS.items():
     voi.WindowCenter, voi.WindowWidth = center, width
     theirs = apply_windowing(unci.astype(np.float64), voi) / 65535  # 0..65535 -> [0, 1]
-    print(f"{preset:12s} max |apply_window - pydicom| = {np.abs(med.apply_window(unci, center, width) - theirs).max():.1e}")
+    ours = med.apply_window(unci, center, width)
+    print(f"{preset:12s} max |apply_window - pydicom| = {np.abs(ours - theirs).max():.1e}")
 
 # %% [markdown]
 # ### Experiment: how far apart are the two windows?
@@ -457,9 +458,10 @@ check(naive_png_normalize)
 #
 # We export both real slices as "PNGs" with the reference `naive_png_normalize`, and read back the
 # grey value of soft tissue — the back muscle of the chest slice and the brain of the head slice,
-# both near 40 HU (measured above) — and the grey level an exact 40 HU pixel would get. Then the resolution: how many HU one grey level spans,
-# and how many distinct grey levels the whole soft-tissue range of `TISSUE_HU` gets. For contrast,
-# the mediastinum window maps HU the same way in every slice.
+# both near 40 HU (measured above) — and the grey level an exact 40 HU pixel would get. Then the
+# resolution: how many HU one grey level spans, and how many distinct grey levels the whole
+# soft-tissue range of `TISSUE_HU` gets. For contrast, the mediastinum window maps HU the same way
+# in every slice.
 
 # %%
 png = {name: med.naive_png_normalize(image) for name, image in hu.items()}  # (H, W) uint8 each
@@ -637,7 +639,7 @@ from course.data import write_ct_phantom_series
 
 tmp = tempfile.TemporaryDirectory()  # removed at the end of the lesson
 series = Path(tmp.name) / "phantom_axial"
-written = write_ct_phantom_series(series, shape=(24, 64, 64), spacing=(2.5, 0.8, 0.8), seed=0)  # written[k]: slice k
+written = write_ct_phantom_series(series, shape=(24, 64, 64), spacing=(2.5, 0.8, 0.8), seed=0)  # [k]: slice k
 files = sorted(series.iterdir())  # file-name order, what a naive loader uses
 headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
 positions = np.array([h.ImagePositionPatient for h in headers], dtype=np.float64)  # (D, 3) mm, LPS
@@ -656,8 +658,9 @@ orders = {
 normal = med.slice_normal(iop)
 for how, order in orders.items():
     along = positions[order] @ normal  # (D,) mm along the normal, in this order
-    print(f"by {how:15s}: {np.sum(true_slice[order] == np.arange(len(files))):2d} of {len(files)} slices in place, "
-          f"positions increasing: {bool(np.all(np.diff(along) > 0))}; first positions (mm): {np.round(along[:6], 1)}")
+    in_place = np.sum(true_slice[order] == np.arange(len(files)))
+    print(f"by {how:15s}: {in_place:2d} of {len(files)} slices in place, positions increasing: "
+          f"{bool(np.all(np.diff(along) > 0))}; first positions (mm): {np.round(along[:6], 1)}")
 
 # %% [markdown]
 # A stack in the wrong order looks fine slice by slice — each slice is a valid image — and only a
@@ -689,9 +692,10 @@ print(f"volume {volume.shape} {volume.dtype}, spacing (slice, row, column) = {sp
 print("affine (voxel index (k, r, c) -> LPS mm):")
 print(np.array2string(affine, precision=2, suppress_small=True))
 print(f"max |volume - round(phantom)| = {np.abs(volume - np.round(ct_phantom((24, 64, 64), seed=0))).max():g} HU")
-first_pixel_last_slice = affine @ np.array([len(volume) - 1, 0, 0, 1])
-print(f"affine @ [23, 0, 0, 1] = {first_pixel_last_slice[:3]} mm; "
-      f"ImagePositionPatient of the last slice: {[float(v) for v in pydicom.dcmread(written[-1]).ImagePositionPatient]}")
+last = len(volume) - 1
+last_position = np.array(headers[files.index(written[last])].ImagePositionPatient, dtype=np.float64)
+print(f"affine @ [{last}, 0, 0, 1] = {(affine @ np.array([last, 0, 0, 1]))[:3]} mm; "
+      f"ImagePositionPatient of slice {last}: {last_position} mm")
 
 # %%
 display(show_volume_slices(volume, axis=0, num=6, window="mediastinum", spacing=tuple(spacing),

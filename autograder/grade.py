@@ -162,7 +162,15 @@ def _grade_or_reuse(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | 
                 return old
         except ValueError:
             pass
-    record = grade_one(cfg, prep, student, nb, work)
+    try:
+        record = grade_one(cfg, prep, student, nb, work)
+    except Exception as exc:  # noqa: BLE001 - a grader fault on one submission must not stop the class
+        rows = [{"exercise_id": ex.name, "score": 0.0, "max_score": prep.source.test_points.get(ex.grade_id, ex.points),
+                 "status": "error", "passed": 0, "total": 0, "reason": f"grader error: {type(exc).__name__}: {exc}",
+                 "hint": ""} for ex in prep.exercises]
+        return {"student_id": student, "assignment_id": prep.source.assignment, "exercises": rows,
+                "problems": ["the grader failed on this submission; re-run to retry"], "cell_errors": [],
+                "sandbox_notes": [], "seconds": 0.0}
     record.update(key)
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(record, indent=1))
@@ -227,7 +235,13 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
             notes = _load_json(wd / "sandbox_notes.json", default=[])
         if died_in is None:
             break
-        if died_in.startswith("cell") or died_in == "start":
+        if died_in == "start":  # before any student code ran: the grader's own message is trustworthy
+            tail = (wd / "child_stderr.txt").read_text(errors="replace").strip().splitlines()[-1:] or ["no message"]
+            msg = f"the grading process failed before running the notebook ({how}): {tail[0][:300]}"
+            for i in range(start, n):
+                outcomes[i] = [Outcome("error", message=msg)]
+            break
+        if died_in.startswith("cell"):
             msg = f"the notebook's cells did not finish ({how} while running {died_in}); no function could be called"
             for i in range(start, n):
                 outcomes[i] = outcomes[i] or [Outcome(_kind(how), message=msg)]

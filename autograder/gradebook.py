@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from autograder.notebook import SourceNotebook
@@ -28,7 +29,9 @@ def write_gradebook(db_path: Path, results: list[dict], sources: dict[str, Sourc
     from nbgrader.api import Gradebook
 
     ensure_tools_on_path()
-    with Gradebook(f"sqlite:///{Path(db_path).resolve()}") as gb:
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{Path(db_path).resolve()}") as gb:
+        # nbgrader's add_submission touches relationships before the new rows join the session
+        warnings.filterwarnings("ignore", message=".*not in session.*")
         for assignment, src in sources.items():
             gb.update_or_create_assignment(assignment)
             gb.update_or_create_notebook(src.path.stem, assignment)

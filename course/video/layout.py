@@ -36,8 +36,8 @@ def to_conv3d_layout(x: torch.Tensor) -> torch.Tensor:
     """
     # 1. validate: one clip (T, C, H, W) or a batch (N, T, C, H, W)
     if x.dim() not in (4, 5):
-        raise ValueError(f"expected a clip in frame layout, (N, T, C, H, W) or (T, C, H, W) for one "
-                         f"clip; got shape {tuple(x.shape)} ({x.dim()}-D); add or remove the "
+        raise ValueError(f"expected a clip in frame layout, (N, T, C, H, W) or (T, C, H, W) for "
+                         f"one clip; got shape {tuple(x.shape)} ({x.dim()}-D); add or remove the "
                          "batch axis")
     # 2. swap T and C with permute (reshape/view would only relabel the sizes)
     if x.dim() == 5:
@@ -62,8 +62,8 @@ def to_frame_layout(x: torch.Tensor) -> torch.Tensor:
     """
     # 1. validate: one clip (C, T, H, W) or a batch (N, C, T, H, W)
     if x.dim() not in (4, 5):
-        raise ValueError(f"expected a clip in Conv3d layout, (N, C, T, H, W) or (C, T, H, W) for one "
-                         f"clip; got shape {tuple(x.shape)} ({x.dim()}-D); add or remove the "
+        raise ValueError(f"expected a clip in Conv3d layout, (N, C, T, H, W) or (C, T, H, W) for "
+                         f"one clip; got shape {tuple(x.shape)} ({x.dim()}-D); add or remove the "
                          "batch axis")
     # 2. the same swap of T and C (it is its own inverse)
     return x.permute(0, 2, 1, 3, 4) if x.dim() == 5 else x.permute(1, 0, 2, 3)

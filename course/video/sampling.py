@@ -116,7 +116,8 @@ def random_crop_indices(total_frames: int, num_frames: int, stride: int, u: floa
         ValueError: an argument below its minimum, u outside [0, 1), or span > total_frames.
     """
     # 1. validate: sizes are integers >= 1, u in [0, 1) (NaN fails too)
-    for name, value in [("total_frames", total_frames), ("num_frames", num_frames), ("stride", stride)]:
+    for name, value in [("total_frames", total_frames), ("num_frames", num_frames),
+                        ("stride", stride)]:
         if not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     if not 0.0 <= u < 1.0:

@@ -49,3 +49,14 @@ def test_nbgrader_autograde_gives_full_marks_to_the_solutions(lesson, tmp_path):
         sub = gb.find_submission(lesson, "student")
         assert sub.max_score > 0 and sub.score == sub.max_score, json.dumps(
             {g.name: (g.score, g.max_score) for nb in sub.notebooks for g in nb.grades})
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_nbgrader_validate_passes_the_source_and_fails_every_test_cell_of_the_release(lesson, tmp_path):
+    """`nbgrader validate` on the source passes; with --invert, no test cell of the blank release passes."""
+    from nbgrader.validator import Validator
+
+    for kind in ("solutions", "notebooks"):
+        shutil.copy(PROJECT_ROOT / kind / lesson / f"{lesson}.ipynb", tmp_path / f"{kind}.ipynb")
+    assert Validator().validate(str(tmp_path / "solutions.ipynb")) == {}
+    assert Validator(invert=True).validate(str(tmp_path / "notebooks.ipynb")) == {}

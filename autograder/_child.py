@@ -82,8 +82,9 @@ def main(workdir: Path) -> int:
         if not callable(fn):
             outcomes = [{"kind": "missing", "message": f"no function named {name} was defined"}]
         else:
+            forbidden = tuple(job["forbidden_ops"][i])
             for case in inputs[i]:
-                outcomes.append(_call(fn, case, transport))
+                outcomes.append(_call(fn, case, transport, forbidden))
         transport.save(outcomes, workdir / f"result_{i}.pt")
     _write_progress(workdir, "done")
     return 0
@@ -96,17 +97,26 @@ def _python_source(source: str) -> str:
     return TransformerManager().transform_cell(source)
 
 
-def _call(fn, case, transport) -> dict:  # noqa: ANN001
+def _call(fn, case, transport, forbidden: tuple[str, ...]) -> dict:  # noqa: ANN001
+    from autograder.verdict import OpRecorder
+
+    recorder = OpRecorder()
     try:
         args = transport.decode(case["args"])
         kwargs = transport.decode(case["kwargs"])
-        value = fn(*args, **kwargs)
-        return {"kind": "return", "value": transport.encode(value)}
+        if forbidden:
+            with recorder:
+                value = fn(*args, **kwargs)
+        else:
+            value = fn(*args, **kwargs)
+        out = {"kind": "return", "value": transport.encode(value)}
     except BaseException as exc:  # noqa: BLE001
         if isinstance(exc, MemoryError):
             return {"kind": "crash", "message": "ran out of memory (the grader's memory limit)"}
-        return {"kind": "raise", "exc_types": [c.__name__ for c in type(exc).__mro__],
-                "message": _short_error(exc, with_type=False)}
+        out = {"kind": "raise", "exc_types": [c.__name__ for c in type(exc).__mro__],
+               "message": _short_error(exc, with_type=False)}
+    out["forbidden"] = [op for op in forbidden if op in recorder.ops]
+    return out
 
 
 def _short_error(exc: BaseException, *, with_type: bool = True) -> str:

@@ -40,7 +40,7 @@ def reference_outcomes(exercise: Exercise, cases: list[Case]) -> list[Outcome]:
 def evaluate(exercise: Exercise, fn: Callable[..., Any], cases: list[Case]) -> Verdict:
     """Run ``fn`` in this process on ``cases`` and judge it against the reference."""
     expected = reference_outcomes(exercise, cases)
-    got = [call(fn, case) for case in cases]
+    got = [call(fn, case, exercise.forbidden_ops) for case in cases]
     return judge(exercise, cases, expected, got)
 
 

@@ -219,6 +219,7 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
         shutil.copyfile(prep.inputs_file, wd / "inputs.pt")
         timeouts = [ex.timeout for ex in prep.exercises]
         job = {"cells": program, "exercises": [ex.name for ex in prep.exercises], "start": start,
+               "forbidden_ops": [list(ex.forbidden_ops) for ex in prep.exercises],
                "deny_read": prep.deny_read, "blocked_modules": prep.blocked_modules, "memory_mb": cfg.memory_mb,
                "cpu_seconds": int(cfg.setup_timeout + sum(timeouts[start:]) + 5), "drop_to": drop_to}
         (wd / "job.json").write_text(json.dumps(job))
@@ -322,11 +323,13 @@ def _load_outcomes(path: Path) -> list[Outcome]:
         out = []
         for r in raw:
             kind = r.get("kind") if type(r) is dict else None
+            forbidden = tuple(str(op) for op in r.get("forbidden", ()) if type(op) is str)
             if kind == "return":
-                out.append(Outcome("return", transport.decode(r["value"])))
+                out.append(Outcome("return", transport.decode(r["value"]), forbidden=forbidden))
             elif kind == "raise":
                 types = tuple(str(t) for t in r.get("exc_types", ()) if type(t) is str) or ("Exception",)
-                out.append(Outcome("raise", exc_types=types, message=str(r.get("message", ""))[:500]))
+                out.append(Outcome("raise", exc_types=types, message=str(r.get("message", ""))[:500],
+                                   forbidden=forbidden))
             elif kind in ("missing", "crash"):
                 out.append(Outcome(kind, message=str(r.get("message", ""))[:500]))
             else:

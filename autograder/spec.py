@@ -72,6 +72,9 @@ class Exercise:
         misconceptions: known wrong solutions, each with the message that explains it.
         rtol, atol: tolerances for floating-point results (``torch.allclose`` semantics).
         timeout: seconds the grader allows for all cases of this exercise together.
+        forbidden_ops: ATen operators the solution may not use (e.g. ``("aten.convolution",)`` when the
+            exercise is to write a convolution from scratch); detected at the dispatcher, whatever
+            Python name the call went through (``F.conv3d``, ``torch.conv3d``, ``nn.Conv3d``...).
     """
 
     name: str
@@ -83,6 +86,7 @@ class Exercise:
     rtol: float = 1e-5
     atol: float = 1e-6
     timeout: float = 5.0
+    forbidden_ops: tuple[str, ...] = ()
 
     @property
     def grade_id(self) -> str:

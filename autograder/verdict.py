@@ -6,17 +6,19 @@ first failure, naming a known misconception when the student's output matches on
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import warnings
 from typing import Any, Callable
 
 import numpy as np
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from autograder.compare import compare
 from autograder.spec import Case, Exercise
 
-__all__ = ["Outcome", "Verdict", "call", "judge"]
+__all__ = ["Outcome", "Verdict", "call", "judge", "OpRecorder"]
 
 
 @dataclasses.dataclass
@@ -32,6 +34,7 @@ class Outcome:
     value: Any = None
     exc_types: tuple[str, ...] = ()
     message: str = ""
+    forbidden: tuple[str, ...] = ()  # forbidden ATen operators the call used
 
 
 @dataclasses.dataclass
@@ -60,13 +63,34 @@ class Verdict:
         return "\n".join(lines)
 
 
-def call(fn: Callable[..., Any], case: Case) -> Outcome:
-    """Call ``fn`` on a deep copy of the case's arguments and record what happened."""
+class OpRecorder(TorchDispatchMode):
+    """Records the ATen operators that run inside it (for ``Exercise.forbidden_ops``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: set[str] = set()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
+        self.ops.add(str(func.overloadpacket))
+        return func(*args, **(kwargs or {}))
+
+
+def call(fn: Callable[..., Any], case: Case, forbidden_ops: tuple[str, ...] = ()) -> Outcome:
+    """Call ``fn`` on a deep copy of the case's arguments and record what happened.
+
+    With ``forbidden_ops``, the call runs under an :class:`OpRecorder` and the outcome lists which
+    of those operators it used.
+    """
     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+    recorder = OpRecorder() if forbidden_ops else contextlib.nullcontext()
     try:
-        return Outcome("return", fn(*args, **kwargs))
+        with recorder:
+            out = Outcome("return", fn(*args, **kwargs))
     except Exception as exc:  # noqa: BLE001 - student code may raise anything
-        return Outcome("raise", exc_types=tuple(c.__name__ for c in type(exc).__mro__), message=str(exc)[:500])
+        out = Outcome("raise", exc_types=tuple(c.__name__ for c in type(exc).__mro__), message=str(exc)[:500])
+    if forbidden_ops:
+        out.forbidden = tuple(op for op in forbidden_ops if op in recorder.ops)
+    return out
 
 
 def _case_label(i: int, n: int, case: Case) -> str:
@@ -112,6 +136,9 @@ def _status(out: Outcome) -> str:
 def _reason(exercise: Exercise, case: Case, exp: Outcome, out: Outcome) -> str | None:
     if out.kind in ("missing", "timeout", "crash", "error"):
         return out.message or out.kind
+    if out.forbidden:
+        return (f"uses {', '.join(out.forbidden)} (torch's own implementation), which this exercise asks you "
+                "to write yourself")
     if exp.kind == "raise":
         if out.kind == "raise" and exp.exc_types[0] in out.exc_types:
             return None

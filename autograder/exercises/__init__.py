@@ -5,22 +5,28 @@ Each lesson module defines ``ASSIGNMENT`` (the lesson id) and ``EXERCISES`` (a l
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import pkgutil
 
 from autograder.spec import Exercise
 
-__all__ = ["LESSON_MODULES", "exercises_for", "find_exercise", "assignments"]
+__all__ = ["lesson_modules", "exercises_for", "find_exercise", "assignments"]
 
-# lesson id -> module under autograder.exercises
-LESSON_MODULES: dict[str, str] = {
-    "01_video_tensors": "video_tensors",
-    "09_ct_hounsfield": "ct_hounsfield",
-}
+
+@functools.cache
+def lesson_modules() -> dict[str, str]:
+    """Lesson id -> module under autograder.exercises, found by each module's ``ASSIGNMENT``."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found[module.ASSIGNMENT] = info.name
+    return found
 
 
 def assignments() -> list[str]:
     """The lesson ids that have graded exercises, in course order."""
-    return sorted(LESSON_MODULES)
+    return sorted(lesson_modules())
 
 
 def exercises_for(assignment: str) -> list[Exercise]:
@@ -29,9 +35,9 @@ def exercises_for(assignment: str) -> list[Exercise]:
     Raises:
         KeyError: the lesson has no exercise module.
     """
-    if assignment not in LESSON_MODULES:
+    if assignment not in lesson_modules():
         raise KeyError(f"no graded exercises for assignment {assignment!r}; known: {', '.join(assignments())}")
-    module = importlib.import_module(f"autograder.exercises.{LESSON_MODULES[assignment]}")
+    module = importlib.import_module(f"{__name__}.{lesson_modules()[assignment]}")
     return list(module.EXERCISES)
 
 

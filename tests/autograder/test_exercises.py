@@ -70,3 +70,25 @@ def test_check_names_unknown_functions():
 
     with pytest.raises(KeyError, match="no exercise named"):
         check(not_an_exercise)
+
+
+def test_forbidden_operators_are_caught_whatever_the_python_name():
+    """An exercise that asks for a convolution from scratch rejects torch's, through any entry point."""
+    import torch
+    import torch.nn.functional as F
+
+    from autograder.spec import Case, Exercise
+
+    ex = Exercise(name="conv", assignment="demo", reference="torch.nn.functional.conv3d",
+                  make_cases=lambda rng: [Case((torch.randn(1, 2, 4, 5, 5), torch.randn(3, 2, 3, 3, 3)))],
+                  forbidden_ops=("aten.convolution",))
+    via_module = lambda x, w: torch.nn.Conv3d(2, 3, 3, bias=False).requires_grad_(False)._conv_forward(x, w, None)  # noqa: E731
+    for fn in (F.conv3d, torch.conv3d, via_module):
+        verdict = evaluate(ex, fn, ex.cases())
+        assert not verdict.ok and "aten.convolution" in verdict.reason
+
+    def by_hand(x, w):  # unfold + einsum: allowed
+        patches = x.unfold(2, 3, 1).unfold(3, 3, 1).unfold(4, 3, 1)  # (N, C, T', H', W', 3, 3, 3)
+        return torch.einsum("ncdhwijk,ocijk->nodhw", patches, w)
+
+    assert evaluate(ex, by_hand, ex.cases()).ok

@@ -28,7 +28,7 @@ course: $(STAMP)
 	$(BIN)/python -m autograder course
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

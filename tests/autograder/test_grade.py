@@ -17,6 +17,7 @@ from autograder.release import PROJECT_ROOT, lesson_ids
 
 LESSONS = lesson_ids()
 SEED = 1234
+pytestmark = pytest.mark.xdist_group("demo-class")  # one worker grades the demo class once
 
 
 def _digest(path):

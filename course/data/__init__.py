@@ -8,5 +8,7 @@ from course.data.samples import *  # noqa: F401,F403
 from course.data.samples import __all__ as _samples_all
 from course.data.phantom import *  # noqa: F401,F403
 from course.data.phantom import __all__ as _phantom_all
+from course.data.moving_digits import *  # noqa: F401,F403
+from course.data.moving_digits import __all__ as _moving_digits_all
 
-__all__ = [*_samples_all, *_phantom_all]
+__all__ = [*_samples_all, *_phantom_all, *_moving_digits_all]

@@ -30,6 +30,7 @@ def execute_notebook(path: Path, *, cwd: Path, timeout: int = 600, kernel_name: 
     cwd.mkdir(parents=True, exist_ok=True)
     env_backend = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # the kernel inherits it; see the Makefile
     try:
         t0 = time.perf_counter()
         NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, resources={"metadata": {"path": str(cwd)}}).execute()

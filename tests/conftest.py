@@ -4,6 +4,7 @@ import os
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads; see the Makefile
 
 
 def pytest_addoption(parser):

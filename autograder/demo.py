@@ -115,8 +115,31 @@ def cheat_source(cheat: str, name: str, reference_module: str, *, solutions: Pat
 
 
 def _wrong_source(fn, name: str) -> str:  # noqa: ANN001
-    src = textwrap.dedent(inspect.getsource(fn))
-    return src.replace(f"def {fn.__name__}(", f"def {name}(", 1)
+    """The source of a known-wrong solution renamed to ``name``, with the globals it uses, standalone."""
+    src = textwrap.dedent(inspect.getsource(fn)).replace(f"def {fn.__name__}(", f"def {name}(", 1)
+    return "\n".join(_global_definitions(fn, set())) + "\n\n" + src
+
+
+def _global_definitions(fn, seen: set[str]) -> list[str]:  # noqa: ANN001
+    """Lines that define the module-level names ``fn`` uses: imports, literal constants, helper functions."""
+    lines: list[str] = []
+    codes, names = [fn.__code__], set()
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(c for c in code.co_consts if inspect.iscode(c))
+    for n in sorted(names - seen):
+        if n not in fn.__globals__:
+            continue
+        seen.add(n)
+        value = fn.__globals__[n]
+        if inspect.ismodule(value):
+            lines.append(f"import {value.__name__} as {n}" if value.__name__ != n else f"import {n}")
+        elif inspect.isfunction(value) and value.__module__ == fn.__module__:
+            lines += [*_global_definitions(value, seen), textwrap.dedent(inspect.getsource(value))]
+        elif isinstance(value, (int, float, str, tuple, list, dict, frozenset)):
+            lines.append(f"{n} = {value!r}")
+    return lines
 
 
 def write_demo_class(folder: Path, lessons: list[str], *, out: Path,
@@ -145,7 +168,7 @@ def write_demo_class(folder: Path, lessons: list[str], *, out: Path,
             cheat = cheat_source(cheat_names[n_cheats % len(cheat_names)], ex.name, ex.reference_module,
                                  solutions=source_path, out=out)
             n_cheats += 1
-            _set_solution(variants["mistakes"], ex.name, "import torch\nimport numpy as np\n\n" + wrong)
+            _set_solution(variants["mistakes"], ex.name, wrong)
             _set_solution(variants["cheater"], ex.name, cheat)
         for student, nb in variants.items():
             path = folder / student / lesson / f"{lesson}.ipynb"

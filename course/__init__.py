@@ -4,6 +4,10 @@ Subpackages:
     course.video     decoding (PyAV), temporal sampling, clip layouts and memory arithmetic
     course.medical   DICOM, Hounsfield units and display windows, DICOM series loading
     course.data      locators of real sample files shipped by installed packages; seeded generators
+                     (CT phantom as a DICOM series, Moving Digits videos)
+    course.nn        3D convolution from scratch, fusion baselines, (2+1)D / P3D, R3D-family builders
+    course.counting  parameters, FLOPs (torch.utils.flop_counter) and activation memory
+    course.train     one small training loop (Adam + one-cycle, tqdm, seeded)
     course.viz       matplotlib figures and ipywidgets viewers
 
 Layouts (one per kind of data): clips (N, C, T, H, W) for Conv3d and (N, T, C, H, W) when frames

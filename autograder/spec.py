@@ -18,11 +18,11 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import zlib
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
-__all__ = ["Case", "Misconception", "Exercise", "PUBLIC_SEED", "case_rng"]
+__all__ = ["Case", "Misconception", "Exercise", "PUBLIC_SEED", "case_rng", "exercise_maker"]
 
 PUBLIC_SEED = 2024  # the seed of the public cases; hidden cases use the grader's --seed
 
@@ -111,3 +111,18 @@ class Exercise:
 def case_rng(name: str, seed: int, *, hidden: bool) -> np.random.Generator:
     """A generator that depends on the seed, the exercise and whether the cases are hidden."""
     return np.random.default_rng([int(seed), zlib.crc32(name.encode()), int(hidden)])
+
+
+def exercise_maker(assignment: str) -> Callable[..., Exercise]:
+    """The constructor a lesson's spec module uses for its exercises.
+
+    Returns:
+        ``make(name, module, make_cases, misconceptions=(), **kw)``: an :class:`Exercise` of
+        ``assignment`` whose reference is ``module.name`` (e.g. module ``"course.video.sampling"``).
+    """
+    def make(name: str, module: str, make_cases: Callable[[np.random.Generator], list[Case]],
+             misconceptions: Iterable[Misconception] = (), **kw: Any) -> Exercise:
+        return Exercise(name=name, assignment=assignment, reference=f"{module}.{name}", make_cases=make_cases,
+                        misconceptions=tuple(misconceptions), **kw)
+
+    return make

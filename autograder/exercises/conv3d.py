@@ -6,14 +6,12 @@ import math
 import numpy as np
 import torch
 
-from autograder.spec import Case, Exercise, Misconception
+from autograder.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "02_conv3d"
 
 
-def _ex(name: str, module: str, make_cases, misconceptions=(), **kw) -> Exercise:  # noqa: ANN001
-    return Exercise(name=name, assignment=ASSIGNMENT, reference=f"course.{module}.{name}",
-                    make_cases=make_cases, misconceptions=tuple(misconceptions), **kw)
+_ex = exercise_maker(ASSIGNMENT)
 
 
 def _reference(name: str):  # noqa: ANN202 - the trusted reference, for wrong answers built on it
@@ -265,7 +263,7 @@ def _flops_with_bias(in_channels, out_channels, kernel_size, output_size, groups
 
 
 EXERCISES = [
-    _ex("conv3d_output_size", "nn.conv3d", _size_cases, [
+    _ex("conv3d_output_size", "course.nn.conv3d", _size_cases, [
         Misconception("no_plus_one", "off by one: a kernel fits at floor((n + 2p − span) / s) + 1 positions, "
                       "the first one included", _size_no_plus_one),
         Misconception("no_dilation", "dilation was ignored: a kernel of k taps with dilation d spans d·(k − 1) + 1 "
@@ -273,7 +271,7 @@ EXERCISES = [
         Misconception("one_side", "padding adds p zeros on *both* sides of each axis: n + 2p", _size_one_side),
         Misconception("ceil", "rounded up: a convolution drops the last partial window (floor, not ceil)", _size_ceil),
     ]),
-    _ex("conv3d", "nn.conv3d", _conv_cases, [
+    _ex("conv3d", "course.nn.conv3d", _conv_cases, [
         Misconception("frame_layout", "the output axes are in the frame layout (N, T', C_out, H', W'); "
                       "a 3D convolution returns the Conv3d layout (N, C_out, T', H', W')", _conv_frame_layout),
         Misconception("flipped", "the kernel was flipped (a true convolution); deep-learning conv3d is a "
@@ -286,7 +284,7 @@ EXERCISES = [
                       _conv_interleaved_groups),
     ], forbidden_ops=("aten.convolution",), rtol=1e-4, atol=1e-5,
         timeout=10.0),  # the operator recorder's first use imports torch._dynamo (≈2 s on a 2-core machine)
-    _ex("receptive_field", "nn.conv3d", _field_cases, [
+    _ex("receptive_field", "course.nn.conv3d", _field_cases, [
         Misconception("no_strides", "strides were ignored: after a stride-s layer, one step of the next layer's "
                       "input is s positions of the original input", _field_no_strides),
         Misconception("sum_kernels", "the kernel spans were added up; neighbouring windows overlap, so each layer "
@@ -294,7 +292,7 @@ EXERCISES = [
         Misconception("own_stride", "a layer's own stride was applied to its kernel; a stride only spaces out the "
                       "layers *after* it", _field_own_stride),
     ]),
-    _ex("conv_params", "counting", _params_cases, [
+    _ex("conv_params", "course.counting", _params_cases, [
         Misconception("no_bias", "the bias term was forgotten: one bias per output channel when bias=True",
                       _params_no_bias),
         Misconception("kernel_2d", "an int kernel_size means a 3D cube k×k×k (as for nn.Conv3d), not a k×k square",
@@ -304,7 +302,7 @@ EXERCISES = [
         Misconception("both_divided", "only the input channels are divided by groups; there are still "
                       "out_channels filters", _params_both_divided),
     ]),
-    _ex("conv3d_flops", "counting", _flops_cases, [
+    _ex("conv3d_flops", "course.counting", _flops_cases, [
         Misconception("macs", "that is the number of multiply-accumulates (MACs); one MAC is 2 FLOPs, as "
                       "torch's FlopCounterMode counts", _flops_macs),
         Misconception("no_groups", "groups were ignored: each output sums over in_channels / groups channels",

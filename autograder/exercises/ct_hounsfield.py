@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.spec import Case, Exercise, Misconception
+from autograder.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "09_ct_hounsfield"
 
 
-def _ex(name: str, module: str, make_cases, misconceptions=(), **kw) -> Exercise:  # noqa: ANN001
-    return Exercise(name=name, assignment=ASSIGNMENT, reference=f"course.medical.{module}.{name}",
-                    make_cases=make_cases, misconceptions=tuple(misconceptions), **kw)
+_ex = exercise_maker(ASSIGNMENT)
 
 
 def _hu_image(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -180,19 +178,19 @@ def _sort_descending(positions, image_orientation):  # noqa: ANN001, ANN202
 
 
 EXERCISES = [
-    _ex("rescale_to_hu", "hounsfield", _rescale_cases, [
+    _ex("rescale_to_hu", "course.medical.hounsfield", _rescale_cases, [
         Misconception("no_intercept", "the RescaleIntercept was not added: HU = pixels * slope + intercept",
                       _rescale_no_intercept),
         Misconception("reversed", "the intercept was added before multiplying by the slope", _rescale_reversed),
         Misconception("float64", "return float32 (cast once at the end)", _rescale_float64),
     ]),
-    _ex("apply_window", "hounsfield", _apply_window_cases, [
+    _ex("apply_window", "course.medical.hounsfield", _apply_window_cases, [
         Misconception("simple", "that is the simple clip-and-rescale window; DICOM's LINEAR function uses "
                       "c - 0.5 and w - 1 (PS3.3 C.11.2.1.2.1)", _simple_window),
         Misconception("swapped", "center and width are swapped", _window_swapped),
         Misconception("no_clip", "values outside the window must be clipped to 0 and 1", _window_no_clip),
     ], atol=1e-5),
-    _ex("clip_window", "hounsfield", _clip_window_cases, [
+    _ex("clip_window", "course.medical.hounsfield", _clip_window_cases, [
         Misconception("dicom", "that is DICOM's LINEAR function; here the window is exactly center ± width/2",
                       _dicom_window),
         Misconception("no_clip", "values outside the window must be clipped to 0 and 1", _window_no_clip),
@@ -200,18 +198,18 @@ EXERCISES = [
                       _window_full_width),
         Misconception("swapped", "center and width are swapped", _window_swapped),
     ], atol=1e-5),
-    _ex("naive_png_normalize", "hounsfield", _png_cases, [
+    _ex("naive_png_normalize", "course.medical.hounsfield", _png_cases, [
         Misconception("truncate", "astype(np.uint8) truncates; round to the nearest grey level first", _png_truncate),
         Misconception("float", "return uint8 grey levels (0..255), as a PNG stores them", _png_float),
         Misconception("clip", "HU were clipped into 0..255 instead of min-max scaled", _png_clip_uint8),
     ]),
-    _ex("slice_normal", "dicom", _normal_cases, [
+    _ex("slice_normal", "course.medical.dicom", _normal_cases, [
         Misconception("reversed", "cross(column, row) points the other way: the normal is cross(row, column)",
                       _normal_reversed),
         Misconception("split", "ImageOrientationPatient is (row x, row y, row z, column x, column y, column z)",
                       _normal_wrong_split),
     ], atol=1e-9),
-    _ex("sort_slices", "dicom", _sort_cases, [
+    _ex("sort_slices", "course.medical.dicom", _sort_cases, [
         Misconception("z", "sorting by the z coordinate only works for axial slices; project each position on "
                       "the slice normal", _sort_by_z),
         Misconception("descending", "the order is reversed: sort by increasing position along the normal",

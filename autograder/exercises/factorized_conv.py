@@ -4,14 +4,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.spec import Case, Exercise, Misconception
+from autograder.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "04_factorized_conv"
 
 
-def _ex(name: str, make_cases, misconceptions=(), **kw) -> Exercise:  # noqa: ANN001
-    return Exercise(name=name, assignment=ASSIGNMENT, reference=f"course.nn.factorized.{name}",
-                    make_cases=make_cases, misconceptions=tuple(misconceptions), **kw)
+_ex = exercise_maker(ASSIGNMENT)
 
 
 def _randn(rng: np.random.Generator, *shape: int) -> torch.Tensor:
@@ -256,7 +254,7 @@ def _p3d_c_no_shortcut(x, spatial_weight, temporal_weight, variant):  # noqa: AN
 
 
 EXERCISES = [
-    _ex("midplanes", _midplanes_cases, [
+    _ex("midplanes", "course.nn.factorized", _midplanes_cases, [
         Misconception("ceil", "M_i is rounded down (floor), so that the (2+1)D block never has more weights than "
                       "the 3D conv", _midplanes_ceil),
         Misconception("swapped", "N_{i-1} (in_channels) goes with d² and N_i (out_channels) with t in the "
@@ -266,7 +264,7 @@ EXERCISES = [
         Misconception("float", "M_i is a number of channels: floor the ratio to a Python int (use //)",
                       _midplanes_float),
     ]),
-    _ex("conv2plus1d_params", _params_cases, [
+    _ex("conv2plus1d_params", "course.nn.factorized", _params_cases, [
         Misconception("no_square", "the spatial kernel is d×d: each of its filters has in_channels·d² weights",
                       _params_no_square),
         Misconception("temporal_from_input", "the temporal conv reads the mid_channels outputs of the spatial "
@@ -274,7 +272,7 @@ EXERCISES = [
         Misconception("bias_once", "with bias=True both convs have one: mid_channels + out_channels biases",
                       _params_bias_once),
     ]),
-    _ex("factorize_kernel", _factorize_cases, [
+    _ex("factorize_kernel", "course.nn.factorized", _factorize_cases, [
         Misconception("temporal_first", "return the spatial conv first, then the temporal one: (2+1)D is 2D in "
                       "space, then 1D in time", _factorize_temporal_first),
         Misconception("padding_everywhere", "each conv pads only its own axes: (0, p_h, p_w) for the spatial conv "
@@ -284,7 +282,7 @@ EXERCISES = [
         Misconception("no_time_axis", "Conv3d needs three sizes: the spatial kernel is (1, k_h, k_w), with a time "
                       "size of 1", _factorize_no_time_axis),
     ]),
-    _ex("conv2plus1d_forward", _forward_cases, [
+    _ex("conv2plus1d_forward", "course.nn.factorized", _forward_cases, [
         Misconception("no_relu", "apply a ReLU between the spatial and the temporal conv: that extra "
                       "non-linearity is the point of (2+1)D", _forward_no_relu),
         Misconception("temporal_first", "the spatial conv (spatial_weight) comes first, then the temporal one",
@@ -294,7 +292,7 @@ EXERCISES = [
         Misconception("stride_twice", "each conv strides only its own axes, (1, s_h, s_w) and (s_t, 1, 1)",
                       _forward_stride_twice),
     ]),
-    _ex("mixed_conv_kernels", _mixed_cases, [
+    _ex("mixed_conv_kernels", "course.nn.factorized", _mixed_cases, [
         Misconception("off_by_one", "MCx switches AT group x: groups 1 … x−1 are the first kind, groups x … "
                       "num_groups the second", _mixed_off_by_one),
         Misconception("reverse_ignored", "with reverse=True (rMCx) the early groups are 2D and the late ones 3D",
@@ -302,7 +300,7 @@ EXERCISES = [
         Misconception("no_time_axis", "a 2D kernel is written (1, d, d) here: the same Conv3d with a time size "
                       "of 1", _mixed_no_time_axis),
     ]),
-    _ex("p3d_combine", _p3d_cases, [
+    _ex("p3d_combine", "course.nn.factorized", _p3d_cases, [
         Misconception("with_identity", "p3d_combine returns only the S/T combination; the identity shortcut "
                       "x + ... belongs to the residual block around it", _p3d_with_identity),
         Misconception("a_temporal_first", "P3D-A is T(S(x)): the spatial conv first", _p3d_a_temporal_first),

@@ -6,14 +6,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.spec import Case, Exercise, Misconception
+from autograder.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "03_fusion_baselines"
 
 
-def _ex(name: str, reference: str, make_cases, misconceptions=(), **kw) -> Exercise:  # noqa: ANN001
-    return Exercise(name=name, assignment=ASSIGNMENT, reference=f"{reference}.{name}",
-                    make_cases=make_cases, misconceptions=tuple(misconceptions), **kw)
+_ex = exercise_maker(ASSIGNMENT)
 
 
 def _gen(rng: np.random.Generator) -> torch.Generator:

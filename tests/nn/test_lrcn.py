@@ -8,7 +8,8 @@ from course.nn.lrcn import LRCN, RecurrentHead, frame_features, gru_cell, lrcn_f
 
 
 def _weights(module: torch.nn.Module, suffix: str = "") -> tuple[torch.Tensor, ...]:
-    return tuple(getattr(module, f"{name}{suffix}").detach() for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    return tuple(getattr(module, f"{name}{suffix}").detach() for name in names)
 
 
 # --- cells ----------------------------------------------------------------------------------------
@@ -45,7 +46,8 @@ def test_gru_reset_gate_scales_the_recurrent_matmul_not_its_input():
 
 def test_cells_keep_float64():
     cell = torch.nn.LSTMCell(3, 2).double()
-    x, h, c = torch.randn(2, 3, dtype=torch.float64), torch.zeros(2, 2, dtype=torch.float64), torch.zeros(2, 2, dtype=torch.float64)
+    x = torch.randn(2, 3, dtype=torch.float64)
+    h, c = torch.zeros(2, 2, dtype=torch.float64), torch.zeros(2, 2, dtype=torch.float64)
     h1, c1 = lstm_cell(x, h, c, *_weights(cell))
     assert h1.dtype == c1.dtype == torch.float64
     torch.testing.assert_close(h1, cell(x, (h, c))[0])

@@ -1,7 +1,53 @@
 """Neural-network building blocks for video and volumes, written from scratch to be read.
 
-Submodules (one idea per file): conv3d (3D convolution by unfold/einsum), fusion (single-frame,
-late, early, slow fusion and small C3D-style baselines), factorized ((2+1)D, P3D, mixed
-convolutions) and resnet3d (R3D / MC3 / R(2+1)D builders). Import from the submodules, e.g.
-``from course.nn.conv3d import conv3d``.
+Submodules (one idea per file):
+
+    conv3d          3D convolution by unfold/einsum, output size, receptive field
+    fusion          single-frame, late, early, slow fusion and small C3D-style baselines
+    factorized      (2+1)D with the M_i rule, P3D, mixed convolutions
+    resnet3d        R3D / MC3 / R(2+1)D builders
+    inflation       I3D inflation of 2D kernels, batch norm and pooling; a small inflatable 2D ResNet
+    i3d             Inception-v1 inflated (I3D)
+    two_stream      RGB and flow streams, flow stacks, late fusion of scores
+    lrcn            LSTM / GRU cells and the time loop; per-frame CNN + RNN (LRCN)
+    attention       scaled dot-product and multi-head attention, patch and tubelet embedding,
+                    joint and divided space-time attention (the lesson's functions)
+    attention_cost  closed-form attention FLOPs of joint / divided / space-only attention
+    timesformer     TimeSformer (joint / divided / space-only), loads Hugging Face weights
+    vivit           tubelet embedding and ViViT's factorised encoder
+    unet3d          3D U-Net (Çiçek et al. 2016) and its 2D twin
+
+The models are also reachable from here (``course.nn.TimeSformer``); a submodule is imported only
+when one of its names is first used, so ``import course.nn`` stays cheap.
 """
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "inflate_conv": "inflation", "inflate_model": "inflation", "small_resnet2d": "inflation",
+    "I3D": "i3d",
+    "TwoStream": "two_stream", "FlowStream": "two_stream",
+    "LRCN": "lrcn", "RecurrentHead": "lrcn",
+    "TimeSformer": "timesformer",
+    "ViViT": "vivit",
+    "UNet3D": "unet3d", "unet3d_cicek2016": "unet3d",
+    "SmallC3D": "fusion", "c3d": "fusion",
+    "r3d_18": "resnet3d", "mc3_18": "resnet3d", "r2plus1d_18": "resnet3d",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that defines ``name`` on first use (PEP 562)."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'course.nn' has no attribute {name!r}; models: {', '.join(__all__)}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -7,7 +7,7 @@ Submodules (one idea per file):
     factorized      (2+1)D with the M_i rule, P3D, mixed convolutions
     resnet3d        R3D / MC3 / R(2+1)D builders
     inflation       I3D inflation of 2D kernels, batch norm and pooling; a small inflatable 2D ResNet
-    i3d             Inception-v1 inflated (I3D)
+    inception3d     Inception-v1 inflated: I3D (12,697,264 parameters at 400 classes)
     two_stream      RGB and flow streams, flow stacks, late fusion of scores
     lrcn            LSTM / GRU cells and the time loop; per-frame CNN + RNN (LRCN)
     attention       scaled dot-product and multi-head attention, patch and tubelet embedding,
@@ -26,8 +26,9 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "inflate_conv": "inflation", "inflate_model": "inflation", "small_resnet2d": "inflation",
-    "I3D": "i3d",
+    "inflate_conv": "inflation", "inflate_model": "inflation", "inflate_batchnorm": "inflation",
+    "inflate_pool": "inflation", "small_resnet2d": "inflation",
+    "i3d": "inception3d", "I3D": "inception3d",
     "TwoStream": "two_stream", "FlowStream": "two_stream",
     "LRCN": "lrcn", "RecurrentHead": "lrcn",
     "TimeSformer": "timesformer",

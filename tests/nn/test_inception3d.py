@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from course.counting import count_params
-from course.nn.i3d import INCEPTION_V1_BLOCKS, I3D, InceptionBlock3d, Unit3D, i3d
+from course.nn.inception3d import INCEPTION_V1_BLOCKS, I3D, InceptionBlock3d, Unit3D, i3d
 from course.nn.inflation import inflate_model
 
 

@@ -110,7 +110,7 @@ class I3D(nn.Module):
     Args:
         num_classes: classes of the logits (400 for Kinetics-400).
         in_channels: 3 for RGB (2 for the optical-flow stream of the paper).
-        dropout: dropout before the logits (the paper's value is 0.5; DeepMind's code keeps 1.0 − 0.5).
+        dropout: probability of dropout before the logits (0.5 in DeepMind's released model).
     """
 
     def __init__(self, num_classes: int = 400, *,

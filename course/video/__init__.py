@@ -4,10 +4,24 @@
     course.video.sampling  uniform stride, evenly spaced (TSN), random temporal crop, multi-clip,
                            clip_numel / clip_nbytes
     course.video.layout    to_conv3d_layout / to_frame_layout, frames_to_float
+    course.video.flow      optical flow (its convention is defined there): Horn–Schunck, pyramidal
+                           Lucas–Kanade, end-point error, warping, HSV colour coding
 
 Layouts: decoded clips are (T, C, H, W) uint8 RGB; batches are (N, T, C, H, W) when frames are
 handled one by one and (N, C, T, H, W) for Conv3d (see ``course.video.layout``).
 """
+from course.video.flow import (
+    clip_flows,
+    color_wheel,
+    endpoint_error,
+    flow_to_color,
+    horn_schunck,
+    horn_schunck_step,
+    image_gradients,
+    lucas_kanade,
+    lucas_kanade_step,
+    warp,
+)
 from course.video.io import DecodeStats, VideoInfo, read_all_frames, read_clip, video_info
 from course.video.layout import frames_to_float, to_conv3d_layout, to_frame_layout
 from course.video.sampling import (
@@ -39,4 +53,15 @@ __all__ = [
     "to_conv3d_layout",
     "to_frame_layout",
     "frames_to_float",
+    # flow
+    "image_gradients",
+    "horn_schunck_step",
+    "horn_schunck",
+    "lucas_kanade_step",
+    "lucas_kanade",
+    "endpoint_error",
+    "warp",
+    "clip_flows",
+    "flow_to_color",
+    "color_wheel",
 ]

@@ -137,7 +137,7 @@ def test_tubelet_embedding_rejects_bad_sizes(clip_shape, w_shape):
         tubelet_embedding(torch.zeros(clip_shape), torch.zeros(w_shape))
 
 
-# --- joint and divided space-time attention -----------------------------------------------------------------------------
+# --- joint and divided space-time attention -------------------------------------------------------------
 def _hf_layer(D: int, h: int, T: int, ph: int, pw: int, attention_type: str):
     """A Hugging Face TimesformerLayer reduced to its attention part: no layer norms, no MLP, no temporal_dense."""
     from transformers import TimesformerConfig
@@ -161,7 +161,8 @@ def _hf_layer(D: int, h: int, T: int, ph: int, pw: int, attention_type: str):
 
 
 def _attn_weights(module):
-    return (module.attention.qkv.weight, module.attention.qkv.bias, module.output.dense.weight, module.output.dense.bias)
+    return (module.attention.qkv.weight, module.attention.qkv.bias,
+            module.output.dense.weight, module.output.dense.bias)
 
 
 def _to_patch_major(x, T, P):
@@ -178,8 +179,8 @@ def test_divided_attention_equals_hugging_face_timesformer_layer(N, T, side, D, 
     x = torch.randn(N, 1 + T * P, D, dtype=torch.float64)
     with torch.no_grad():
         expected = layer(_to_patch_major(x, T, P))[0]
-        got = divided_space_time_attention(x, T, _attn_weights(layer.temporal_attention), _attn_weights(layer.attention),
-                                           h)
+        got = divided_space_time_attention(x, T, _attn_weights(layer.temporal_attention),
+                                           _attn_weights(layer.attention), h)
     torch.testing.assert_close(_to_patch_major(got, T, P), expected)
 
 
@@ -232,7 +233,8 @@ def test_divided_attention_with_one_patch_per_frame_and_no_time_mixing():
 @pytest.mark.parametrize("shape, T", [((2, 10, 4), 4), ((2, 4, 4), 4), ((10, 4), 3), ((2, 7, 4), 0)])
 def test_divided_attention_rejects_bad_token_counts(shape, T):
     with pytest.raises(ValueError):
-        divided_space_time_attention(torch.zeros(shape), T, _weights(4, torch.Generator()), _weights(4, torch.Generator()), 2)
+        divided_space_time_attention(torch.zeros(shape), T, _weights(4, torch.Generator()),
+                                     _weights(4, torch.Generator()), 2)
 
 
 # --- score counts ---------------------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: l
         if not verdict.reason:
             verdict.reason = f"{_case_label(i, n, case)}: {reason}"
             verdict.status = _status(out)
-            if out.kind == "return":
+            if out.kind == "return" and not out.forbidden:  # right numbers from a forbidden op: no misconception
                 verdict.hint = _diagnose(exercise, case, out.value)
     if len(got) < n:  # the run stopped early (timeout or crash): the rest did not pass
         verdict.reason = verdict.reason or f"only {len(got)} of {n} cases ran"

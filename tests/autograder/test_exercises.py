@@ -92,3 +92,19 @@ def test_forbidden_operators_are_caught_whatever_the_python_name():
         return torch.einsum("ncdhwijk,ocijk->nodhw", patches, w)
 
     assert evaluate(ex, by_hand, ex.cases()).ok
+
+
+def test_forbidden_operator_with_right_numbers_gets_no_misconception_hint():
+    """A forbidden call whose values match a known mistake's values is reported as forbidden, not as that mistake."""
+    import torch
+    import torch.nn.functional as F
+
+    from autograder.spec import Case, Exercise, Misconception
+
+    lookalike = Misconception("lookalike", "this message must not appear", lambda x, w: F.conv3d(x, w))
+    ex = Exercise(name="conv", assignment="demo", reference="torch.nn.functional.conv3d",
+                  make_cases=lambda rng: [Case((torch.randn(1, 2, 4, 5, 5), torch.randn(3, 2, 3, 3, 3)))],
+                  misconceptions=(lookalike,), forbidden_ops=("aten.convolution",))
+    verdict = evaluate(ex, F.conv3d, ex.cases())
+    assert not verdict.ok and "aten.convolution" in verdict.reason
+    assert "must not appear" not in (verdict.hint or "")

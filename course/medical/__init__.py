@@ -14,6 +14,7 @@ NIfTI data stay in the file's voxel order, (X, Y, Z[, T]) float32, with voxel-to
 sform/qform); ``xyz_to_dhw`` converts to the (D, H, W) volume layout.
 """
 from course.medical.dicom import dicom_to_hu, load_dicom_series, slice_normal, sort_slices
+from course.medical.augment import add_noise, adjust_gamma, augment_intensity, bias_field, insert_lesions, lesion_shape
 from course.medical.nifti import (
     axcodes,
     dicom_series_to_nifti,
@@ -64,4 +65,10 @@ __all__ = [
     "foreground_mask",
     "zscore",
     "minmax",
+    "bias_field",
+    "add_noise",
+    "adjust_gamma",
+    "augment_intensity",
+    "lesion_shape",
+    "insert_lesions",
 ]

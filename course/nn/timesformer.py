@@ -54,6 +54,7 @@ from torch import nn
 
 __all__ = [
     "ATTENTION_TYPES",
+    "POSITION_INITS",
     "MultiHeadSelfAttention",
     "MLP",
     "TransformerBlock",
@@ -62,6 +63,7 @@ __all__ = [
 ]
 
 ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
+POSITION_INITS = ("zeros", "trunc_normal")
 
 
 def _pair(size: int | Sequence[int], name: str) -> tuple[int, int]:
@@ -220,7 +222,10 @@ class TimeSformer(nn.Module):
     Weights are initialised as in the TimeSformer code: ``trunc_normal_(std=0.02)`` for the linear,
     patch, CLS and space-position weights (cut at ±2, i.e. 100 σ: in effect a normal), zero biases and
     time embeddings, LayerNorm (1, 0), and ``temporal_fc`` zero in every divided block but the first, so
-    that these blocks start by adding nothing from time.
+    that these blocks start by adding nothing from time. With ``position_init="trunc_normal"`` the time
+    embeddings are drawn like the space ones (``trunc_normal_(std=0.02)``, as ViT and ViViT do): the
+    frames then differ from the first step on, which a small model trained briefly needs to tell a
+    clip from the same clip played backwards (attention alone is blind to the order of its tokens).
 
     Args:
         image_size: frame size (H, W) the space position embeddings are made for (int: square).
@@ -235,19 +240,26 @@ class TimeSformer(nn.Module):
         intermediate_size: hidden width of the MLPs; None: 4·D.
         layer_norm_eps: epsilon of every LayerNorm.
         qkv_bias: bias of the qkv projections.
+        position_init: initialisation of the time embeddings: "zeros" (TimeSformer's and Hugging
+            Face's) or "trunc_normal" (std 0.02, like the space embeddings). Space embeddings are
+            always ``trunc_normal_(std=0.02)``; the parameters are the same either way.
 
     Raises:
-        ValueError: for an unknown attention type, sizes that do not divide, or non-positive sizes.
+        ValueError: for an unknown attention type or position_init, sizes that do not divide, or
+            non-positive sizes.
     """
 
     def __init__(self, image_size: int | Sequence[int] = 224, patch_size: int | Sequence[int] = 16,
                  num_frames: int = 8, hidden_size: int = 768, num_layers: int = 12, num_heads: int = 12,
                  attention_type: str = "divided_space_time", num_classes: int | None = None, *,
                  in_channels: int = 3, intermediate_size: int | None = None, layer_norm_eps: float = 1e-6,
-                 qkv_bias: bool = True) -> None:
+                 qkv_bias: bool = True, position_init: str = "zeros") -> None:
         super().__init__()
         if attention_type not in ATTENTION_TYPES:
             raise ValueError(f"attention_type must be one of {ATTENTION_TYPES}, got {attention_type!r}")
+        if position_init not in POSITION_INITS:
+            raise ValueError(f"position_init must be one of {POSITION_INITS}, got {position_init!r}")
+        self.position_init = position_init
         self.image_size = _pair(image_size, "image_size")
         self.patch_size = _pair(patch_size, "patch_size")
         if any(s % q for s, q in zip(self.image_size, self.patch_size)):
@@ -292,7 +304,9 @@ class TimeSformer(nn.Module):
                 nn.init.zeros_(m.bias)
         nn.init.trunc_normal_(self.cls_token, std=0.02)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
-        if self.time_embed is not None:
+        if self.time_embed is not None and self.position_init == "trunc_normal":
+            nn.init.trunc_normal_(self.time_embed, std=0.02)
+        elif self.time_embed is not None:
             nn.init.zeros_(self.time_embed)
         for block in list(self.blocks)[1:]:
             if isinstance(block, DividedSpaceTimeBlock):

@@ -8,7 +8,7 @@ from transformers import (TimesformerConfig, TimesformerForVideoClassification, 
                           ViTModel)
 
 from course.nn.attention_cost import attention_flops, attention_scores
-from course.nn.timesformer import ATTENTION_TYPES, DividedSpaceTimeBlock, TimeSformer, TransformerBlock
+from course.nn.timesformer import ATTENTION_TYPES, POSITION_INITS, DividedSpaceTimeBlock, TimeSformer, TransformerBlock
 
 # odd sizes: 20×20 frames, 4-pixel patches (P = 25), 3 frames, D = 24, 2 heads, MLP width 37
 SMALL = dict(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
@@ -188,6 +188,45 @@ def test_blocks_and_initialisation():
     joint = TimeSformer(20, 4, 3, 24, 2, 2, "joint_space_time")
     assert all(type(b) is TransformerBlock for b in joint.blocks)
     assert TimeSformer(20, 4, 3, 24, 2, 2, "space_only").time_embed is None
+
+
+@pytest.mark.parametrize("attention_type", ["divided_space_time", "joint_space_time"])
+def test_position_init_changes_only_the_time_embeddings(attention_type):
+    torch.manual_seed(0)
+    zeros = TimeSformer(20, 4, 5, 96, 1, 2, attention_type, 3)
+    torch.manual_seed(0)
+    drawn = TimeSformer(20, 4, 5, 96, 1, 2, attention_type, 3, position_init="trunc_normal")
+    with torch.device("meta"):
+        hf = TimesformerModel(TimesformerConfig(attention_type=attention_type))
+        for init in POSITION_INITS:  # same parameters as Hugging Face's model whatever the initialisation
+            assert n_params(TimeSformer(attention_type=attention_type, position_init=init)) == n_params(hf)
+    assert zeros.position_init == "zeros" and not zeros.time_embed.any()
+    assert 0.015 < drawn.time_embed.std() < 0.025 and abs(drawn.time_embed.mean()) < 0.005
+    assert len(set(drawn.time_embed[0].sum(1).tolist())) == 5  # five different frame codes
+    same = {k: v for k, v in zeros.state_dict().items() if k != "time_embed"}
+    for key, value in drawn.state_dict().items():  # the other weights are those of the default draw
+        if key in same:
+            assert torch.equal(value, same[key]), key
+
+
+@pytest.mark.parametrize("attention_type", ["divided_space_time", "joint_space_time"])
+def test_without_time_embeddings_the_model_is_blind_to_frame_order(attention_type):
+    """Zero time embeddings: attention permutes with its tokens and the CLS output ignores the frame order."""
+    x = clips(n=2, t=5)
+    shuffled = x[:, :, [3, 0, 4, 2, 1]]
+    for init, blind in [("zeros", True), ("trunc_normal", False)]:
+        torch.manual_seed(0)
+        model = TimeSformer(20, 4, 5, 24, 2, 2, attention_type, 3, position_init=init).eval()
+        with torch.no_grad():
+            if attention_type == "divided_space_time":  # switch on the second block's time branch too
+                model.blocks[1].temporal_fc.weight.normal_(std=0.02)
+            difference = (model(x) - model(shuffled)).abs().max()
+        assert (difference < 1e-6) if blind else (difference > 1e-4), (init, difference)
+
+
+def test_unknown_position_init_is_rejected():
+    with pytest.raises(ValueError, match="position_init"):
+        TimeSformer(20, 4, 3, 24, 1, 2, position_init="sinusoidal")
 
 
 def test_frames_mix_only_when_attention_crosses_time():

@@ -55,6 +55,7 @@ from torch import nn
 __all__ = [
     "ATTENTION_TYPES",
     "POSITION_INITS",
+    "init_vit_weights",
     "MultiHeadSelfAttention",
     "MLP",
     "TransformerBlock",
@@ -205,6 +206,21 @@ class DividedSpaceTimeBlock(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
+@torch.no_grad()
+def init_vit_weights(model: nn.Module) -> None:
+    """ViT's initialisation of every layer: truncated normal (std 0.02) weights and zero biases for
+    linear layers and patch/tubelet convolutions, ones and zeros for layer norms (Dosovitskiy et al.
+    2021; the original TimeSformer and ViViT code use the same)."""
+    for m in model.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.Conv3d)):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
 class TimeSformer(nn.Module):
     """TimeSformer (ViT-Base by default) on clips (N, C, T, H, W): logits, or the CLS embedding.
 
@@ -294,14 +310,7 @@ class TimeSformer(nn.Module):
     @torch.no_grad()
     def reset_parameters(self) -> None:
         """Initialise every weight as described in the class docstring (uses the global torch RNG)."""
-        for m in self.modules():
-            if isinstance(m, (nn.Linear, nn.Conv2d)):
-                nn.init.trunc_normal_(m.weight, std=0.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.LayerNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_vit_weights(self)
         nn.init.trunc_normal_(self.cls_token, std=0.02)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         if self.time_embed is not None and self.position_init == "trunc_normal":

@@ -29,7 +29,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from course.nn.timesformer import TransformerBlock, _pair
+from course.nn.timesformer import TransformerBlock, _pair, init_vit_weights
 
 __all__ = ["TubeletEmbedding", "ViViT"]
 
@@ -147,14 +147,7 @@ class ViViT(nn.Module):
     @torch.no_grad()
     def reset_parameters(self) -> None:
         """Initialise every weight as described in the class docstring (uses the global torch RNG)."""
-        for m in self.modules():
-            if isinstance(m, (nn.Linear, nn.Conv3d)):
-                nn.init.trunc_normal_(m.weight, std=0.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.LayerNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        init_vit_weights(self)
         for p in (self.cls_token, self.pos_embed, self.temporal_cls_token, self.temporal_pos_embed):
             nn.init.trunc_normal_(p, std=0.02)
 

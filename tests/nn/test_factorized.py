@@ -7,10 +7,7 @@ import torch.nn.functional as F
 
 from course.nn.factorized import (Conv2Plus1d, P3DBlock, P3DBlockA, P3DBlockB, P3DBlockC, conv2plus1d_forward,
                                   conv2plus1d_params, factorize_kernel, midplanes, mixed_conv_kernels, p3d_combine)
-
-
-def n_params(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
+from support import n_params
 
 
 # --- midplanes ------------------------------------------------------------------------------------

@@ -7,10 +7,7 @@ from torch import nn
 from course.nn.inflation import (ReplicatePadTime, boring_clip, inflate_batchnorm, inflate_conv, inflate_conv_args,
                                  inflate_model, inflate_pool, inflate_state_dict, inflate_weight, inflated_batchnorm,
                                  small_resnet2d)
-
-
-def n_params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
+from support import n_params
 
 
 def randomize_batchnorms(model: nn.Module, seed: int = 0) -> nn.Module:

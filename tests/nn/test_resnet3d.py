@@ -5,15 +5,12 @@ import torch
 from course.nn.factorized import Conv2Plus1d, midplanes
 from course.nn.resnet3d import (BasicBlock, block_mid_channels, create_video_resnet, make_conv, make_stem,
                                 mc3_18, r2plus1d_18, r2plus1d_18_paper, r3d_18, rmc3_18, small_video_resnet)
+from support import n_params
 
 BUILDERS = {"r3d_18": r3d_18, "mc3_18": mc3_18, "rmc3_18": rmc3_18, "r2plus1d_18": r2plus1d_18,
             "r2plus1d_18_paper": r2plus1d_18_paper}
 # torchvision.models.video: R3D_18_Weights / MC3_18_Weights / R2Plus1D_18_Weights.KINETICS400_V1 "num_params"
 PUBLISHED = {"r3d_18": 33_371_472, "mc3_18": 11_695_440, "r2plus1d_18": 31_505_325}
-
-
-def n_params(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 def on_meta(builder, **kw):  # noqa: ANN001, ANN201 - shapes only: no memory, no initialisation cost

@@ -9,23 +9,11 @@ from transformers import (TimesformerConfig, TimesformerForVideoClassification, 
 
 from course.nn.attention_cost import attention_flops, attention_scores
 from course.nn.timesformer import ATTENTION_TYPES, POSITION_INITS, DividedSpaceTimeBlock, TimeSformer, TransformerBlock
+from support import n_params, perturbed
 
 # odd sizes: 20×20 frames, 4-pixel patches (P = 25), 3 frames, D = 24, 2 heads, MLP width 37
 SMALL = dict(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
              intermediate_size=37)
-
-
-def n_params(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def perturbed(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    """Add noise to every weight, so zero biases, zero time embeddings and unit LayerNorms hide nothing."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.2 * torch.randn(p.shape, generator=g))
-    return model.eval()
 
 
 def clips(n: int = 2, c: int = 3, t: int = 3, h: int = 20, w: int = 20, seed: int = 1) -> torch.Tensor:

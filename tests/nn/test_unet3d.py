@@ -4,10 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from course.nn.unet3d import UNet3D, cicek2016_param_count, unet3d_cicek2016
-
-
-def n_params(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
+from support import n_params
 
 
 def conv_count(c_in: int, c_out: int, k: int) -> int:

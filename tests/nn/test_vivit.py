@@ -5,18 +5,7 @@ from transformers import VivitConfig, VivitModel
 
 from course.nn.timesformer import TimeSformer
 from course.nn.vivit import TubeletEmbedding, ViViT
-
-
-def n_params(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def perturbed(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.2 * torch.randn(p.shape, generator=g))
-    return model.eval()
+from support import n_params, perturbed
 
 
 def clips(n: int, c: int, t: int, h: int, w: int, seed: int = 1) -> torch.Tensor:

@@ -2,22 +2,27 @@
 
     show_frames(clip)                           frames of a (T, C, H, W) clip in a grid
     plot_sampled_indices(index_sets, total)     one row per sampler, a dot at every sampled frame
+    clip_player(clip)                           ipywidgets player: Play button, frame slider, the frame
 
-Both return a ``matplotlib.figure.Figure`` and never call ``plt.show()``; a notebook displays the
-returned figure. Figures are built with ``matplotlib.figure.Figure`` (not pyplot), so they work on
+The figures return a ``matplotlib.figure.Figure`` and never call ``plt.show()``; a notebook displays
+the returned figure. The player's static twin is :func:`show_frames`.
+
+Figures are built with ``matplotlib.figure.Figure`` (not pyplot), so they work on
 any backend, including Agg in tests, and do not pile up in pyplot's list of open figures.
 
 Source: matplotlib (https://matplotlib.org), object-oriented interface.
 """
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-__all__ = ["show_frames", "plot_sampled_indices"]
+__all__ = ["show_frames", "plot_sampled_indices", "clip_player"]
 
 
 def show_frames(clip: torch.Tensor, indices: Sequence[int] | torch.Tensor | None = None, *,
@@ -121,3 +126,60 @@ def plot_sampled_indices(index_sets: Mapping[str, torch.Tensor | Sequence[int]],
     ax.set_xlim(-0.5, total_frames - 0.5)
     ax.set_xlabel(f"frame index (video of {total_frames} frames)")
     return fig
+
+
+def _frame_png(frame: np.ndarray) -> bytes:
+    """PNG bytes of one (H, W, 3) uint8 frame."""
+    import matplotlib.image
+
+    buffer = io.BytesIO()
+    matplotlib.image.imsave(buffer, frame, format="png")
+    return buffer.getvalue()
+
+
+def clip_player(clip: torch.Tensor, *, fps: float = 8.0, width_px: int = 480, description: str = "frame"):  # noqa: ANN201
+    """Play a clip in the notebook: an ``ipywidgets.Play`` button linked to a frame slider and the frame.
+
+    Frames are encoded to PNG once, up front, so playing only swaps bytes. Static twin:
+    :func:`show_frames` (an executed notebook shows that figure; the player needs a live kernel).
+
+    Args:
+        clip: (T, C, H, W) frames, C = 1 or 3; uint8 in 0..255 or float in [0, 1] (clipped).
+        fps: playback speed, frames per second (> 0).
+        width_px: displayed width of the frame in pixels; the height follows the aspect ratio.
+        description: the slider's label.
+
+    Returns:
+        An ``ipywidgets.VBox`` whose children are ``HBox([Play, IntSlider])`` and the ``Image``.
+        Moving the slider (mouse, arrow keys or Play) shows that frame.
+
+    Raises:
+        ValueError: ``clip`` is not (T, C, H, W) with C in {1, 3}, T < 1, or ``fps`` <= 0.
+    """
+    import ipywidgets as widgets
+
+    # 1. validate
+    if clip.dim() != 4 or clip.shape[1] not in (1, 3) or clip.shape[0] < 1:
+        raise ValueError(f"clip_player expects a (T, C, H, W) clip with T >= 1 and C = 1 or 3, got shape "
+                         f"{tuple(clip.shape)}; convert a (C, T, H, W) clip with course.video.to_frame_layout")
+    if not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+    # 2. frames → (T, H, W, 3) uint8 → PNG bytes
+    frames = clip.detach().cpu()
+    if frames.is_floating_point():
+        frames = (frames.float().clamp(0, 1) * 255).round()
+    frames = frames.to(torch.uint8).permute(0, 2, 3, 1).expand(-1, -1, -1, 3).numpy()  # (T, H, W, 3)
+    pngs = [_frame_png(np.ascontiguousarray(f)) for f in frames]
+    # 3. widgets: Play drives the slider, the slider picks the frame
+    T = len(pngs)
+    play = widgets.Play(value=0, min=0, max=T - 1, step=1, interval=max(1, int(1000 / fps)), description="play")
+    slider = widgets.IntSlider(value=0, min=0, max=T - 1, step=1, description=description,
+                               layout=widgets.Layout(width=f"{max(width_px, 200)}px"))
+    widgets.jslink((play, "value"), (slider, "value"))
+    image = widgets.Image(value=pngs[0], format="png", layout=widgets.Layout(width=f"{width_px}px"))
+
+    def show(change: dict) -> None:
+        image.value = pngs[change["new"]]
+
+    slider.observe(show, names="value")
+    return widgets.VBox([widgets.HBox([play, slider]), image])

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from course.data.moving_digits import (DIRECTIONS, LABEL_KINDS, MovingDigits, digit_images, moving_digits,
-                                       shift_frame)
+                                       order_pair_table, shift_frame)
 
 # (row, column) displacement per frame for each direction name, written independently of the module
 STEP = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
@@ -119,7 +119,51 @@ def test_label_semantics():
     first, second = o.digits[:, 0], o.digits[:, -1]
     assert bool((o.digits[:, :3] == first[:, None]).all()) and bool((o.digits[:, 3:] == second[:, None]).all())
     assert bool((first != second).all())
-    assert torch.equal(o.labels, (first > second).long())  # 0 = the smaller digit first
+    step = (second - first) % 10
+    assert bool(((step >= 1) & (step <= 4) | (step >= 6) & (step <= 9)).all())
+    assert torch.equal(o.labels, (step >= 6).long())  # 0 = forward by 1..4, 1 = backward by 1..4
+
+
+def test_order_pair_table_one_frame_carries_no_information():
+    """Check, exactly, that one frame's digit is independent of the order label, and that reversing flips it.
+
+    P(first, label) and P(second, label) factorize into 1/10 · 1/2, so the Bayes rate of a guess from
+    one frame's digit is exactly 1/2; the pair decides the label (Bayes rate 1); swapping the two
+    digits swaps the label.
+    """
+    p = order_pair_table()  # (10, 10, 2)
+    assert p.shape == (10, 10, 2) and abs(p.sum() - 1) < 1e-12 and (p >= 0).all()
+    for marginal in (p.sum(axis=1), p.sum(axis=0)):  # (digit, label) of the first frame, of the last frame
+        np.testing.assert_allclose(marginal, np.full((10, 2), 0.05), rtol=0, atol=1e-15)
+        assert abs(marginal.max(axis=1).sum() - 0.5) < 1e-12  # Bayes rate from one frame: exactly 1/2
+    assert abs(p.max(axis=2).sum() - 1.0) < 1e-12  # from the ordered pair: exactly 1
+    np.testing.assert_array_equal(p[:, :, 0], p[:, :, 1].T)  # "a then b" forward = "b then a" backward
+    # the old label ("smaller digit first") leaked: Bayes rate from the first digit 70/90
+    old = np.zeros((10, 2))
+    for a in range(10):
+        for b in range(10):
+            if a != b:
+                old[a, int(a > b)] += 1 / 90
+    assert abs(old.max(axis=1).sum() - 70 / 90) < 1e-12
+
+
+@pytest.mark.parametrize("t", [0, 7])
+def test_order_single_frame_digit_lookup_is_at_chance(t):
+    """Check that the generator samples the table: a lookup on frame t's digit scores 50 % on test.
+
+    Fit the majority label per digit of frame t on train clips, score it on test clips; with 20,000
+    test clips, 3 standard errors are 1.1 points. The same lookup on the pair (first, last) is perfect.
+    """
+    train = MovingDigits(20000, label="order", seed=21)
+    test = MovingDigits(20000, label="order", split="test", seed=22)
+    counts = torch.zeros(10, 2).index_put_((train.digits[:, t], train.labels), torch.ones(len(train)), accumulate=True)
+    lookup = counts.argmax(1)  # (10,) majority label per digit
+    accuracy = float((lookup[test.digits[:, t]] == test.labels).float().mean())
+    assert abs(accuracy - 0.5) < 0.011, accuracy
+    empirical = counts / counts.sum()  # the generator's (digit, label) frequencies: the table's 1/20 each
+    assert float((empirical - 0.05).abs().max()) < 0.006
+    pair = (test.digits[:, -1] - test.digits[:, 0]) % 10 >= 6
+    assert torch.equal(pair.long(), test.labels)
 
 
 def test_directions_are_uniform_for_appearance_labels():

@@ -9,10 +9,10 @@ exception in a cell makes the frontend drop every queued cell. So ``check`` deci
 
 - a person at a notebook frontend (the execute request allows ``input()``, as JupyterLab, Notebook
   and VS Code send it): ``check`` shows one PASS/FAIL block and returns the verdict, never raising;
-- headless execution (nbclient, hence ``nbgrader validate``, ``nbgrader autograde``, the
-  formgrader's validate button, ``make course``, the tests: they send ``allow_stdin=False``), or
-  plain Python outside a kernel: a failed check raises :class:`CheckFailed`, so nbgrader's test cell
-  fails as it should.
+- nbgrader's own execution (``nbgrader validate``, ``autograde``, the Lab's Validate button: nbgrader
+  sets ``NBGRADER_EXECUTION`` in the kernel's environment), any other headless execution (nbclient:
+  ``make course``, the tests; it sends ``allow_stdin=False``), or plain Python outside a kernel: a
+  failed check raises :class:`CheckFailed`, so nbgrader's test cell fails as it should.
 
 The environment variable ``BEYOND2D_CHECK=show`` or ``=raise`` overrides the choice.
 """
@@ -61,13 +61,16 @@ def evaluate(exercise: Exercise, fn: Callable[..., Any], cases: list[Case]) -> V
 def raises_on_failure() -> bool:
     """True when a failed :func:`check` must raise (headless execution), False when it only shows.
 
-    ``BEYOND2D_CHECK`` ("show" or "raise") decides when set; otherwise a kernel's current execute
-    request decides: ``allow_stdin`` is True from a notebook frontend and False from nbclient.
-    Outside an IPython kernel (a script, pytest) a failure raises.
+    ``BEYOND2D_CHECK`` ("show" or "raise") decides when set; then nbgrader's execution marker
+    (``NBGRADER_EXECUTION``) means raise; otherwise a kernel's current execute request decides:
+    ``allow_stdin`` is True from a notebook frontend and False from nbclient. Outside an IPython
+    kernel (a script, pytest) a failure raises.
     """
     forced = os.environ.get("BEYOND2D_CHECK", "").strip().lower()
     if forced in ("show", "raise"):
         return forced == "raise"
+    if os.environ.get("NBGRADER_EXECUTION") or os.environ.get("NBGRADER_VALIDATING"):
+        return True
     try:
         from IPython import get_ipython
 

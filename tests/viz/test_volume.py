@@ -58,3 +58,52 @@ def test_viewer_redraws_when_a_slider_moves():
     assert image.value != before
     with pytest.raises(ValueError):
         slice_viewer(np.zeros((3, 4)))
+
+
+@pytest.mark.parametrize("codes, convention, inverted_x", [
+    (("R", "A", "S"), "radiological", True), (("L", "A", "S"), "radiological", False),
+    (("R", "A", "S"), "neurological", False), (("L", "A", "S"), "neurological", True),
+    (("R", "A", "S"), "array", False), (("L", "A", "S"), "array", False)])
+def test_conventions_put_the_subjects_left_where_they_say(codes, convention, inverted_x):
+    """Check the axial panel: radiological puts L on the image's right, neurological R, array ignores the codes."""
+    fig = show_orthogonal_slices(np.zeros((3, 5, 7)), axcodes=codes, convention=convention)
+    axial = fig.axes[2]
+    assert axial.xaxis_inverted() == inverted_x and not axial.yaxis_inverted()
+    letters = [t.get_text() for t in axial.texts]
+    if convention == "array":
+        assert letters == []
+    else:
+        left_on_right = convention == "radiological"
+        assert letters[:2] == (["R", "L"] if left_on_right else ["L", "R"]) and letters[2:] == ["A", "P"]
+
+
+def test_las_and_ras_look_the_same_in_a_named_convention():
+    """Check that a volume stored LAS and its RAS copy show the same pictures (radiological), mirrored as arrays."""
+    rng = np.random.default_rng(2)
+    ras = rng.normal(size=(6, 5, 4)).astype(np.float32)
+    las = ras[::-1].copy()
+
+    def pixels(volume, codes, convention):  # each panel as seen: rows top to bottom, columns left to right
+        fig = show_orthogonal_slices(volume, (2, 2, 2) if codes[0] == "R" else (3, 2, 2), axcodes=codes,
+                                     convention=convention)
+        seen = []
+        for ax in fig.axes:
+            image = np.asarray(ax.images[0].get_array())[::-1]  # origin lower: row 0 at the bottom
+            seen.append(image[::-1] if ax.yaxis_inverted() else image)
+            seen[-1] = seen[-1][:, ::-1] if ax.xaxis_inverted() else seen[-1]
+        return np.concatenate([a.ravel() for a in seen])
+
+    assert np.array_equal(pixels(ras, "RAS", "radiological"), pixels(las, "LAS", "radiological"))
+    assert not np.array_equal(pixels(ras, "RAS", "array"), pixels(las, "LAS", "array"))
+
+
+def test_figure_shows_as_png_without_pyplot_and_bad_convention():
+    """Check the figure's own PNG (Jupyter shows it before pyplot is active) and ValueError for an unknown convention."""
+    fig = show_orthogonal_slices(np.zeros((3, 4, 5)))
+    assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError):
+        show_orthogonal_slices(np.zeros((3, 4, 5)), convention="radiology")
+    with pytest.raises(ValueError):
+        show_orthogonal_slices(np.zeros((3, 4, 5)), axcodes=("R", "L", "S"))
+    with pytest.raises(ValueError):
+        slice_viewer(np.zeros((3, 4, 5)), convention="neuro")

@@ -44,20 +44,29 @@ WINDOW_PRESETS: dict[str, tuple[float, float]] = {
 }
 
 #: Typical HU ranges of tissues at 120 kVp, name -> (low, high) in HU. Air (-1000) and water (0) are
-#: the two points that define the scale, so their "range" is a single value. Ranges follow the
+#: the two points that define the scale, so their "range" is a single value. Soft tissues follow the
 #: tissue scale in W. A. Kalender, *Computed Tomography: Fundamentals, System Technology, Image
 #: Quality, Applications*, 3rd ed., Publicis, 2011 (chapter 1), and T. M. Buzug, *Computed
-#: Tomography*, Springer, 2008; values in other texts differ by a few tens of HU.
+#: Tomography*, Springer, 2008. Bone follows clinical measurements rather than textbook round
+#: numbers: the trabecular (cancellous) bone of an adult vertebral body reads about 100..300 HU
+#: (P. J. Pickhardt et al., "Opportunistic screening for osteoporosis using abdominal CT scans",
+#: *Ann. Intern. Med.* 158 (2013) 588-595: L1 trabecular attenuation of healthy adults ~150..250 HU,
+#: osteoporotic below ~100..160 HU), cortical bone about 500..1900 HU (Radiopaedia, "Hounsfield
+#: unit"). Iodine contrast lifts blood far above its unenhanced 30..45 HU: the aorta of a CT
+#: angiogram in its arterial phase reads about 250..350 HU (often quoted as the target for a
+#: diagnostic CTA), a portal-venous phase about 150..200 HU. Values in other texts differ by a few
+#: tens of HU; tables hold for unenhanced tissue unless the name says otherwise.
 TISSUE_HU: dict[str, tuple[float, float]] = {
     "air": (-1000.0, -1000.0),
     "lung": (-900.0, -500.0),
     "fat": (-120.0, -60.0),
     "water": (0.0, 0.0),
     "soft_tissue": (20.0, 80.0),
-    "blood": (30.0, 45.0),  # unclotted; a fresh clot reads 50..75 HU
+    "blood": (30.0, 45.0),  # unclotted, unenhanced; a fresh clot reads 50..75 HU
     "liver": (40.0, 60.0),  # without contrast agent
-    "cancellous_bone": (300.0, 800.0),
-    "cortical_bone": (1000.0, 2000.0),  # "> 1000 HU"; dense cortex reaches ~2000 HU
+    "blood_arterial_contrast": (250.0, 350.0),  # aorta in the arterial phase of a CT angiogram
+    "cancellous_bone": (100.0, 300.0),  # trabecular bone of a vertebral body, adult
+    "cortical_bone": (500.0, 1900.0),  # dense cortex reaches ~1900 HU
 }
 
 

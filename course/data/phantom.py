@@ -1,9 +1,13 @@
 """A synthetic CT phantom in Hounsfield units, and a writer that saves it as a real DICOM CT series.
 
-The phantom is a cartoon of an axial chest/upper-abdomen scan: an elliptic body cylinder of soft
-tissue in air, wrapped in a ring of subcutaneous fat, with two lungs in the upper slices, a liver
-in the lower slices, a spine (cancellous bone inside a cortical shell) and ribs around the lungs.
-Tissue values follow :data:`course.medical.hounsfield.TISSUE_HU`.
+The phantom is a cartoon of an axial chest/upper-abdomen scan, as in a CT angiogram (contrast in
+the arteries): an elliptic body cylinder of soft tissue in air, wrapped in a ring of subcutaneous
+fat; in the upper (thoracic) slices two lungs, widest at their bases and tapering to the apices,
+with the mediastinum between them (mediastinal fat holding the heart, anterior and to the patient's
+left, low in the chest); a liver in the lower slices under the right lung base; the descending
+aorta, filled with iodine contrast, left-anterior of the spine in every slice; a spine (cancellous
+bone inside a cortical shell) and ribs around the lungs. Tissue values lie in the ranges of
+:data:`course.medical.hounsfield.TISSUE_HU`.
 
 Axes and orientation of a volume (D, H, W) = (slice, row, column), as displayed in radiology:
 slice index increases towards the head, row index increases towards the patient's back (the
@@ -31,8 +35,10 @@ PHANTOM_TISSUES: dict[str, tuple[int, float]] = {
     "fat": (2, -100.0),
     "lung": (3, -850.0),
     "liver": (4, 60.0),
-    "cancellous_bone": (5, 700.0),
+    "cancellous_bone": (5, 200.0),  # trabecular bone of a vertebral body (TISSUE_HU: 100..300)
     "cortical_bone": (6, 1200.0),
+    "heart": (7, 40.0),  # myocardium and blood, without contrast in this cartoon
+    "aorta": (8, 300.0),  # blood with iodine contrast, arterial phase of a CT angiogram
 }
 
 _NOISE_HU = 10.0  # standard deviation of the Gaussian noise, HU
@@ -46,8 +52,9 @@ def ct_phantom_labels(shape: tuple[int, int, int] = (24, 64, 64)) -> np.ndarray:
         shape: (D, H, W) slices, rows, columns; any positive sizes (the anatomy scales with them).
 
     Returns:
-        (D, H, W) uint8 labels, see :data:`PHANTOM_TISSUES` (0 air, 1 soft tissue, 2 fat, 3 lung,
-        4 liver, 5 cancellous bone, 6 cortical bone).
+        (D, H, W) uint8 labels, see :data:`PHANTOM_TISSUES` (0 air, 1 soft tissue, 2 fat (also
+        the mediastinal fat between the lungs), 3 lung, 4 liver, 5 cancellous bone, 6 cortical
+        bone, 7 heart, 8 aorta).
 
     Raises:
         ValueError: ``shape`` is not three positive integers.
@@ -70,18 +77,28 @@ def ct_phantom_labels(shape: tuple[int, int, int] = (24, 64, 64)) -> np.ndarray:
     # 2. body: fat ring around soft tissue, the same in every slice
     labels[ellipse(0, 0, 0.88, 0.66)] = L["fat"]
     labels[ellipse(0, 0, 0.80, 0.58)] = L["soft_tissue"]
-    # 3. liver in the lower 55 % (patient right = image left), lungs in the upper 65 %, tapering
-    labels[ellipse(-0.33, 0.02, 0.36, 0.34) & (t < 0.55)] = L["liver"]
-    lung_size = np.sqrt(np.clip((t - 0.35) / 0.65, 1e-6, 1))  # (D, 1, 1), grows from the bases
+    # 3. chest (t > 0.35): mediastinal fat, then the lungs, widest at their bases (t = 0.35) and
+    #    tapering to the apices (a paraboloid: half-axes ~ sqrt(distance below the top))
+    chest = t > 0.35  # (D, 1, 1)
+    labels[ellipse(0, -0.08, 0.22, 0.44) & chest] = L["fat"]
+    lung_size = np.sqrt(np.clip((1.05 - t) / 0.70, 1e-6, 1))  # (D, 1, 1): 1 at the base, ~0.3 at the top
     for side in (-1, 1):
-        lung = ellipse(side * 0.38, -0.04, 0.24 * lung_size, 0.38 * lung_size)
-        labels[lung & (t > 0.35)] = L["lung"]
-    # 4. bones: ribs around the lungs, the spine (cortical shell around cancellous bone)
+        lung = ellipse(side * 0.42, -0.02, 0.30 * lung_size, 0.44 * lung_size)
+        labels[lung & chest] = L["lung"]
+    # 4. liver under the right lung base (patient right = image left), in the lower 55 %
+    labels[ellipse(-0.33, 0.02, 0.36, 0.34) & (t < 0.55) & ~(labels == L["lung"])] = L["liver"]
+    # 5. heart: an ellipsoid low in the chest, anterior and to the patient's left (image right)
+    in_heart = np.abs(t - 0.47) < 0.12  # (D, 1, 1): t in 0.35..0.59
+    heart_size = np.sqrt(np.clip(1 - ((t - 0.47) / 0.12) ** 2, 1e-6, 1))  # (D, 1, 1)
+    labels[ellipse(0.06, -0.16, 0.19 * heart_size, 0.20 * heart_size) & in_heart] = L["heart"]
+    # 6. bones: ribs around the lungs, the spine (cortical shell around cancellous bone); the
+    #    descending aorta with contrast, left-anterior of the spine, in every slice
     for angle in np.deg2rad([35, 70, 110, 145, 215, 325]):
         rib = ellipse(0.74 * np.cos(angle), 0.52 * np.sin(angle), 0.05, 0.05)
-        labels[rib & (t > 0.35)] = L["cortical_bone"]
+        labels[rib & chest] = L["cortical_bone"]
     labels[ellipse(0, 0.42, 0.14, 0.14)] = L["cortical_bone"]
     labels[ellipse(0, 0.42, 0.10, 0.10)] = L["cancellous_bone"]
+    labels[ellipse(0.13, 0.20, 0.075, 0.075)] = L["aorta"]
     return labels
 
 

@@ -52,7 +52,8 @@ def test_phantom_tissue_values_and_noise():
 @pytest.mark.parametrize("tissue, reference", [("air", "air"), ("soft_tissue", "soft_tissue"), ("fat", "fat"),
                                                ("lung", "lung"), ("liver", "liver"),
                                                ("cancellous_bone", "cancellous_bone"),
-                                               ("cortical_bone", "cortical_bone")])
+                                               ("cortical_bone", "cortical_bone"), ("heart", "blood"),
+                                               ("aorta", "blood_arterial_contrast")])
 def test_phantom_hu_within_typical_tissue_ranges(tissue, reference):
     """Check that each phantom tissue's HU lies in the typical range of TISSUE_HU."""
     low, high = TISSUE_HU[reference]
@@ -73,6 +74,49 @@ def test_phantom_anatomy_follows_radiological_convention():
         rows, cols = np.nonzero(labels[k] == LABEL["cancellous_bone"])
         assert rows.mean() > 32 and abs(cols.mean() - 31.5) < 1
     assert (labels[:, :, 0] == LABEL["air"]).all()  # body inside the field of view
+
+
+@pytest.mark.parametrize("shape", [(24, 64, 64), (40, 96, 80)])
+def test_lungs_are_widest_at_their_bases(shape):
+    """Check that each lung's cross-section area grows from the apex (top slice) down to its base,
+    and that the base is at least three times the apex."""
+    labels = ct_phantom_labels(shape)
+    half = shape[2] // 2
+    for side in (slice(0, half), slice(half, None)):  # patient right (image left), patient left
+        area = (labels[:, :, side] == LABEL["lung"]).sum(axis=(1, 2))  # (D,) voxels per slice
+        chest = np.flatnonzero(area)
+        assert chest[-1] == shape[0] - 1  # the apex reaches the top slice
+        assert np.all(np.diff(area[chest]) <= 0)  # never wider higher up
+        assert area[chest[0]] >= 3 * area[chest[-1]]
+
+
+def test_heart_and_mediastinum_sit_between_the_lungs_low_in_the_chest():
+    """Check the heart: low in the chest only, anterior, on the patient's left (image right) and
+    between the lungs; and fat (the mediastinum) on the midline between the lungs above it."""
+    labels = ct_phantom_labels((24, 64, 64))
+    d, r, c = np.nonzero(labels == LABEL["heart"])
+    lung_slices = np.flatnonzero((labels == LABEL["lung"]).any(axis=(1, 2)))
+    assert d.min() == lung_slices.min() and d.max() < lung_slices.min() + len(lung_slices) // 2
+    assert r.mean() < 32 and c.mean() > 32  # anterior, patient's left
+    for k in lung_slices:
+        lung_cols = np.flatnonzero((labels[k] == LABEL["lung"]).any(axis=0))
+        assert lung_cols[lung_cols < 32].max() < 28 and lung_cols[lung_cols >= 32].min() >= 36
+        between = labels[k, 20:30, 28:36]  # on the midline, in front of the spine
+        allowed = [LABEL["fat"], LABEL["heart"], LABEL["liver"]]  # the liver's dome at the lung bases
+        assert np.isin(between, allowed).mean() > 0.8, k
+        assert (between == LABEL["fat"]).any(), k
+
+
+def test_aorta_carries_contrast_in_every_slice():
+    """Check that the aorta is in every slice, left-anterior of the spine, and reads in the arterial
+    contrast range of TISSUE_HU (a CT angiogram)."""
+    labels, volume = ct_phantom_labels((24, 64, 64)), ct_phantom((24, 64, 64), seed=0)
+    low, high = TISSUE_HU["blood_arterial_contrast"]
+    for k in range(24):
+        r, c = np.nonzero(labels[k] == LABEL["aorta"])
+        spine_r, spine_c = np.nonzero(labels[k] == LABEL["cancellous_bone"])
+        assert len(r) > 0 and r.mean() < spine_r.mean() and c.mean() > spine_c.mean()
+        assert low <= volume[k][labels[k] == LABEL["aorta"]].mean() <= high
 
 
 # --- the DICOM writer ------------------------------------------------------------------------

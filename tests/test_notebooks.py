@@ -39,6 +39,17 @@ def _text(outputs) -> str:
     return "\n".join(parts)
 
 
+def _figures_as_text(outputs) -> list[str]:
+    """Outputs that show a figure only as its text (``<Figure size ...>``), with no image beside it."""
+    bad = []
+    for o in outputs:
+        data = o.get("data", {})
+        text = o.get("text", "") if o.get("output_type") == "stream" else data.get("text/plain", "")
+        if FIGURE_TEXT.search(text) and "image/png" not in data:
+            bad.append(FIGURE_TEXT.search(text)[0])
+    return bad
+
+
 def _is_grade(cell) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade", False))
 
@@ -83,8 +94,8 @@ def test_solutions_execute_and_nbgrader_autograde_gives_full_marks(lesson, tmp_p
     assert not errors, "\n".join(f"{o.get('ename')}: {o.get('evalue')}" for o in errors)
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for o in outputs), \
         "a lesson shows at least one figure"
+    assert not _figures_as_text(outputs), f"figures printed as text instead of drawn: {_figures_as_text(outputs)}"
     text = _text(outputs)
-    assert not FIGURE_TEXT.search(text), f"a figure printed as text instead of drawn: {FIGURE_TEXT.search(text)[0]}"
     assert "FAIL" not in text and text.count("PASS") >= 5
     # every quoted number of this lesson agrees with its run
     results = parse_results(text)
@@ -132,5 +143,5 @@ def test_release_with_untouched_stubs_runs_to_the_end(lesson, tmp_path, monkeypa
                     if [o.get("ename") for o in c.outputs if o.get("output_type") == "error"] != ["CheckFailed"]]
     assert not not_verdicts, f"{lesson}: check cells that do not fail with a verdict: {not_verdicts}"
     assert code[-1].get("execution_count"), f"{lesson}: the last code cell did not run"
-    text = _text(_outputs(nb))
-    assert not FIGURE_TEXT.search(text), f"a figure printed as text instead of drawn: {FIGURE_TEXT.search(text)[0]}"
+    figures = _figures_as_text(_outputs(nb))
+    assert not figures, f"{lesson}: figures printed as text instead of drawn: {figures}"

@@ -125,15 +125,34 @@ def show_volume_slices(volume: np.ndarray, axis: int = 0, num: int = 6, *,
     return fig
 
 
-def _png(image01: np.ndarray) -> bytes:
-    """PNG bytes of a (H, W) image in [0, 1]."""
+def _png(image01: np.ndarray, min_size: int = 0) -> bytes:
+    """PNG bytes of a (H, W) image in [0, 1], pixels repeated (nearest neighbour) until the longer side
+    reaches ``min_size``, so that a browser shows a small image enlarged with sharp pixels."""
+    factor = max(1, -(-min_size // max(image01.shape)))  # ceil(min_size / longer side)
+    if factor > 1:
+        image01 = np.repeat(np.repeat(image01, factor, axis=0), factor, axis=1)
     buffer = io.BytesIO()
     matplotlib.image.imsave(buffer, image01, cmap="gray", vmin=0.0, vmax=1.0, format="png")
     return buffer.getvalue()
 
 
-def window_explorer(hu: np.ndarray, *, center: float = 40.0, width: float = 400.0) -> widgets.VBox:
-    """An interactive display window: center and width sliders, a preset menu, a slice slider.
+EXPLORER_IMAGE_PX = 440  # the image's displayed width: it and the 420 px controls fit a 1280x800 screen
+EXPLORER_CONTROLS_PX = 420  # width of the sliders (a track of ~300 px after label and readout)
+EXPLORER_CENTER_RANGE = (-1000.0, 1500.0)  # HU: lung (-600) to bone (400) windows and beyond, 1 HU steps
+EXPLORER_WIDTH_RANGE = (1.0, 4000.0)  # HU, on a log scale: equal drags change the width by equal ratios
+EXPLORER_WIDTH_STEP = 0.01  # log10 units: one step (arrow key) changes the width by 2.3 %
+
+
+def window_explorer(hu: np.ndarray, *, center: float = 40.0, width: float = 400.0) -> widgets.Box:
+    """An interactive display window: preset menu, center and width sliders, slice slider, image.
+
+    Laid out for a 1280x800 screen: the controls (``EXPLORER_CONTROLS_PX`` wide) beside the image
+    (shown ``EXPLORER_IMAGE_PX`` wide), wrapping the image below them in a narrower window. The
+    center slider moves in 1 HU steps over ``EXPLORER_CENTER_RANGE``; the width slider is
+    logarithmic (``FloatLogSlider``) over 1..4000 HU, so a drag changes the width by a ratio: fine
+    steps for a narrow brain window (80 HU), coarse ones for a lung window (1500 HU). The preset
+    menu sets center and width; editing either by hand switches it to "custom" (or to the preset
+    whose values were reached). A line under the sliders says which HU become black and white.
 
     The image is a PNG in an ``ipywidgets.Image``, re-rendered (with
     :func:`~course.medical.hounsfield.apply_window`) when a control is released
@@ -142,43 +161,83 @@ def window_explorer(hu: np.ndarray, *, center: float = 40.0, width: float = 400.
 
     Args:
         hu: (H, W) slice or (D, H, W) volume, HU.
-        center: initial window_center, HU.
-        width: initial window_width, HU (at least 1).
+        center: initial window_center, HU (the slider's range is widened to include it).
+        width: initial window_width, HU, 1..4000.
 
     Returns:
-        A ``VBox``: preset Dropdown, center and width FloatSliders, a slice IntSlider for a volume,
-        and the Image. Its ``children`` are these widgets in this order.
+        A ``Box`` (flex row, wrapping) of two children: a ``VBox`` of the controls — preset
+        Dropdown, center FloatSlider, width FloatLogSlider, a slice IntSlider for a volume, and an
+        HTML line with the window's black and white levels — and the Image.
 
     Raises:
-        ValueError: ``hu`` is not 2D or 3D.
+        ValueError: ``hu`` is not 2D or 3D, or ``width`` is outside 1..4000 HU.
     """
     # 1. data and controls
     volume = np.asarray(hu, dtype=np.float32)
     if volume.ndim not in (2, 3):
         raise ValueError(f"expected a slice (H, W) or a volume (D, H, W) in HU, got shape {volume.shape}")
+    lo_width, hi_width = EXPLORER_WIDTH_RANGE
+    if not lo_width <= width <= hi_width:
+        raise ValueError(f"window width {width} HU is outside {lo_width:g}..{hi_width:g} HU")
     volume = volume[None] if volume.ndim == 2 else volume  # (D, H, W)
-    preset = widgets.Dropdown(options=["custom", *WINDOW_PRESETS], value="custom", description="preset")
-    center_slider = widgets.FloatSlider(value=center, min=-1100.0, max=3000.0, step=5.0,
-                                        description="center", continuous_update=False)
-    width_slider = widgets.FloatSlider(value=width, min=1.0, max=4000.0, step=5.0,
-                                       description="width", continuous_update=False)
+    slider_layout, style = widgets.Layout(width=f"{EXPLORER_CONTROLS_PX}px"), {"description_width": "56px"}
+    preset = widgets.Dropdown(options=["custom", *WINDOW_PRESETS], value=_preset_name(center, width),
+                              description="preset", layout=slider_layout, style=style)
+    center_slider = widgets.FloatSlider(value=center, min=min(EXPLORER_CENTER_RANGE[0], center),
+                                        max=max(EXPLORER_CENTER_RANGE[1], center), step=1.0,
+                                        description="center", readout_format=".0f",
+                                        continuous_update=False, layout=slider_layout, style=style)
+    width_slider = widgets.FloatLogSlider(value=width, base=10.0, min=np.log10(lo_width),
+                                          max=np.log10(hi_width), step=EXPLORER_WIDTH_STEP,
+                                          description="width", readout_format=".0f",
+                                          continuous_update=False, layout=slider_layout, style=style)
     slice_slider = widgets.IntSlider(value=len(volume) // 2, min=0, max=len(volume) - 1,
-                                     description="slice", continuous_update=False)
-    image = widgets.Image(format="png")
+                                     description="slice", continuous_update=False,
+                                     layout=slider_layout, style=style)
+    levels = widgets.HTML(layout=slider_layout)
+    size = max(volume.shape[1:])
+    image = widgets.Image(format="png", width=str(EXPLORER_IMAGE_PX),
+                          layout=widgets.Layout(width=f"{EXPLORER_IMAGE_PX}px", height="auto"))
+    setting_preset = False  # True while the preset menu itself moves the sliders
 
-    # 2. re-render on every change
+    # 2. re-render on every change; a hand edit of center or width makes the preset "custom"
     def render(_change: object = None) -> None:
-        image.value = _png(apply_window(volume[slice_slider.value], center_slider.value,
-                                        width_slider.value))
+        if setting_preset:
+            return
+        c, w = center_slider.value, width_slider.value
+        levels.value = f"black below {c - w / 2:.0f} HU, white above {c + w / 2:.0f} HU"
+        image.value = _png(apply_window(volume[slice_slider.value], c, w), EXPLORER_IMAGE_PX if size < 256 else 0)
+
+    def edited(_change: object) -> None:
+        if not setting_preset:
+            preset.value = _preset_name(center_slider.value, width_slider.value)
 
     def use_preset(change: dict) -> None:
-        if change["new"] in WINDOW_PRESETS:
+        nonlocal setting_preset
+        if change["new"] not in WINDOW_PRESETS:
+            return
+        setting_preset = True
+        try:
             center_slider.value, width_slider.value = WINDOW_PRESETS[change["new"]]
+        finally:
+            setting_preset = False
+        render()
 
+    for control in (center_slider, width_slider):
+        control.observe(edited, names="value")
     for control in (center_slider, width_slider, slice_slider):
         control.observe(render, names="value")
     preset.observe(use_preset, names="value")
     render()
-    # 3. layout
-    controls = [preset, center_slider, width_slider] + ([slice_slider] if len(volume) > 1 else [])
-    return widgets.VBox([*controls, image])
+    # 3. layout: controls beside the image, wrapping below them when the window is narrow
+    controls = [preset, center_slider, width_slider] + ([slice_slider] if len(volume) > 1 else []) + [levels]
+    return widgets.Box([widgets.VBox(controls), image],
+                       layout=widgets.Layout(display="flex", flex_flow="row wrap", align_items="flex-start"))
+
+
+def _preset_name(center: float, width: float) -> str:
+    """The name of the preset with exactly this (center, width), else "custom"."""
+    for name, (c, w) in WINDOW_PRESETS.items():
+        if np.isclose(center, c) and np.isclose(width, w):
+            return name
+    return "custom"

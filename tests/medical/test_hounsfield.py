@@ -299,23 +299,3 @@ def test_show_volume_slices_aspect_and_head_up(axis, aspect, origin):
     fig = show_volume_slices(np.zeros((5, 7, 9)), axis=axis, num=2, spacing=(2.5, 0.8, 0.9))
     assert fig.axes[0].get_aspect() == pytest.approx(aspect)
     assert fig.axes[0].images[0].origin == origin
-
-
-def test_window_explorer_builds_and_reacts():
-    """Check that the viewer builds without a kernel and re-renders when a control changes."""
-    import ipywidgets as widgets
-
-    from course.viz.medical import window_explorer
-
-    volume = np.linspace(-1000, 1000, 3 * 17 * 19, dtype=np.float32).reshape(3, 17, 19)
-    viewer = window_explorer(volume)
-    preset, center, width, slice_slider, image = viewer.children
-    assert isinstance(center, widgets.FloatSlider) and not center.continuous_update
-    assert isinstance(width, widgets.FloatSlider) and not width.continuous_update
-    assert isinstance(preset, widgets.Dropdown) and isinstance(image, widgets.Image)
-    assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
-    before = image.value
-    preset.value = "lung"
-    assert (center.value, width.value) == WINDOW_PRESETS["lung"]
-    assert image.value != before
-    assert len(window_explorer(volume[0]).children) == 4  # a single slice: no slice slider

@@ -49,7 +49,9 @@ def test_stub_and_wrong_types_are_rejected(ex):
     assert not evaluate(ex, lambda *a, **k: AlwaysEqual(), ex.cases()).ok
 
 
-def test_check_prints_and_raises(capsys):
+def test_check_prints_and_raises_outside_a_notebook_frontend(capsys, monkeypatch):
+    """Check that outside a kernel a PASS is printed and a FAIL raises, its message shown once (in the error)."""
+    monkeypatch.delenv("BEYOND2D_CHECK", raising=False)
     ex = find_exercise("clip_numel")
     ref = ex.load_reference()
     check(ref)
@@ -58,10 +60,14 @@ def test_check_prints_and_raises(capsys):
     def clip_numel(num_frames, height, width, channels=3, batch=1):
         return num_frames * height * width * batch
 
-    with pytest.raises(CheckFailed, match="colour channels"):
+    with pytest.raises(CheckFailed, match="colour channels") as failure:
         check(clip_numel)
+    assert "FAIL clip_numel" in str(failure.value) and "Likely cause" in str(failure.value)
+    assert "FAIL" not in capsys.readouterr().out  # not printed a second time
+    monkeypatch.setenv("BEYOND2D_CHECK", "show")
+    check(clip_numel)  # shown, not raised
     out = capsys.readouterr().out
-    assert "FAIL clip_numel" in out and "Likely cause" in out
+    assert out.count("FAIL clip_numel") == 1 and "Likely cause" in out
 
 
 def test_check_names_unknown_functions():

@@ -13,14 +13,15 @@
                                    Bertasius et al. 2021, Sec. 3 and Fig. 1), with its CLS-token rule
     attention_score_count          how many query–key scores one head computes per clip
 
-**The token layout** (used by every function here): tokens are
+**The token layout** (the one order of the whole course: every function here,
+:class:`course.nn.timesformer.TimeSformer` and :class:`course.nn.vivit.ViViT`): tokens are
 (N, L, D) — N clips, L tokens, D features. A clip of T frames with P patches per frame has
 L = 1 + T·P tokens: the CLS token first, then the patch tokens **frame-major**: all P patches of
 frame 0 (row by row), then all P patches of frame 1, and so on, so token 1 + t·P + i is patch i of
 frame t. ``tokens[:, 1:].reshape(N, T, P, D)`` recovers (clip, frame, patch, feature). (The
-original TimeSformer code and Hugging Face's port store the patches patch-major, (h, w, t); the
-order changes nothing in the computation, only which reshape undoes it; ``course.nn.timesformer`` keeps
-Hugging Face's order so that its weights load unchanged.)
+original TimeSformer code and Hugging Face's port store the patches patch-major, token 1 + i·T + t;
+the order changes no weight, only which reshapes undo it: ``TimeSformer.from_hf`` loads their
+weights unchanged and ``course.nn.timesformer.tokens_from_hf`` reorders their output tokens.)
 
 Weights follow ``torch.nn.MultiheadAttention``: ``in_weight`` (3D, D) stacks the query, key and value
 projections (rows 0..D-1, D..2D-1, 2D..3D-1), ``in_bias`` (3D,), ``out_weight`` (D, D), ``out_bias``

@@ -14,10 +14,11 @@ position embeddings are added. Three kinds of layer then mix the T · P tokens:
 
 A divided layer (the paper's "T+S", its best model), with x = (CLS, patch tokens):
 
-    patches (N, P·T, D) ── temporal_norm → temporal_attn over T (per patch) → temporal_fc ──(+)
+    patches (N, T·P, D) → (N·P, T, D): per patch position, its T frames
+      temporal_norm → temporal_attn over T → temporal_fc ──(+) to the patches
       ↓ (N·T, 1 + P, D): per frame, a copy of CLS + its P patches
       norm1 → attn over 1 + P (per frame) ──(+) to the patches; CLS gets the mean over frames
-      ↓ (N, 1 + P·T, D)
+      ↓ (N, 1 + T·P, D)
       norm2 → mlp (fc1 → GELU → fc2) ──(+)
 
 Joint and space-only layers are plain pre-norm ViT blocks (norm1 → attn ─(+), norm2 → mlp ─(+)).
@@ -35,9 +36,15 @@ residual map, and exactly a ViT layer (our space_only layer, Hugging Face's ``Vi
 ``temporal_fc`` is zero, as TimeSformer initialises every block but the first. The time embedding of
 the one frame is a constant added to every patch token (tests/nn/test_timesformer.py checks both).
 
-**Token order** (after the CLS token): patch-major, frame-minor, token 1 + i·T + t is patch i of
-frame t, as in the reference implementation; attention layers are indifferent to the order, only the
-reshapes of the divided layer depend on it.
+**Token order**: the course's one order (:mod:`course.nn.attention`, :mod:`course.nn.vivit`): the
+CLS token first, then the patch tokens **frame-major**, all P patches of frame 0 row by row, then
+those of frame 1, …: token 1 + t·P + i is patch i of frame t, and ``tokens[:, 1:].reshape(N, T, P, D)``
+gives (clip, frame, patch, feature). The original code and Hugging Face's port store the patches
+patch-major (token 1 + i·T + t). The order changes no weight: the space embeddings are indexed by
+patch position and the time embeddings by frame, whatever the order. It changes only which reshapes
+the divided layer uses and the order of the output tokens, so :meth:`TimeSformer.from_hf` copies the
+weights unchanged and :func:`tokens_from_hf` reorders Hugging Face's ``last_hidden_state`` once
+(CLS and logits are equal as they are).
 
 Attention is computed by ``torch.nn.functional.scaled_dot_product_attention``, which picks a fused
 kernel (flash / memory-efficient) on GPU. Note that on CPU ``torch.utils.flop_counter`` does not count
@@ -61,6 +68,7 @@ __all__ = [
     "TransformerBlock",
     "DividedSpaceTimeBlock",
     "TimeSformer",
+    "tokens_from_hf",
 ]
 
 ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
@@ -181,7 +189,7 @@ class DividedSpaceTimeBlock(nn.Module):
         self.mlp = MLP(hidden_size, intermediate_size)
 
     def forward(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-        """(N, 1 + P·T, D) tokens (CLS, then patch-major frame-minor) → (N, 1 + P·T, D).
+        """(N, 1 + T·P, D) tokens (CLS, then frame-major patches: token 1 + t·P + i) → (N, 1 + T·P, D).
 
         Raises:
             ValueError: if the L − 1 patch tokens are not a multiple of ``num_frames``.
@@ -191,18 +199,18 @@ class DividedSpaceTimeBlock(nn.Module):
         if T < 1 or (L - 1) % T:
             raise ValueError(f"{L - 1} patch tokens cannot be split into num_frames={T} frames")
         P = (L - 1) // T
-        cls, patches = x[:, :1], x[:, 1:]  # (N, 1, D), (N, P·T, D)
+        cls, patches = x[:, :1], x[:, 1:]  # (N, 1, D), (N, T·P, D)
         # 1. time: the T tokens of one patch position form one sequence
-        xt = self.temporal_norm(patches).reshape(N * P, T, D)  # (N·P, T, D)
-        patches = patches + self.temporal_fc(self.temporal_attn(xt).reshape(N, P * T, D))
+        xt = self.temporal_norm(patches).reshape(N, T, P, D).transpose(1, 2).reshape(N * P, T, D)  # (N·P, T, D)
+        xt = self.temporal_fc(self.temporal_attn(xt))  # (N·P, T, D)
+        patches = patches + xt.reshape(N, P, T, D).transpose(1, 2).reshape(N, T * P, D)  # back to frame-major
         # 2. space: the P tokens of one frame, with a copy of CLS, form one sequence
-        xs = patches.reshape(N, P, T, D).transpose(1, 2).reshape(N * T, P, D)  # (N·T, P, D)
-        xs = torch.cat([cls.expand(N, T, D).reshape(N * T, 1, D), xs], dim=1)  # (N·T, 1 + P, D)
+        xs = torch.cat([cls.expand(N, T, D).reshape(N * T, 1, D), patches.reshape(N * T, P, D)], dim=1)  # (N·T, 1 + P, D)
         ys = self.attn(self.norm1(xs))  # (N·T, 1 + P, D)
         cls = cls + ys[:, :1].reshape(N, T, D).mean(dim=1, keepdim=True)  # average the T copies
-        patches = patches + ys[:, 1:].reshape(N, T, P, D).transpose(1, 2).reshape(N, P * T, D)
+        patches = patches + ys[:, 1:].reshape(N, T * P, D)
         # 3. MLP on every token
-        x = torch.cat([cls, patches], dim=1)  # (N, 1 + P·T, D)
+        x = torch.cat([cls, patches], dim=1)  # (N, 1 + T·P, D)
         return x + self.mlp(self.norm2(x))
 
 
@@ -226,7 +234,7 @@ class TimeSformer(nn.Module):
 
         x (N, C, T, H, W) → per frame: patch_embed Conv2d(C → D, k = s = p) → (N, T, P, D)
           + CLS token, + pos_embed (space, 1 + P), + time_embed (T; not for space_only)
-          → num_layers blocks (divided / joint: one sequence of 1 + P·T tokens per clip;
+          → num_layers blocks (divided / joint: one sequence of 1 + T·P tokens per clip, frame-major;
                               space_only: one sequence of 1 + P tokens per frame)
           → norm (LayerNorm) → CLS token (space_only: mean over frames of the per-frame CLS)
           → (N, D) embedding → head Linear(D → num_classes) when num_classes is set
@@ -345,7 +353,8 @@ class TimeSformer(nn.Module):
             x: clips (N, C, T, H, W), float.
 
         Returns:
-            divided / joint: (N, 1 + P·T, D), CLS first, then patch-major frame-minor tokens;
+            divided / joint: (N, 1 + T·P, D), CLS first, then frame-major patch tokens (token
+            1 + t·P + i is patch i of frame t);
             space_only: (N·T, 1 + P, D), one sequence per frame (frame t of clip n is row n·T + t).
 
         Raises:
@@ -363,8 +372,8 @@ class TimeSformer(nn.Module):
         if self.time_embed is None:
             return torch.cat([cls.expand(N * T, 1, D), patches], dim=1)  # (N·T, 1 + P, D)
         # 3. time embeddings, one per frame, on the patch tokens only
-        patches = patches.reshape(N, T, P, D).transpose(1, 2) + self.time_embed  # (N, P, T, D)
-        return torch.cat([cls.expand(N, 1, D), patches.reshape(N, P * T, D)], dim=1)  # (N, 1 + P·T, D)
+        patches = patches.reshape(N, T, P, D) + self.time_embed[:, :, None]  # (N, T, P, D)
+        return torch.cat([cls.expand(N, 1, D), patches.reshape(N, T * P, D)], dim=1)  # (N, 1 + T·P, D)
 
     def forward_tokens(self, x: torch.Tensor) -> torch.Tensor:
         """All tokens after the last block and the final LayerNorm.
@@ -373,7 +382,7 @@ class TimeSformer(nn.Module):
             x: clips (N, C, T, H, W), float.
 
         Returns:
-            divided / joint: (N, 1 + P·T, D): CLS, then token 1 + i·T + t for patch i of frame t;
+            divided / joint: (N, 1 + T·P, D): CLS, then token 1 + t·P + i for patch i of frame t;
             space_only: (N, T, 1 + P, D): each frame's CLS and patches.
         """
         tokens = self.embed(x)
@@ -400,10 +409,12 @@ class TimeSformer(nn.Module):
         """A TimeSformer with the weights of a Hugging Face ``TimesformerModel`` / ``...ForVideoClassification``.
 
         Both then give the same outputs (to float rounding) on the same clips, ours in the (N, C, T, H, W)
-        layout, theirs in (N, T, C, H, W) (``pixel_values = x.transpose(1, 2)``): our ``forward_tokens``
-        equals their ``last_hidden_state`` (space_only: reshaped to (N, T, 1 + P, D)), our logits their
-        ``logits`` (space_only: averaged over frames). Dropout and drop-path rates are not carried over
-        (they act only in training).
+        layout, theirs in (N, T, C, H, W) (``pixel_values = x.transpose(1, 2)``): our logits equal their
+        ``logits`` (space_only: averaged over frames), our CLS embedding their CLS token, and our
+        ``forward_tokens`` their ``last_hidden_state`` once that is put in the course's frame-major order
+        by :func:`tokens_from_hf` (space_only: reshaped to (N, T, 1 + P, D)). The weights are copied
+        unchanged: no weight depends on the token order (see the module docstring). Dropout and
+        drop-path rates are not carried over (they act only in training).
 
         Args:
             model: a ``transformers`` ``TimesformerModel`` or ``TimesformerForVideoClassification``
@@ -456,3 +467,29 @@ class TimeSformer(nn.Module):
         if missing or unexpected:
             raise ValueError(f"cannot map the Hugging Face weights: missing {missing}, unexpected {unexpected}")
         return ours.eval()
+
+
+def tokens_from_hf(tokens: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """Hugging Face's TimeSformer tokens (CLS, then patch-major) in the course's frame-major order.
+
+    Hugging Face's ``TimesformerModel`` (joint and divided attention) returns ``last_hidden_state``
+    (N, 1 + P·T, D) with token 1 + i·T + t for patch i of frame t; the course (and
+    :meth:`TimeSformer.forward_tokens`) puts patch i of frame t at 1 + t·P + i. The CLS token stays first.
+
+    Args:
+        tokens: (N, 1 + P·T, D), CLS first, patch-major.
+        num_frames: T >= 1.
+
+    Returns:
+        (N, 1 + T·P, D), CLS first, frame-major.
+
+    Raises:
+        ValueError: tokens not (N, L, D) or L − 1 not a multiple of ``num_frames``.
+    """
+    if tokens.ndim != 3 or not isinstance(num_frames, int) or num_frames < 1 or (tokens.shape[1] - 1) % num_frames:
+        raise ValueError(f"tokens must be (N, 1 + P·T, D) with T = num_frames = {num_frames!r}, got shape "
+                         f"{tuple(tokens.shape)}")
+    N, L, D = tokens.shape
+    T, P = num_frames, (L - 1) // num_frames
+    patches = tokens[:, 1:].reshape(N, P, T, D).transpose(1, 2).reshape(N, T * P, D)  # (p, t) -> (t, p)
+    return torch.cat([tokens[:, :1], patches], dim=1)

@@ -20,7 +20,8 @@ The blocks are the pre-norm ViT blocks of :mod:`course.nn.timesformer` (scaled-d
 Its attention cost per clip is n_t · (1 + n_s)² (spatial) + (1 + n_t)² (temporal) score entries per
 layer and head, against (1 + n_t · n_s)² for model 1 (joint attention over all tubelets, Hugging
 Face's ``VivitModel``), whose tubelet embedding is the same Conv3d with tokens in the same
-(time, row, column) order.
+frame-major (time, row, column) order, the course's one token order (:mod:`course.nn.attention`,
+:class:`course.nn.timesformer.TimeSformer`).
 """
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ class TubeletEmbedding(nn.Module):
     """Non-overlapping t × p_h × p_w tubes of a clip, each linearly mapped to D numbers.
 
         x (N, C, T, H, W) → Conv3d(C → D, kernel = stride = tubelet_size) → (N, D, n_t, n_h, n_w)
-          → tokens (N, n_t · n_h · n_w, D), token (i·n_h + j)·n_w + k = tube (i, j, k)
+          → tokens (N, n_t · n_h · n_w, D), token (i·n_h + j)·n_w + k = tube (i, j, k): frame-major,
+            the course's token order (:mod:`course.nn.attention`)
 
     Arnab et al. 2021, Sec. 3.2 ("Tubelet embedding"): equivalent to flattening each tube into a
     C·t·p_h·p_w vector and multiplying it by a (C·t·p_h·p_w) × D matrix, plus a bias.
@@ -78,7 +80,7 @@ class TubeletEmbedding(nn.Module):
         return tuple(s // k for s, k in zip(sizes, self.tubelet_size))  # type: ignore[return-value]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Clips (N, C, T, H, W) → tokens (N, n_t · n_h · n_w, D), time-major."""
+        """Clips (N, C, T, H, W) → tokens (N, n_t · n_h · n_w, D), frame-major (time index, row, column)."""
         if x.ndim != 5:
             raise ValueError(f"expected clips (N, C, T, H, W), got a tensor of shape {tuple(x.shape)}")
         self.grid(*x.shape[2:])

@@ -8,7 +8,9 @@ from transformers import (TimesformerConfig, TimesformerForVideoClassification, 
                           ViTModel)
 
 from course.nn.attention_cost import attention_flops, attention_scores
-from course.nn.timesformer import ATTENTION_TYPES, POSITION_INITS, DividedSpaceTimeBlock, TimeSformer, TransformerBlock
+from course.nn.attention import patch_embedding
+from course.nn.timesformer import (ATTENTION_TYPES, POSITION_INITS, DividedSpaceTimeBlock, TimeSformer, TransformerBlock,
+                                   tokens_from_hf)
 from support import n_params, perturbed
 
 # odd sizes: 20×20 frames, 4-pixel patches (P = 25), 3 frames, D = 24, 2 heads, MLP width 37
@@ -52,9 +54,10 @@ def test_from_hf_backbone_gives_the_same_tokens(attention_type, qkv_bias):
         assert tokens.shape == (2, 3, 1 + 25, 24)
         theirs = theirs.reshape(2, 3, 1 + 25, 24)
         torch.testing.assert_close(embedding, theirs[:, :, 0].mean(1), rtol=0, atol=1e-5)
-    else:
+    else:  # HF: patch-major tokens; ours frame-major, the same numbers once reordered
         assert tokens.shape == (2, 1 + 25 * 3, 24)
         torch.testing.assert_close(embedding, theirs[:, 0], rtol=0, atol=1e-5)
+        theirs = tokens_from_hf(theirs, 3)
     torch.testing.assert_close(tokens, theirs, rtol=0, atol=1e-5)
     assert ours.head is None and embedding.shape == (2, 24)
 
@@ -95,7 +98,7 @@ def test_from_hf_copies_rather_than_shares_and_detects_a_changed_weight():
     with torch.no_grad():
         # change one output feature: a shift of all features would vanish in the final LayerNorm
         hf.encoder.layer[1].temporal_dense.weight[0].add_(0.5)
-        theirs = hf(pixel_values=x.transpose(1, 2)).last_hidden_state
+        theirs = tokens_from_hf(hf(pixel_values=x.transpose(1, 2)).last_hidden_state, 3)
         assert (ours.forward_tokens(x) - theirs).abs().max() > 1e-2
 
 
@@ -135,6 +138,40 @@ def test_n_t_c_h_w_input_gets_a_message_about_the_layout():
     model = TimeSformer(20, 4, 4, 24, 1, 2)
     with pytest.raises(ValueError, match="transpose"):
         model(torch.zeros(2, 4, 3, 20, 20))  # (N, T, C, H, W) instead of (N, C, T, H, W)
+
+
+@pytest.mark.parametrize("attention_type", ["divided_space_time", "joint_space_time"])
+def test_tokens_are_frame_major_as_in_the_lesson_functions(attention_type):
+    """One token order in the course: embed() equals the lesson's patch_embedding (token 1 + t·P + i)."""
+    torch.manual_seed(0)
+    model = TimeSformer(20, 4, 3, 24, 1, 2, attention_type, position_init="trunc_normal")
+    x = clips()
+    with torch.no_grad():
+        tokens = model.embed(x)  # (N, 1 + T·P, D)
+        patches = patch_embedding(x, model.patch_embed.weight, model.patch_embed.bias)  # (N, T·P, D), frame-major
+        expected = (patches.reshape(2, 3, 25, 24) + model.pos_embed[:, None, 1:] + model.time_embed[:, :, None])
+    torch.testing.assert_close(tokens[:, 1:], expected.reshape(2, 75, 24), rtol=0, atol=1e-5)
+    torch.testing.assert_close(tokens[:, 0], (model.cls_token + model.pos_embed[:, :1])[:, 0].expand(2, 24))
+    # frame t of a clip changes exactly the tokens 1 + t·P … (t + 1)·P
+    y = x.clone()
+    y[:, :, 1] += 1.0
+    with torch.no_grad():
+        changed = (model.embed(y) - tokens).abs().amax(-1)[0] > 0  # (1 + T·P,)
+    assert changed.nonzero().flatten().tolist() == list(range(1 + 25, 1 + 50))
+
+
+def test_tokens_from_hf_is_the_inverse_of_the_patch_major_order():
+    x = torch.arange(2 * (1 + 4 * 3) * 1, dtype=torch.float32).reshape(2, 13, 1)  # T = 3 frames of P = 4
+    frame_major = tokens_from_hf(x, 3)
+    # HF's token 1 + i·T + t (patch i, frame t) goes to 1 + t·P + i
+    for t in range(3):
+        for i in range(4):
+            assert frame_major[0, 1 + t * 4 + i, 0] == x[0, 1 + i * 3 + t, 0]
+    assert torch.equal(frame_major[:, 0], x[:, 0])
+    assert torch.equal(tokens_from_hf(x, 1), x)
+    for bad in [(torch.zeros(2, 13), 3), (x, 5), (x, 0)]:
+        with pytest.raises(ValueError, match="num_frames"):
+            tokens_from_hf(*bad)
 
 
 def test_space_only_accepts_any_number_of_frames():
@@ -228,8 +265,8 @@ def test_frames_mix_only_when_attention_crosses_time():
             a, b = model.forward_tokens(x), model.forward_tokens(y)
         if attention_type == "space_only":  # frames 0 and 1 are untouched
             assert torch.equal(a[:, :2], b[:, :2]) and not torch.allclose(a[:, 2], b[:, 2])
-        else:  # patch i of frame 0 is token 1 + 3·i; it sees frame 2
-            assert not torch.allclose(a[:, 1::3], b[:, 1::3], atol=1e-4)
+        else:  # frame 0 is tokens 1 … 25 (frame-major); it sees frame 2
+            assert not torch.allclose(a[:, 1:26], b[:, 1:26], atol=1e-4)
 
 
 # --- one frame: divided attention reduces to a spatial ViT ------------------------------------------------

@@ -8,8 +8,16 @@ from pathlib import Path
 __all__ = ["execute_notebook", "export_html"]
 
 
+PEAK_CELL = ("import resource as _r\n"
+             "print('PEAK_RSS_KB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss + _r.getrusage(_r.RUSAGE_CHILDREN).ru_maxrss)")
+
+
 def execute_notebook(path: Path, *, cwd: Path, timeout: int = 600, kernel_name: str = "python3"):  # noqa: ANN201
-    """Execute a notebook top to bottom in a fresh kernel.
+    """Execute a notebook top to bottom in a fresh kernel, and measure the kernel's peak memory.
+
+    After the last cell, one more cell (removed again from the returned notebook) reads the
+    kernel's peak resident memory (``getrusage`` ``ru_maxrss``, kB on Linux; the largest child
+    process is added). It lands in ``nb.metadata["beyond2d"]["peak_rss_mb"]``.
 
     Args:
         path: the ``.ipynb`` to run (not modified).
@@ -18,7 +26,7 @@ def execute_notebook(path: Path, *, cwd: Path, timeout: int = 600, kernel_name: 
         kernel_name: Jupyter kernel to start.
 
     Returns:
-        (executed notebook (nbformat node), wall seconds).
+        (executed notebook (nbformat node), wall seconds). The seconds exclude the memory cell.
 
     Raises:
         nbclient.exceptions.CellExecutionError: a cell raised; the message shows the cell and the error.
@@ -27,14 +35,28 @@ def execute_notebook(path: Path, *, cwd: Path, timeout: int = 600, kernel_name: 
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
     cwd.mkdir(parents=True, exist_ok=True)
     env_backend = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # the kernel inherits it; see the Makefile
     try:
+        client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, resources={"metadata": {"path": str(cwd)}})
         t0 = time.perf_counter()
-        NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, resources={"metadata": {"path": str(cwd)}}).execute()
-        return nb, time.perf_counter() - t0
+        seconds = 0.0
+
+        def lesson_done(cell, cell_index, **_kw) -> None:  # noqa: ANN001 - nbclient hook
+            nonlocal seconds
+            if cell_index == len(nb.cells) - 2:
+                seconds = time.perf_counter() - t0
+
+        client.on_cell_executed = lesson_done
+        client.execute()
+        peak = nb.cells.pop()
+        text = "".join(o.get("text", "") for o in peak.get("outputs", []))
+        kb = int(text.split()[1]) if text.startswith("PEAK_RSS_KB") else 0
+        nb.metadata.setdefault("beyond2d", {})["peak_rss_mb"] = kb / 1024
+        return nb, seconds or time.perf_counter() - t0
     finally:
         if env_backend is None:
             os.environ.pop("MPLBACKEND", None)

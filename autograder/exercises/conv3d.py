@@ -40,7 +40,16 @@ def _size_cases(rng: np.random.Generator) -> list[Case]:
                           f"stride {stride}, padding {padding}, dilation {dilation}"))
     cases.append(Case(((2, 8, 8), 3), raises=ValueError, note="the kernel is longer than the clip (T = 2)"))
     cases.append(Case(((8, 8, 8), (3, 3)), raises=ValueError, note="a 2-D kernel size"))
+    cases.append(Case((1, 1), note="the minimum: a 1×1×1 kernel on a 1×1×1 input, stride 1"))
+    cases.append(Case(((1, 5, 4), 3), {"padding": 1}, note="T = 1 with 'same' padding: one output frame"))
+    n = int(rng.integers(2, 9))
+    cases.append(Case(((n, 6, 7), (n, 1, 1)), {"stride": 1}, note=f"a kernel exactly as long as the clip (T = {n})"))
     cases.append(Case(((8, 8, 8), 3), {"stride": 0}, raises=ValueError, note="stride 0"))
+    cases.append(Case(((8, 8, 8), 3), {"padding": -1}, raises=ValueError, note="padding -1"))
+    cases.append(Case(((8, 8, 8), 3), {"dilation": 0}, raises=ValueError, note="dilation 0"))
+    cases.append(Case(((0, 8, 8), 1), raises=ValueError, note="an input of size 0"))
+    cases.append(Case(((8, 8, 8), (3, 3.0, 3)), raises=ValueError, note="kernel_size (3, 3.0, 3): a float"))
+    cases.append(Case(((8, 8, 8, 8), 3), raises=ValueError, note="a 4-entry size"))
     return cases
 
 
@@ -110,7 +119,18 @@ def _conv_cases(rng: np.random.Generator) -> list[Case]:
     cases.append(Case((torch.zeros(1, 4, 4, 5, 5), torch.zeros(3, 2, 3, 3, 3)), {"groups": 2}, raises=ValueError,
                       note="groups 2 does not divide 3 output channels"))
     cases.append(Case((torch.zeros(4, 4, 5, 5), w), raises=ValueError, note="a 4-D input: the batch axis is missing"))
+    cases.append(_conv_case(rng, (1, 1, 1, 1, 1), (1, 1, 1, 1, 1), True, "the minimum: a 1×1×1 kernel on a 1×1×1 clip"))
+    cases.append(_conv_case(rng, (2, 2, 1, 4, 5), (3, 2, 1, 3, 3), True, "T = 1: a (1, 3, 3) kernel on one frame",
+                            stride=1, padding=(0, 1, 1)))
+    cases.append(_conv_case(rng, (1, 2, 3, 4, 4), (2, 2, 3, 4, 4), False, "a kernel as large as the clip: one output"))
     cases.append(Case((torch.zeros(1, 4, 2, 5, 5), w), raises=ValueError, note="the kernel is longer than the clip"))
+    cases.append(Case((torch.zeros(1, 4, 4, 5, 5), torch.zeros(2, 4, 3, 3)), raises=ValueError,
+                      note="a 4-D weight"))
+    cases.append(Case((torch.zeros(1, 4, 4, 5, 5), w, torch.zeros(3)), raises=ValueError,
+                      note="3 biases for 2 output channels"))
+    cases.append(Case((torch.zeros(1, 4, 4, 5, 5), w), {"stride": 0}, raises=ValueError, note="stride 0"))
+    cases.append(Case((torch.zeros(1, 4, 4, 5, 5), w), {"padding": -1}, raises=ValueError, note="padding -1"))
+    cases.append(Case((torch.zeros(1, 4, 4, 5, 5), w), {"groups": 0}, raises=ValueError, note="groups 0"))
     return cases
 
 
@@ -161,7 +181,14 @@ def _field_cases(rng: np.random.Generator) -> list[Case]:
                            "dilations": [int(v) for v in rng.integers(1, 3, size=n)]}, note=f"{n} random layers"))
     cases.append(Case(([],), raises=ValueError, note="no layers"))
     cases.append(Case(([3, 3],), {"strides": [1, 2, 1]}, raises=ValueError, note="3 strides for 2 layers"))
+    cases.append(Case(([1],), note="the minimum: one 1-tap layer, stride 1"))
+    cases.append(Case(([1, int(rng.integers(2, 6))],), {"strides": [int(rng.integers(2, 5)), 1]},
+                      note="a 1-tap strided layer, then a wider one"))
     cases.append(Case(([3, 0],), raises=ValueError, note="a kernel of size 0"))
+    cases.append(Case(([3, 3],), {"strides": 0}, raises=ValueError, note="stride 0"))
+    cases.append(Case(([3, 3],), {"dilations": [1, 0]}, raises=ValueError, note="a dilation of 0"))
+    cases.append(Case(([3, 3],), {"dilations": [1, 2, 1]}, raises=ValueError, note="3 dilations for 2 layers"))
+    cases.append(Case(([3, 2.5],), raises=ValueError, note="a kernel size of 2.5"))
     return cases
 
 
@@ -205,7 +232,13 @@ def _params_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((c_in, c_out, kernel), {"bias": bool(rng.integers(2)), "groups": groups},
                           note=f"{c_in} → {c_out}, kernel {kernel}, groups {groups}"))
     cases.append(Case((6, 4, 3), {"groups": 4}, raises=ValueError, note="groups 4 does not divide 6 input channels"))
+    cases.append(Case((1, 1, 1), note="the minimum: 1 → 1 channel, a 1×1×1 kernel, with bias"))
+    cases.append(Case((1, 1, (1,)), {"bias": False, "groups": 1}, note="a 1-D kernel of one tap, no bias"))
     cases.append(Case((3, 0, 3), raises=ValueError, note="0 output channels"))
+    cases.append(Case((3, 1, (3, 0)), raises=ValueError, note="a kernel axis of size 0"))
+    cases.append(Case((4, 4, 3), {"groups": 0}, raises=ValueError, note="groups 0"))
+    cases.append(Case((3, 1, ()), raises=ValueError, note="a kernel without axes"))
+    cases.append(Case((3.0, 1, 3), raises=ValueError, note="in_channels 3.0, a float"))
     return cases
 
 
@@ -242,7 +275,13 @@ def _flops_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((c_in, c_out, kernel, out), {"groups": groups},
                           note=f"{c_in} → {c_out}, kernel {kernel}, output {out}, groups {groups}"))
     cases.append(Case((6, 4, 3, 8), {"groups": 4}, raises=ValueError, note="groups 4 does not divide 6 input channels"))
+    cases.append(Case((1, 1, 1, 1), note="the minimum: 1 → 1 channel, 1×1×1 kernel, 1×1×1 output"))
+    cases.append(Case((2, 2, (1, 1, 1), (1, int(rng.integers(1, 9)), 1)), {"groups": 2},
+                      note="a 1×1×1 kernel, groups 2, one output frame"))
     cases.append(Case((3, 8, (3, 3), (8, 8, 8)), raises=ValueError, note="a 2-D kernel size"))
+    cases.append(Case((3, 8, 3, (8, 0, 8)), raises=ValueError, note="an output of size 0"))
+    cases.append(Case((4, 4, 3, 8), {"groups": 0}, raises=ValueError, note="groups 0"))
+    cases.append(Case((3, 8, (3, 3.0, 3), 8), raises=ValueError, note="kernel_size (3, 3.0, 3): a float"))
     return cases
 
 

@@ -27,7 +27,13 @@ def _midplanes_cases(rng: np.random.Generator) -> list[Case]:
         t, d = int(rng.integers(1, 6)), int(rng.choice([1, 3, 5, 7]))
         cases.append(Case((i, o, t, d), note=f"{i} -> {o} channels, t = {t}, d = {d}"))
     cases.append(Case((0, 64, 3, 3), raises=ValueError, note="in_channels = 0"))
+    cases.append(Case((1, 1, 1, 1), note="the minimum: 1 -> 1 channel, 1x1x1 (M = 0 after the floor)"))
+    cases.append(Case((int(rng.integers(2, 40)), 1, 1, 1), note="t = d = 1 and one output channel"))
     cases.append(Case((64, 64, 0, 3), raises=ValueError, note="t = 0"))
+    cases.append(Case((64, 64, 3, 0), raises=ValueError, note="d = 0"))
+    cases.append(Case((64, 0, 3, 3), raises=ValueError, note="out_channels = 0"))
+    cases.append(Case((64.0, 64, 3, 3), raises=ValueError, note="in_channels = 64.0, a float"))
+    cases.append(Case((64, 64, True, 3), raises=ValueError, note="t = True, a bool, not an int"))
     return cases
 
 
@@ -56,7 +62,12 @@ def _params_cases(rng: np.random.Generator) -> list[Case]:
         i, o, m = (int(v) for v in rng.integers(1, 300, size=3))
         t, d = int(rng.integers(1, 6)), int(rng.choice([1, 3, 5, 7]))
         cases.append(Case((i, o, t, d, m), {"bias": bool(rng.integers(2))}, note=f"{i} -> {m} -> {o}, t = {t}, d = {d}"))
+    cases.append(Case((1, 1, 1, 1, 1), note="the minimum: 1 -> 1 -> 1 channel, 1x1x1, no bias"))
+    cases.append(Case((1, 1, 1, 1, 1), {"bias": True}, note="the minimum with biases"))
     cases.append(Case((64, 64, 3, 3, 0), raises=ValueError, note="mid_channels = 0"))
+    cases.append(Case((64, 64, 0, 3, 144), raises=ValueError, note="t = 0"))
+    cases.append(Case((64, 64, 3, 3, 144.0), raises=ValueError, note="mid_channels = 144.0, a float"))
+    cases.append(Case((64, 64, 3, True, 144), raises=ValueError, note="d = True, a bool, not an int"))
     return cases
 
 
@@ -84,7 +95,14 @@ def _factorize_cases(rng: np.random.Generator) -> list[Case]:
         p = tuple(int(v) for v in rng.integers(0, 4, size=3))
         cases.append(Case((k, s, p), note=f"kernel {k}, stride {s}, padding {p}"))
     cases.append(Case(((3, 3), 1, 1), raises=ValueError, note="a 2-entry kernel_size"))
+    cases.append(Case((1, 1, 0), note="the minimum: a 1x1x1 kernel, stride 1, no padding"))
+    cases.append(Case(((1, 3, 3), (1, 1, 2), (0, 1, 1)), note="a kernel with one frame (2D): temporal kernel 1"))
+    cases.append(Case(((3, 3), 1, 1), raises=ValueError, note="a 2-entry kernel_size"))
     cases.append(Case(((3, 3, 3), 0, 1), raises=ValueError, note="stride 0"))
+    cases.append(Case(((3, 3, 3), 1, -1), raises=ValueError, note="padding -1"))
+    cases.append(Case(((3, 0, 3), 1, 1), raises=ValueError, note="a kernel of height 0"))
+    cases.append(Case(((3, 3, 3), (1, 2.0, 2), 1), raises=ValueError, note="a float stride"))
+    cases.append(Case(((3, 3, 3, 3), 1, 1), raises=ValueError, note="a 4-entry kernel_size"))
     return cases
 
 
@@ -133,6 +151,16 @@ def _forward_cases(rng: np.random.Generator) -> list[Case]:
                       raises=ValueError, note="a spatial weight with a temporal size of 3"))
     cases.append(Case((_randn(rng, 2, 4, 5, 5), _randn(rng, 3, 2, 1, 3, 3), _randn(rng, 2, 3, 3, 1, 1)),
                       raises=ValueError, note="x without the batch axis"))
+    cases.append(Case((_randn(rng, 1, 1, 1, 1, 1), _randn(rng, 1, 1, 1, 1, 1), _randn(rng, 1, 1, 1, 1, 1), 1, 0),
+                      note="the minimum: one 1x1 frame, 1x1x1 kernels, one channel"))
+    cases.append(Case((_randn(rng, 2, 2, 1, 4, 5), _randn(rng, 3, 2, 1, 3, 3), _randn(rng, 2, 3, 1, 1, 1), 1,
+                       (0, 1, 1)), note="T = 1: a one-frame clip, temporal kernel 1"))
+    cases.append(Case((_randn(rng, 1, 2, 4, 5, 5), _randn(rng, 3, 2, 1, 3, 3), _randn(rng, 2, 3, 3, 3, 1)),
+                      raises=ValueError, note="a temporal weight that is 3 wide in space"))
+    cases.append(Case((_randn(rng, 1, 2, 4, 5, 5), _randn(rng, 3, 2, 1, 3, 3), _randn(rng, 2, 4, 3, 1, 1)),
+                      raises=ValueError, note="the channels do not chain: 3 mid channels, temporal weight reads 4"))
+    cases.append(Case((_randn(rng, 1, 2, 4, 5, 5), _randn(rng, 3, 2, 3, 3), _randn(rng, 2, 3, 3, 1, 1)),
+                      raises=ValueError, note="a 4-D spatial weight"))
     return cases
 
 
@@ -178,7 +206,15 @@ def _mixed_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((g, x), {"reverse": bool(rng.integers(2)), "t": int(rng.integers(2, 6))},
                           note=f"{g} groups, switching at group {x}"))
     cases.append(Case((5, 0), raises=ValueError, note="switch_group 0 (groups are numbered from 1)"))
+    cases.append(Case((1, 1), note="the minimum: one group, switching at group 1 (all 2D for MC1)"))
+    cases.append(Case((1, 1), {"reverse": True, "t": 1, "d": 1}, note="rMC1 of one group, t = d = 1"))
+    cases.append(Case((5, 0), raises=ValueError, note="switch_group 0 (groups are numbered from 1)"))
     cases.append(Case((5, 6), raises=ValueError, note="switch_group past the last group"))
+    cases.append(Case((0, 1), raises=ValueError, note="num_groups 0"))
+    cases.append(Case((5, 3), {"t": 0}, raises=ValueError, note="t = 0"))
+    cases.append(Case((5, 3), {"d": 0}, raises=ValueError, note="d = 0"))
+    cases.append(Case((5, 3.0), raises=ValueError, note="switch_group 3.0, a float"))
+    cases.append(Case((5.0, 3), raises=ValueError, note="num_groups 5.0, a float"))
     return cases
 
 
@@ -208,7 +244,17 @@ def _p3d_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((_randn(rng, 1, c, t, h, w), _randn(rng, c, c, 1, kh, kw), _randn(rng, c, c, kt, 1, 1),
                            variant), note=f"P3D-{variant}, {c} channels, clip {(t, h, w)}, kernel {(kt, kh, kw)}"))
     cases.append(Case((x, ws, wt, "D"), raises=ValueError, note="variant 'D'"))
+    x1, w1 = _randn(rng, 1, 1, 1, 1, 1), _randn(rng, 1, 1, 1, 1, 1)
+    cases.extend(Case((x1, w1, _randn(rng, 1, 1, 1, 1, 1), v), note=f"the minimum: P3D-{v}, one 1x1 frame, 1x1x1 kernels")
+                 for v in "ABC")
+    cases.append(Case((_randn(rng, 2, 2, 1, 3, 4), _randn(rng, 2, 2, 1, 3, 3), _randn(rng, 2, 2, 3, 1, 1), "C"),
+                      note="T = 1 with a 3-tap temporal kernel (padding fills the missing frames)"))
+    cases.append(Case((x, ws, wt, "D"), raises=ValueError, note="variant 'D'"))
+    cases.append(Case((x, ws, wt, "a"), raises=ValueError, note="variant 'a' (lower case)"))
     cases.append(Case((x, _randn(rng, 3, 3, 1, 2, 3), wt, "A"), raises=ValueError, note="an even kernel size"))
+    cases.append(Case((x, ws, _randn(rng, 3, 3, 2, 1, 1), "B"), raises=ValueError, note="an even temporal kernel"))
+    cases.append(Case((x, ws, _randn(rng, 3, 2, 3, 1, 1), "A"), raises=ValueError, note="a temporal weight for 2 channels"))
+    cases.append(Case((x[0], ws, wt, "A"), raises=ValueError, note="x without the batch axis"))
     return cases
 
 

@@ -40,7 +40,13 @@ def _shift_cases(rng: np.random.Generator) -> list[Case]:
     cases.append(Case((torch.randint(0, 256, (3, H, W), dtype=torch.uint8, generator=g), 3, 0),
                       note="0 pixels, uint8: unchanged"))
     cases.append(Case((torch.zeros(H, W), 4, 1), raises=ValueError, note="direction 4 does not exist"))
+    cases.append(Case((torch.rand(1, 1, generator=g), int(rng.integers(0, 4)), 1), note="the minimum: a 1x1 frame"))
+    cases.append(Case((torch.rand(1, 2, 3, generator=g), 2, 1), note="left by 1 on a 2x3 frame"))
+    cases.append(Case((torch.zeros(H, W), 4, 1), raises=ValueError, note="direction 4 does not exist"))
+    cases.append(Case((torch.zeros(H, W), -1, 1), raises=ValueError, note="direction -1 does not exist"))
+    cases.append(Case((torch.zeros(H, W), "up", 1), raises=ValueError, note="direction 'up', a string: use 0"))
     cases.append(Case((torch.zeros(W), 0, 1), raises=ValueError, note="a 1-D tensor is not a frame"))
+    cases.append(Case((torch.tensor(1.0), 0, 1), raises=ValueError, note="a 0-D tensor is not a frame"))
     return cases
 
 
@@ -79,8 +85,12 @@ def _select_cases(rng: np.random.Generator) -> list[Case]:
              Case((torch.rand(N, 2, 1, H, W, generator=g), "first_last"), note="T = 1: the first frame is the last"),
              Case((torch.randint(0, 256, (1, 3, 5, H, W), dtype=torch.uint8, generator=g), "middle"),
                   note="uint8 clip"),
+             Case((torch.rand(1, 1, 1, 1, 1, generator=g), "middle"), note="the minimum: T = 1, middle"),
+             Case((torch.rand(N, 1, 2, 1, W, generator=g), "middle"), note="T = 2: the middle is frame 1"),
+             Case((torch.rand(1, 1, 2, 1, 1, generator=g), "first_last"), note="T = 2: both frames"),
              Case((torch.rand(N, C, T, H, W, generator=g), "last"), raises=ValueError, note="unknown mode"),
-             Case((torch.rand(C, T, H, W, generator=g), "middle"), raises=ValueError, note="a 4-D tensor")]
+             Case((torch.rand(C, T, H, W, generator=g), "middle"), raises=ValueError, note="a 4-D tensor"),
+             Case((torch.rand(1, N, C, T, H, W, generator=g), "middle"), raises=ValueError, note="a 6-D tensor")]
     return cases
 
 
@@ -111,7 +121,10 @@ def _fold_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((torch.rand(N, C, T, H, W, generator=g),), note=f"(N, C, T, H, W) = {(N, C, T, H, W)}"))
     cases.append(Case((torch.randint(0, 256, (2, 3, 4, 5, 6), dtype=torch.uint8, generator=g),), note="uint8 clips"))
     cases.append(Case((torch.rand(1, 1, 7, 3, 3, generator=g),), note="one grey clip"))
+    cases.append(Case((torch.rand(1, 1, 1, 1, 1, generator=g),), note="the minimum: N = C = T = H = W = 1"))
+    cases.append(Case((torch.rand(3, 2, 1, 4, 5, generator=g),), note="T = 1: one frame per clip"))
     cases.append(Case((torch.rand(4, 3, 5, 6, generator=g),), raises=ValueError, note="a 4-D tensor"))
+    cases.append(Case((torch.rand(1, 2, 3, 4, 5, 6, generator=g),), raises=ValueError, note="a 6-D tensor"))
     return cases
 
 
@@ -134,7 +147,10 @@ def _stack_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((torch.rand(N, C, T, H, W, generator=g),), note=f"(N, C, T, H, W) = {(N, C, T, H, W)}"))
     cases.append(Case((torch.rand(3, 1, 8, 5, 7, generator=g),), note="grey clips of 8 frames (Moving Digits)"))
     cases.append(Case((torch.randint(0, 256, (2, 3, 4, 5, 6), dtype=torch.uint8, generator=g),), note="uint8 clips"))
+    cases.append(Case((torch.rand(1, 1, 1, 1, 1, generator=g),), note="the minimum: N = C = T = H = W = 1"))
+    cases.append(Case((torch.rand(2, 3, 1, 4, 5, generator=g),), note="T = 1: the stack is the frame"))
     cases.append(Case((torch.rand(4, 3, 5, 6, generator=g),), raises=ValueError, note="a 4-D tensor"))
+    cases.append(Case((torch.rand(1, 2, 3, 4, 5, 6, generator=g),), raises=ValueError, note="a 6-D tensor"))
     return cases
 
 
@@ -158,7 +174,12 @@ def _pad_cases(rng: np.random.Generator) -> list[Case]:
              Case((torch.rand(2, 1, 3, 5, 4, generator=g), 0), note="pad 0: unchanged"),
              Case((torch.randint(0, 256, (2, 3, 6, 7), dtype=torch.uint8, generator=g), 2), note="uint8"),
              Case((torch.rand(2, 3, 4, 5, generator=g), 5), raises=ValueError, note="pad larger than H = 4"),
-             Case((torch.rand(2, 3, 4, 5, generator=g), -1), raises=ValueError, note="negative pad")]
+             Case((torch.rand(1, 1, generator=g), 1), note="the minimum: a 1x1 frame padded by 1 (= min(H, W))"),
+             Case((torch.rand(2, 1, 2, 1, 5, generator=g), 1), note="H = 1, pad 1: the row wraps onto itself"),
+             Case((torch.rand(2, 3, 4, 5, generator=g), 5), raises=ValueError, note="pad larger than H = 4"),
+             Case((torch.rand(2, 3, 6, 3, generator=g), 4), raises=ValueError, note="pad larger than W = 3"),
+             Case((torch.rand(2, 3, 4, 5, generator=g), -1), raises=ValueError, note="negative pad"),
+             Case((torch.rand(5, generator=g), 1), raises=ValueError, note="a 1-D tensor")]
     return cases
 
 
@@ -192,7 +213,12 @@ def _windows_cases(rng: np.random.Generator) -> list[Case]:
         T = window + int(rng.integers(0, 20))
         cases.append(Case((T, window, stride), note=f"{T} frames, windows of {window}, stride {stride}"))
     cases.append(Case((4, 5, 1), raises=ValueError, note="a window longer than the clip"))
+    cases.append(Case((1, 1, 1), note="the minimum: one frame, a window of 1, stride 1"))
+    cases.append(Case((int(rng.integers(2, 9)), 1, 1), note="windows of one frame, stride 1: every frame alone"))
+    cases.append(Case((4, 5, 1), raises=ValueError, note="a window longer than the clip"))
     cases.append(Case((8, 2, 0), raises=ValueError, note="stride 0"))
+    cases.append(Case((8, 0, 1), raises=ValueError, note="window 0"))
+    cases.append(Case((0, 1, 1), raises=ValueError, note="num_frames 0"))
     return cases
 
 

@@ -22,7 +22,12 @@ def _layout_cases(rng: np.random.Generator) -> list[Case]:
     t, c, h, w = (int(v) for v in rng.choice(np.arange(2, 12), size=4, replace=False))
     frames = torch.randint(0, 256, (t, c, h, w), dtype=torch.uint8, generator=torch.Generator().manual_seed(int(t)))
     cases.append(Case((frames,), note=f"one clip (T, C, H, W) = {(t, c, h, w)}, uint8"))
+    cases.append(Case((torch.rand(1, 1, 1, 1, 1, generator=torch.Generator().manual_seed(1)),), note="the smallest batch: N = T = C = H = W = 1"))
+    t1 = int(rng.integers(2, 6))  # one frame, several channels: T = 1 is a legal clip
+    cases.append(Case((torch.rand(1, t1, 3, 2, generator=torch.Generator().manual_seed(t1)),),
+                      note=f"one clip of T = 1 frame, (T, C, H, W) = (1, {t1}, 3, 2)"))
     cases.append(Case((torch.zeros(3, 4, 5),), raises=ValueError, note="a 3-D tensor is not a clip"))
+    cases.append(Case((torch.zeros(1, 2, 3, 4, 5, 6),), raises=ValueError, note="a 6-D tensor is not a clip"))
     return cases
 
 
@@ -46,6 +51,13 @@ def _numel_cases(rng: np.random.Generator) -> list[Case]:
         t, h, w = (int(v) for v in rng.integers(1, 400, size=3))
         cases.append(Case((t, h, w), {"channels": int(rng.integers(1, 5)), "batch": int(rng.integers(1, 9))},
                           note=f"T, H, W = {t}, {h}, {w} with channels and batch"))
+    cases.append(Case((1, 1, 1), {"channels": 1, "batch": 1}, note="the minimum: one grey 1x1 frame, one clip"))
+    cases.append(Case((1, int(rng.integers(1, 50)), 1), note="T = 1 and W = 1 (legal: one frame, one column)"))
+    cases.append(Case((0, 224, 224), raises=ValueError, note="num_frames = 0"))
+    cases.append(Case((16, 224, 224), {"batch": 0}, raises=ValueError, note="batch = 0"))
+    cases.append(Case((16, 224, 224), {"channels": 0}, raises=ValueError, note="channels = 0"))
+    cases.append(Case((16.0, 224, 224), raises=ValueError, note="num_frames = 16.0, a float: sizes are integers"))
+    cases.append(Case((16, 224, 2.5), raises=ValueError, note="width = 2.5"))
     return cases
 
 
@@ -72,7 +84,14 @@ def _stride_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((total, num, stride), {"start": start}, note=f"{num} frames, stride {stride}, start {start} of {total}"))
     cases.append(Case((30, 8, 4), {"start": 1}, note="the last index is exactly 29 of 30"))
     cases.append(Case((30, 8, 4), {"start": 2}, raises=ValueError, note="the last index would be 30 of 30"))
+    cases.append(Case((1, 1, 1), note="the minimum: one frame of a one-frame video, stride 1"))
+    cases.append(Case((10, 1, 4), {"start": 9}, note="one frame, the last one (stride does not matter)"))
+    cases.append(Case((12, 12, 1), note="stride 1: every frame of the video"))
     cases.append(Case((30, 0, 1), raises=ValueError, note="num_frames = 0"))
+    cases.append(Case((30, 4, 0), raises=ValueError, note="stride = 0"))
+    cases.append(Case((30, 4, 2), {"start": -1}, raises=ValueError, note="start = -1"))
+    cases.append(Case((0, 1, 1), raises=ValueError, note="total_frames = 0"))
+    cases.append(Case((30, 4, 2.0), raises=ValueError, note="stride = 2.0, a float"))
     return cases
 
 
@@ -91,6 +110,11 @@ def _even_cases(rng: np.random.Generator) -> list[Case]:
     for _ in range(3):
         total, num = int(rng.integers(2, 500)), int(rng.integers(1, 33))
         cases.append(Case((total, num), note=f"{num} of {total}"))
+    cases.append(Case((1, 1), note="the minimum: one frame of a one-frame video"))
+    cases.append(Case((1, int(rng.integers(2, 6))), note="a one-frame video: every index is 0"))
+    cases.append(Case((0, 3), raises=ValueError, note="total_frames = 0"))
+    cases.append(Case((10, 0), raises=ValueError, note="num_frames = 0"))
+    cases.append(Case((10.0, 3), raises=ValueError, note="total_frames = 10.0, a float"))
     return cases
 
 
@@ -116,7 +140,14 @@ def _crop_cases(rng: np.random.Generator) -> list[Case]:
         total = (num - 1) * stride + 1 + int(rng.integers(0, 200))
         cases.append(Case((total, num, stride, float(rng.random())), note=f"{num} frames, stride {stride} of {total}"))
     cases.append(Case((10, 8, 2, 0.5), raises=ValueError, note="the clip is longer than the video"))
+    cases.append(Case((1, 1, 1, 0.5), note="the minimum: one frame of a one-frame video"))
+    cases.append(Case((10, 1, 5, 0.95), note="one frame: the stride does not matter, 10 starts"))
+    cases.append(Case((100, 8, 1, 0.5), note="stride 1: consecutive frames"))
     cases.append(Case((100, 8, 2, 1.0), raises=ValueError, note="u must be < 1"))
+    cases.append(Case((100, 8, 2, -0.25), raises=ValueError, note="u must be >= 0"))
+    cases.append(Case((100, 8, 0, 0.5), raises=ValueError, note="stride = 0"))
+    cases.append(Case((100, 0, 2, 0.5), raises=ValueError, note="num_frames = 0"))
+    cases.append(Case((100.0, 8, 2, 0.5), raises=ValueError, note="total_frames = 100.0, a float"))
     return cases
 
 
@@ -142,7 +173,12 @@ def _multi_cases(rng: np.random.Generator) -> list[Case]:
         k, num, stride = int(rng.integers(1, 11)), int(rng.integers(1, 17)), int(rng.integers(1, 5))
         total = (num - 1) * stride + 1 + int(rng.integers(0, 300))
         cases.append(Case((total, k, num), {"stride": stride}, note=f"{k} clips of {num}, stride {stride}, from {total}"))
+    cases.append(Case((1, 1, 1), note="the minimum: one clip of one frame from a one-frame video"))
+    cases.append(Case((9, 3, 1), note="one-frame clips, stride 1: first, middle and last frame"))
     cases.append(Case((10, 2, 8), {"stride": 2}, raises=ValueError, note="clips longer than the video"))
+    cases.append(Case((100, 0, 8), raises=ValueError, note="num_clips = 0"))
+    cases.append(Case((100, 2, 8), {"stride": 0}, raises=ValueError, note="stride = 0"))
+    cases.append(Case((100, 2.0, 8), raises=ValueError, note="num_clips = 2.0, a float"))
     return cases
 
 

@@ -15,14 +15,16 @@
 #
 # * **layout** — which axis is time and which is channels matters, because `torch.nn.Conv3d` expects
 #   (N, C, T, H, W) and decoders give you frames one by one;
-# * **memory** — video is big: a 64-frame 224×224 RGB clip is ≈9.6 M numbers, one minute of video at
-#   30 fps ≈271 M, so a model never sees a whole video, only a few sampled frames;
+# * **memory** — video is big: a 64-frame 224×224 RGB clip is ≈9.6<!--01.clip64_mnumbers--> M numbers,
+#   one minute of video at 30 fps ≈271<!--01.minute_mnumbers--> M (section 2 computes both), so a
+#   model never sees a whole video, only a few sampled frames;
 # * **decoding** — a compressed video cannot be read like an array: to get frame 200 the decoder
 #   must start at a keyframe before it. Sampling by seeking to keyframes decodes far fewer frames
 #   than decoding the whole video and picking from it.
 #
-# The claim this lesson shows with numbers: **a 64×224×224×3 clip is ≈9.6 M numbers, a one-minute
-# 30 fps clip ≈271 M, and seek-based sampling decodes far fewer frames than a full decode.**
+# The claim this lesson shows with numbers: **a 64×224×224×3 clip is ≈9.6<!--01.clip64_mnumbers--> M
+# numbers, a one-minute 30 fps clip ≈271<!--01.minute_mnumbers--> M, and seek-based sampling decodes
+# far fewer frames than a full decode.**
 #
 # **Learning objectives.** After this lesson you can
 #
@@ -212,6 +214,9 @@ check(clip_numel)
 # long training clip), and one whole minute at 30 fps.
 
 # %%
+from course.report import result
+
+
 def megabytes(nbytes: int) -> str:
     return f"{nbytes / 1e6:,.1f} MB"
 
@@ -222,6 +227,10 @@ for name, num_frames in [("64 frames, 224x224 RGB", 64), ("1 min at 30 fps, 224x
     print(f"{name:<28}{numel / 1e6:>12.1f} M"
           f"{megabytes(vid.clip_nbytes(num_frames, 224, 224, dtype=torch.uint8)):>14}"
           f"{megabytes(vid.clip_nbytes(num_frames, 224, 224, dtype=torch.float32)):>14}")
+result("01.clip64_mnumbers", vid.clip_numel(64, 224, 224) / 1e6, tol=0.0,
+       label="numbers in a 64-frame 224x224 RGB clip, millions", fmt="{:.1f} M")
+result("01.minute_mnumbers", vid.clip_numel(60 * 30, 224, 224) / 1e6, tol=0.0,
+       label="numbers in one minute at 30 fps, 224x224 RGB, millions", fmt="{:.0f} M")
 # the same count from a real tensor, on the "meta" device (shapes only, no memory)
 print("meta tensor (1, 3, 64, 224, 224):", torch.empty(1, 3, 64, 224, 224, device="meta").numel())
 # and one Conv3d layer with 64 output channels keeps an activation 64 / 3 times the input
@@ -288,6 +297,26 @@ print("clip", tuple(frames.shape), frames.dtype, f"values {int(frames.min())}..{
 print("nbytes", frames.nbytes, "== clip_nbytes(uint8):",
       frames.nbytes == vid.clip_nbytes(len(hand_picked), info.height, info.width, dtype=torch.uint8))
 display(show_frames(frames, ncols=3, title=f"bikes.mp4, frames {hand_picked}"))
+
+# %% [markdown]
+# ### Watch it: a clip player
+#
+# A grid of frames hides the motion; playing them shows it. `course.viz.clip_player` plays a
+# (T, C, H, W) clip with a Play button and a frame slider (drag it, or click it and step with the
+# arrow keys). It needs a live kernel, so its static twin, `show_frames`, is drawn below it: that
+# figure is what an executed copy of the notebook keeps. The clip: 40 frames from frame 170 on,
+# every second frame, played at half the video's frame rate, so it runs in real time.
+
+# %%
+from course.viz import clip_player
+
+player_indices = vid.uniform_stride_indices(info.num_frames, 40, 2, start=170)  # frames 170, 172, ..., 248
+player_clip = vid.read_clip(bikes, player_indices)  # (40, C, H, W) uint8
+print("player clip", tuple(player_clip.shape), f"frames {int(player_indices[0])}..{int(player_indices[-1])}, "
+      f"played at {info.fps / 2:g} fps")
+display(clip_player(player_clip, fps=info.fps / 2, width_px=480))
+display(show_frames(player_clip, indices=range(0, 40, 5), ncols=4,
+                    title="static twin: every 5th frame of the player's clip (video frames 170..248, stride 10)"))
 
 # %% [markdown]
 # The whole path from file to a 3D convolution: decode → uint8 (T, C, H, W) → float32 in [0, 1]
@@ -666,6 +695,11 @@ for n, decoded, seeks, seek_time in rows:
           f" {all_frames.shape[0]:>24} {full_time * 1e3:>6.1f} ms |"
           f" {all_frames.shape[0] / decoded:>11.1f}× {full_time / seek_time:>6.1f}×")
 print("pixels equal to the full decode: True for every row (asserted)")
+decoded8 = next(decoded for n, decoded, *_ in rows if n == 8)
+result("01.seek8_decoded_fraction", decoded8 / all_frames.shape[0], tol=0.05,
+       label="read_clip, 8 evenly spaced frames: frames decoded / frames of a full decode")
+print(f"the seeking reader decodes {decoded8} frames for 8 evenly spaced ones, a full decode "
+      f"{all_frames.shape[0]}: {all_frames.shape[0] / decoded8:.1f}× fewer")
 
 # %%
 labels = [str(n) for n, *_ in rows]
@@ -718,8 +752,8 @@ print(f"carphone_pristine.mp4: 8 evenly spaced frames decoded {stats.frames_deco
 # * A frame is (C, H, W), a clip (T, C, H, W), a batch (N, T, C, H, W) — the frame layout.
 #   `torch.nn.Conv3d` wants (N, C, T, H, W); convert with `permute` (a view), never `reshape`, and
 #   test layout code with T ≠ C so that a mix-up raises instead of silently running.
-# * A clip holds N · T · C · H · W numbers: the numbers printed in section 2 show ≈9.6 M for 64
-#   frames at 224×224 and ≈271 M for a minute at 30 fps; float32 takes 4 bytes per number, 4× the
+# * A clip holds N · T · C · H · W numbers: ≈9.6<!--01.clip64_mnumbers--> M for 64 frames at 224×224
+#   and ≈271<!--01.minute_mnumbers--> M for a minute at 30 fps (section 2); float32 takes 4 bytes per number, 4× the
 #   decoded uint8. A model sees sampled clips, never whole videos.
 # * A clip of `num_frames` frames at `stride` spans `(num_frames − 1)·stride + 1` frames. Uniform
 #   stride and random crops (training) see a stretch in detail; segment centres (TSN) see the whole

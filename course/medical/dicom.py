@@ -113,8 +113,15 @@ def sort_slices(positions: np.ndarray, image_orientation: Sequence[float] | np.n
     Returns:
         (D,) int64 indices into ``positions`` (a stable argsort of ``positions @ normal``): the
         first index is the slice furthest against the normal (for an axial series, the lowest z).
+        A single slice (D = 1) gives ``[0]``.
+
+    Raises:
+        ValueError: ``positions`` is not (D, 3), or the orientation is not 6 values.
     """
-    along_normal = np.asarray(positions, dtype=np.float64) @ slice_normal(image_orientation)  # (D,)
+    positions = np.asarray(positions, dtype=np.float64)
+    if positions.ndim != 2 or positions.shape[1] != 3:
+        raise ValueError(f"positions must be (D, 3), one ImagePositionPatient per slice, got shape {positions.shape}")
+    along_normal = positions @ slice_normal(image_orientation)  # (D,)
     return np.argsort(along_normal, kind="stable").astype(np.int64)
 
 

@@ -114,12 +114,13 @@ def apply_window(hu: np.ndarray, center: float, width: float) -> np.ndarray:
         Grey levels in [0, 1], same shape as ``hu``, float32 (computed in float64).
 
     Raises:
-        ValueError: ``width < 1`` (the standard requires width >= 1 for LINEAR; use
-            :func:`clip_window` for narrower windows).
+        ValueError: ``width`` is not finite (NaN, inf) or ``width < 1`` (the standard requires
+            width >= 1 for LINEAR; use :func:`clip_window` for narrower windows). Width 1, the
+            minimum, is a step at the center.
     """
-    if width < 1:
-        raise ValueError(f"window width {width} < 1: the DICOM LINEAR window needs width >= 1 HU "
-                         "(PS3.3 C.11.2.1.2.1); use clip_window for a narrower window")
+    if not np.isfinite(width) or width < 1:
+        raise ValueError(f"window width {width} is not a finite number >= 1: the DICOM LINEAR window "
+                         "needs width >= 1 HU (PS3.3 C.11.2.1.2.1); use clip_window for a narrower window")
     # 1. the standard's shifted center and width
     x = np.asarray(hu, dtype=np.float64)
     c, w = center - 0.5, width - 1.0
@@ -143,16 +144,17 @@ def clip_window(hu: np.ndarray, center: float, width: float) -> np.ndarray:
     Args:
         hu: Hounsfield units, any shape, any real dtype.
         center: window_center, HU.
-        width: window_width, HU; greater than 0.
+        width: window_width, HU; greater than 0 (any positive width, also below 1 HU).
 
     Returns:
         Grey levels in [0, 1], same shape as ``hu``, float32 (computed in float64).
 
     Raises:
-        ValueError: ``width <= 0``.
+        ValueError: ``width`` is not finite (NaN, inf) or ``width <= 0``.
     """
-    if width <= 0:
-        raise ValueError(f"window width {width} <= 0: a window must cover a positive HU range")
+    if not np.isfinite(width) or width <= 0:
+        raise ValueError(f"window width {width} is not a finite number > 0: a window must cover a "
+                         "positive HU range")
     lo, hi = center - width / 2, center + width / 2
     x = np.clip(np.asarray(hu, dtype=np.float64), lo, hi)
     return ((x - lo) / (hi - lo)).astype(np.float32)
@@ -191,9 +193,15 @@ def naive_png_normalize(hu: np.ndarray) -> np.ndarray:
 
     Returns:
         uint8 array, same shape: ``round((hu - min) / (max - min) * 255)``; all zeros when the
-        image is constant.
+        image is constant (a single pixel, too).
+
+    Raises:
+        ValueError: the image is empty or holds NaN or inf (no min..max to scale).
     """
     x = np.asarray(hu, dtype=np.float64)
+    if x.size == 0 or not np.isfinite(x).all():
+        raise ValueError(f"an image of shape {x.shape} that is empty or holds NaN/inf has no min..max "
+                         "to scale; pass a non-empty image of finite HU")
     lo, hi = x.min(), x.max()
     if hi == lo:
         return np.zeros(x.shape, dtype=np.uint8)

@@ -243,6 +243,9 @@ print(f"rescale_to_hu:           dtype {right.dtype}, {right.min():.0f}..{right.
 # DICOM's order is center, width); a window reaching **width, not width/2, on each side** of the
 # center; **no clipping** (values outside the window must become exactly 0 and 1); and, for
 # `apply_window`, the simple formula instead of the standard's (and vice versa for `clip_window`).
+# The checks also probe the edges: the smallest legal width (1 HU for `apply_window`, a step; any
+# width above 0, e.g. 0.5 HU, for `clip_window`), a single pixel, and a width that is no number
+# (NaN must raise `ValueError` too: test `not np.isfinite(width) or width < 1`).
 #
 # ### Implement: the DICOM window
 
@@ -256,18 +259,18 @@ def apply_window(hu: np.ndarray, center: float, width: float) -> np.ndarray:
     Args:
         hu: Hounsfield units, any shape, any real dtype.
         center: window_center (WindowCenter), HU.
-        width: window_width (WindowWidth), HU; at least 1.
+        width: window_width (WindowWidth), HU; at least 1 (width 1 is legal: a step at the center).
 
     Returns:
         Grey levels in [0, 1], same shape as ``hu``, float32 (compute in float64).
 
     Raises:
-        ValueError: ``width < 1``.
+        ValueError: ``width`` is not finite (NaN, inf) or ``width < 1``.
     """
     ### BEGIN SOLUTION
-    if width < 1:
-        raise ValueError(f"window width {width} < 1: the DICOM LINEAR window needs width >= 1 HU "
-                         "(PS3.3 C.11.2.1.2.1); use clip_window for a narrower window")
+    if not np.isfinite(width) or width < 1:
+        raise ValueError(f"window width {width} is not a finite number >= 1: the DICOM LINEAR window "
+                         "needs width >= 1 HU (PS3.3 C.11.2.1.2.1); use clip_window for a narrower window")
     # 1. the standard's shifted center and width
     x = np.asarray(hu, dtype=np.float64)
     c, w = center - 0.5, width - 1.0
@@ -299,18 +302,19 @@ def clip_window(hu: np.ndarray, center: float, width: float) -> np.ndarray:
     Args:
         hu: Hounsfield units, any shape, any real dtype.
         center: window_center, HU.
-        width: window_width, HU; greater than 0.
+        width: window_width, HU; greater than 0 (also below 1 HU).
 
     Returns:
         ``(clip(hu, lo, hi) - lo) / (hi - lo)`` with ``lo, hi = center -/+ width / 2``: same shape as
         ``hu``, float32 (compute in float64).
 
     Raises:
-        ValueError: ``width <= 0``.
+        ValueError: ``width`` is not finite (NaN, inf) or ``width <= 0``.
     """
     ### BEGIN SOLUTION
-    if width <= 0:
-        raise ValueError(f"window width {width} <= 0: a window must cover a positive HU range")
+    if not np.isfinite(width) or width <= 0:
+        raise ValueError(f"window width {width} is not a finite number > 0: a window must cover a "
+                         "positive HU range")
     lo, hi = center - width / 2, center + width / 2
     x = np.clip(np.asarray(hu, dtype=np.float64), lo, hi)
     return ((x - lo) / (hi - lo)).astype(np.float32)
@@ -421,8 +425,9 @@ display(show_windows(unci, ((40.0, 40.0), (40.0, 80.0), (40.0, 400.0), (40.0, 20
 #
 # Implement it (we need it to measure the damage). Mistakes the check recognises:
 # `astype(np.uint8)` **truncates** (round to the nearest level first); returning **floats** instead
-# of `uint8` grey levels; **clipping** HU into 0..255 instead of scaling. A constant image has no
-# range: return zeros.
+# of `uint8` grey levels; **clipping** HU into 0..255 instead of scaling. A constant image (a
+# single pixel, too) has no range: return zeros. An empty image or one holding NaN or inf has no
+# min..max at all: raise `ValueError`.
 #
 # ### Implement
 
@@ -435,10 +440,16 @@ def naive_png_normalize(hu: np.ndarray) -> np.ndarray:
 
     Returns:
         uint8, same shape: ``round((hu - min) / (max - min) * 255)``; all zeros when the image is
-        constant.
+        constant (a single pixel, too).
+
+    Raises:
+        ValueError: the image is empty or holds NaN or inf.
     """
     ### BEGIN SOLUTION
     x = np.asarray(hu, dtype=np.float64)
+    if x.size == 0 or not np.isfinite(x).all():
+        raise ValueError(f"an image of shape {x.shape} that is empty or holds NaN/inf has no min..max "
+                         "to scale; pass a non-empty image of finite HU")
     lo, hi = x.min(), x.max()
     if hi == lo:
         return np.zeros(x.shape, dtype=np.uint8)
@@ -559,7 +570,9 @@ for tissue, (label, mean_hu) in PHANTOM_TISSUES.items():
 # and the **z coordinate alone**, which works for axial slices only — coronal, sagittal and oblique
 # slices of one series can share one z. The checks also recognise the normal computed as
 # `column × row` (it points the other way), the six values split wrongly (they are row x, y, z then
-# column x, y, z), and a descending sort.
+# column x, y, z), and a descending sort; and they probe the edges: a single slice (D = 1) sorts to
+# `[0]`, an orientation given as a tuple is fine but a (2, 3) array is not, and positions that are
+# not (D, 3) raise `ValueError`.
 #
 # ### Implement: the slice normal
 
@@ -607,10 +620,17 @@ def sort_slices(positions: np.ndarray, image_orientation: Sequence[float] | np.n
 
     Returns:
         (D,) int64 indices into ``positions`` that sort ``positions @ normal`` in increasing order
-        (stable argsort): for an axial series, from the lowest z (feet) to the highest (head).
+        (stable argsort): for an axial series, from the lowest z (feet) to the highest (head). A
+        single slice (D = 1) gives ``[0]``.
+
+    Raises:
+        ValueError: ``positions`` is not (D, 3), or the orientation is not 6 values.
     """
     ### BEGIN SOLUTION
-    along_normal = np.asarray(positions, dtype=np.float64) @ slice_normal(image_orientation)  # (D,)
+    positions = np.asarray(positions, dtype=np.float64)
+    if positions.ndim != 2 or positions.shape[1] != 3:
+        raise ValueError(f"positions must be (D, 3), one ImagePositionPatient per slice, got shape {positions.shape}")
+    along_normal = positions @ slice_normal(image_orientation)  # (D,)
     return np.argsort(along_normal, kind="stable").astype(np.int64)
     ### END SOLUTION
 

@@ -133,10 +133,19 @@ def test_slice_normal_of_rotated_slice_is_rotated_z():
     np.testing.assert_allclose(slice_normal(_iop(rotation)), rotation[:, 2], atol=1e-12)
 
 
-def test_slice_normal_needs_six_values():
-    """Check the error for a wrong number of direction cosines."""
+@pytest.mark.parametrize("iop", [[1, 0, 0, 0, 1], [1, 0, 0, 0, 1, 0, 0], [[1, 0, 0], [0, 1, 0]]])
+def test_slice_normal_needs_six_values(iop):
+    """Check the error for a wrong number of direction cosines and for a (2, 3) array."""
     with pytest.raises(ValueError, match="6 values"):
-        slice_normal([1, 0, 0, 0, 1])
+        slice_normal(iop)
+
+
+def test_sort_slices_single_slice_and_bad_shapes():
+    """Check that one slice sorts to [0] and that positions not (D, 3) raise a ValueError."""
+    np.testing.assert_array_equal(sort_slices(np.array([[1.0, 2.0, 3.0]]), ORIENTATIONS["axial"]), [0])
+    for positions in (np.zeros(3), np.zeros((4, 2)), np.zeros((2, 4, 3))):
+        with pytest.raises(ValueError, match=r"\(D, 3\)"):
+            sort_slices(positions, ORIENTATIONS["axial"])
 
 
 @pytest.mark.parametrize("orientation", list(ORIENTATIONS))

@@ -172,7 +172,9 @@ def test_windows_keep_shape_and_are_monotonic(shape):
 
 
 @pytest.mark.parametrize("window, width", [(apply_window, 0.99), (apply_window, 0), (clip_window, 0),
-                                           (clip_window, -5)])
+                                           (clip_window, -5), (apply_window, float("nan")),
+                                           (clip_window, float("nan")), (apply_window, float("inf")),
+                                           (clip_window, float("inf"))])
 def test_too_narrow_window_raises(window, width):
     """Check that a window narrower than allowed raises a ValueError naming the width."""
     with pytest.raises(ValueError, match="width"):
@@ -228,6 +230,14 @@ def test_naive_png_normalize_is_per_image_min_max():
     expected = np.round((hu - hu.min()) / (hu.max() - hu.min()) * 255)
     np.testing.assert_array_equal(out, expected.astype(np.uint8))
     assert not naive_png_normalize(np.full((3, 3), 40.0)).any()  # constant image -> zeros
+    assert naive_png_normalize(np.array([7.0])).tolist() == [0]  # a single pixel is constant
+
+
+@pytest.mark.parametrize("hu", [np.zeros((0, 3)), np.array([1.0, np.nan]), np.array([[np.inf, 0.0]])])
+def test_naive_png_normalize_rejects_images_without_a_range(hu):
+    """Check ValueError for an empty image and for NaN or inf values."""
+    with pytest.raises(ValueError, match="empty or holds NaN"):
+        naive_png_normalize(hu)
 
 
 def test_naive_png_normalize_destroys_hu():

@@ -174,6 +174,36 @@ def test_clip_flows_layout_matches_pair_by_pair_flow():
         assert torch.allclose(flows[:, :, t], expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("method", ["lucas_kanade", "horn_schunck"])
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 100])
+def test_clip_flows_in_chunks_equals_one_batch(method, chunk_size):
+    """Check that chunking (sizes that divide N, that do not, and larger than N) does not change the flow."""
+    clips = synthetic_flow_clips("rotation", num_clips=5, num_frames=3, height=21, width=26, seed=9).clips
+    whole = clip_flows(clips, method, chunk_size=5, levels=2)
+    chunked = clip_flows(clips, method, chunk_size=chunk_size, progress=chunk_size == 2, levels=2)
+    assert chunked.shape == whole.shape == (5, 2, 2, 21, 26) and chunked.dtype == whole.dtype
+    assert torch.allclose(chunked, whole, atol=1e-5)
+
+
+def test_clip_flows_memory_is_bounded_by_the_chunk():
+    """Check that the estimator never sees more than chunk_size clips' pairs at once."""
+    import course.video.flow as vf
+
+    seen = []
+    original = vf.lucas_kanade
+
+    def spy(first, second, **kwargs):
+        seen.append(first.shape[0])
+        return original(first, second, **kwargs)
+
+    vf.lucas_kanade = spy
+    try:
+        vf.clip_flows(torch.rand(10, 1, 4, 12, 12), chunk_size=4, levels=1)
+    finally:
+        vf.lucas_kanade = original
+    assert seen == [12, 12, 6]  # 4, 4 and 2 clips of 3 pairs each
+
+
 @pytest.mark.parametrize("call", [
     lambda: horn_schunck(torch.zeros(1, 8, 8), torch.zeros(1, 8, 9)),
     lambda: lucas_kanade(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8)),
@@ -183,6 +213,7 @@ def test_clip_flows_layout_matches_pair_by_pair_flow():
     lambda: image_gradients(torch.zeros(8, 8), torch.zeros(8, 8)),
     lambda: clip_flows(torch.zeros(1, 1, 1, 8, 8)),
     lambda: clip_flows(torch.zeros(1, 1, 2, 8, 8), "farneback"),
+    lambda: clip_flows(torch.zeros(1, 1, 2, 8, 8), chunk_size=0),
 ])
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):

@@ -1,0 +1,75 @@
+"""Rules every lesson keeps, read statically from the source notebooks (no execution).
+
+- Later cells never use a name a student defines: an Implement cell's function may be called only in
+  its own check cell. The execution test finds stubs that raise; this one also finds a stub whose
+  wrong result would silently flow into a figure or a number.
+- No measured decimal percentage typed into markdown: it is printed by the run and quoted as
+  ``value<!--NN.key-->`` (see course.report).
+- No ``progress=False`` in a lesson: long training shows a bar.
+"""
+import ast
+import json
+import re
+
+import pytest
+
+from autograder.release import PROJECT_ROOT, lesson_ids
+
+LESSONS = lesson_ids()
+TYPED_PERCENT = re.compile(r"(?<![\w.])\d+\.\d+\s?%(?!\s*<!--)")
+
+
+def _cells(lesson: str) -> list[dict]:
+    nb = json.loads((PROJECT_ROOT / "solutions" / lesson / f"{lesson}.ipynb").read_text())
+    return nb["cells"]
+
+
+def _source(cell: dict) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _nbgrader(cell: dict) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_later_cells_never_use_a_name_the_student_defines(lesson):
+    """Check that every name an Implement cell defines is used only in check cells (and its own cell)."""
+    student: set[str] = set()
+    offending = []
+    for i, cell in enumerate(_cells(lesson)):
+        if cell["cell_type"] != "code":
+            continue
+        meta = _nbgrader(cell)
+        tree = ast.parse(_source(cell))
+        if meta.get("solution"):
+            student |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+            continue
+        if meta.get("grade"):
+            continue
+        rebound = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets
+                   if isinstance(t, ast.Name)}
+        rebound |= {a.asname or a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                    for a in n.names}
+        rebound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        offending += [(i, name) for name in sorted((used & student) - rebound)]
+        student -= rebound  # a cell that re-binds the name (e.g. imports the reference under it) makes it safe
+    assert not offending, (f"{lesson}: cells use functions the student writes (cell index, name); use the "
+                           f"course reference explicitly: {offending}")
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_no_typed_percentages_in_markdown(lesson):
+    """Check that no decimal percentage is typed into markdown without a quote of the run."""
+    typed = [m.group(0) for c in _cells(lesson) if c["cell_type"] == "markdown"
+             for m in TYPED_PERCENT.finditer(_source(c))]
+    assert not typed, f"{lesson}: percentages typed into markdown (print them, or quote value<!--NN.key-->): {typed}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_training_shows_progress(lesson):
+    """Check that no cell turns the progress bar off."""
+    hidden = [i for i, c in enumerate(_cells(lesson)) if c["cell_type"] == "code" and "progress=False" in _source(c)]
+    assert not hidden, f"{lesson}: cells with progress=False: {hidden}"

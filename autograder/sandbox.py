@@ -123,7 +123,10 @@ def _restrict_files(workdir: Path, deny: list[Path], abi: int) -> None:
     ruleset = landlock.Ruleset(restrict_rules=handled)
     ruleset.allow("/", rules=FSAccess.READ_DIR)  # list any folder; reading files is granted below
     for path in _readable_roots(Path("/"), [p.resolve() for p in deny]):
-        ruleset.allow(str(path), rules=read | (FSAccess.READ_DIR if path.is_dir() else 0))
+        try:
+            ruleset.allow(str(path), rules=read | (FSAccess.READ_DIR if path.is_dir() else 0))
+        except FileNotFoundError:  # removed since the walk (another process's temp file): no rule needed
+            continue
     ruleset.allow(str(workdir), rules=handled)
     if os.path.exists("/dev/null"):
         ruleset.allow("/dev/null", rules=FSAccess.READ_FILE | FSAccess.WRITE_FILE)

@@ -74,3 +74,21 @@ def test_child_reads_and_writes_only_what_it_may(tmp_path):
         assert result["connect"] == "PermissionError"
     if landlock_abi() >= 6:
         assert result["signal_parent"] == "PermissionError"
+
+
+def test_file_rules_survive_files_that_vanish_during_the_walk(tmp_path):
+    """Check that a path removed between the walk of / and its Landlock rule is skipped, not fatal.
+
+    Other processes create and delete temporary files all the time; a vanished file used to end the
+    child with FileNotFoundError before the student's notebook ran (a zero that depended on load).
+    """
+    code = textwrap.dedent(f"""
+        from pathlib import Path
+        from autograder import sandbox
+        walk = sandbox._readable_roots
+        sandbox._readable_roots = lambda root, deny: walk(root, deny) + [Path({str(tmp_path / 'gone')!r})]
+        sandbox._restrict_files(Path({str(tmp_path)!r}), [], 7)
+        print("restricted")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "restricted" in out.stdout, out.stderr[-2000:]

@@ -911,6 +911,83 @@ plt.show()
 # of the closed forms over the layers (pooling, normalization and ReLU count zero FLOPs in torch's
 # counter).
 #
+# ### Does a 3D convolution *reduce* parameters and memory? (seed 001 says so)
+#
+# The seed document of this lesson claims that a 3D convolution reduces the parameters and the
+# memory of a video model. We test it with the counting tools of this lesson, against the three 2D
+# alternatives a video model has: a 2D CNN that looks at **one frame**, a 2D convolution applied to
+# **every frame** (a (1, 3, 3) kernel in a Conv3d), and early fusion's 2D convolution on **all frames
+# stacked as channels** (lesson 03). First one layer, 3 → 64 channels on the 16×112×112 clip; then the
+# whole small C3D against its twin whose every kernel is (1, 3, 3), all else equal (same pools, same
+# output shapes).
+
+# %%
+from course.report import result
+
+one_frame = video[:, :, 0]  # (1, 3, 112, 112): the first frame, for a 2D CNN
+stacked = video.flatten(1, 2)  # (1, 3·16, 112, 112): the frames as channels (early fusion)
+layers = {  # name: (layer, its input), each 3 → 64 channels, no bias
+    "2D 3×3, one frame": (torch.nn.Conv2d(3, 64, 3, padding=1, bias=False), one_frame),
+    "2D 3×3, frames stacked": (torch.nn.Conv2d(3 * 16, 64, 3, padding=1, bias=False), stacked),
+    "2D (1,3,3), every frame": (torch.nn.Conv3d(3, 64, (1, 3, 3), padding=(0, 1, 1), bias=False), video),
+    "3D 3×3×3": (torch.nn.Conv3d(3, 64, 3, padding=1, bias=False), video),
+}
+cost = {name: (count_params(layer), count_flops(layer, x), activation_memory(layer, x))
+        for name, (layer, x) in layers.items()}
+print(f"{'layer, 3 → 64 channels':<26} {'params':>8} {'GFLOPs':>8} {'activation MB':>14}")
+for name, (n_p, n_f, n_a) in cost.items():
+    print(f"{name:<26} {n_p:>8,} {n_f / 1e9:>8.3f} {n_a / 1e6:>14.1f}")
+
+torch.manual_seed(0)
+small_2d = torch.nn.Sequential(*[  # small_c3d with every 3×3×3 kernel replaced by (1, 3, 3)
+    torch.nn.Conv3d(m.in_channels, m.out_channels, (1, 3, 3), padding=(0, 1, 1), bias=False)
+    if isinstance(m, torch.nn.Conv3d) else m for m in small_c3d]).eval()
+net_cost = {name: (count_params(m), activation_memory(m, video))
+            for name, m in {"small C3D (3×3×3)": small_c3d, "its 2D twin (1, 3, 3)": small_2d}.items()}
+for name, (n_p, n_a) in net_cost.items():
+    print(f"{name:<26} {n_p:>8,} {'':>8} {n_a / 1e6:>14.1f}")
+
+# %%
+p3, f3, a3 = cost["3D 3×3×3"]
+ratios = {}  # (quantity, baseline) -> 3D / baseline
+for base in ("one frame", "frames stacked", "every frame"):
+    name = next(n for n in cost if n.endswith(base))
+    ratios["parameters", base] = p3 / cost[name][0]
+    ratios["activation memory", base] = a3 / cost[name][2]
+result("02.params_ratio_3d_2d", ratios["parameters", "one frame"], tol=0.0, fmt="{:.2f}×",
+       label="one layer: parameters of the 3×3×3 conv / the 3×3 2D conv")
+result("02.params_ratio_3d_stacked", ratios["parameters", "frames stacked"], tol=0.0, fmt="{:.2f}×",
+       label="one layer: parameters of the 3×3×3 conv / early fusion's 2D conv on 16 stacked frames")
+result("02.act_ratio_3d_one_frame", ratios["activation memory", "one frame"], tol=0.0, fmt="{:.1f}×",
+       label="one layer: activation memory of the 3D conv on 16 frames / the 2D conv on one frame")
+result("02.act_ratio_3d_per_frame", ratios["activation memory", "every frame"], tol=0.0, fmt="{:.2f}×",
+       label="one layer: activation memory of the 3D conv / the 2D conv on every frame")
+(net_p3, net_a3), (net_p2, net_a2) = net_cost.values()
+result("02.small_c3d_params_ratio", net_p3 / net_p2, tol=0.0, fmt="{:.2f}×",
+       label="small C3D: parameters / its (1, 3, 3) twin")
+result("02.small_c3d_act_ratio", net_a3 / net_a2, tol=0.0, fmt="{:.2f}×",
+       label="small C3D: activation memory / its (1, 3, 3) twin")
+
+print("\nSeed 001: 'a 3D convolution reduces parameters and memory'. Against each 2D baseline:")
+for (quantity, base), ratio in ratios.items():
+    word = "fewer (the seed holds)" if ratio < 1 else ("the same" if ratio == 1 else "more (the seed is wrong)")
+    print(f"  {quantity:<18} vs 2D on {base:<15} {ratio:6.2f}×  {word}")
+held = [key for key, ratio in ratios.items() if ratio < 1]
+print(f"The seed holds in {len(held)} of {len(ratios)} comparisons"
+      + (f" (only {', '.join(f'{q} vs {b}' for q, b in held)})" if held else "")
+      + f". A 3D layer has {ratios['parameters', 'one frame']:.2f}× the weights of a 3×3 layer and never less "
+        f"activation memory than a 2D layer on the same frames; the small C3D has {net_p3 / net_p2:.2f}× the "
+        f"parameters and {net_a3 / net_a2:.2f}× the activation memory of its 2D twin. "
+      + ("The seed is wrong here." if len(held) < len(ratios) else "The seed holds here."))
+
+# %% [markdown]
+# Read the verdict above. The only comparison in which a 3D layer has fewer parameters is early
+# fusion, which gives every frame its own weights in one wide 2D kernel; a 3D kernel shares its
+# weights over time instead. But the 3D layer keeps a feature map for every frame, early fusion for
+# one image. Against the two baselines a video CNN is built from — 2D on one frame, 2D on every
+# frame — a 3D convolution costs kT = 3 times the weights and FLOPs, and its memory grows with the
+# frames it sees. Factorizing it (lesson 04) is how video models cut that cost.
+#
 # ## Summary
 #
 # * A 3D convolution's kernel spans C_in × kT × kH × kW and slides over T, H and W; each output
@@ -928,6 +1005,11 @@ plt.show()
 # * Cost: the number of frames multiplies the FLOPs and the activations, not the parameters; the
 #   kernel size enters cubed; the channels squared. Activations, not weights, fill the memory of a
 #   video model (section 7).
+# * Seed 001's "a 3D convolution reduces parameters and memory" is wrong here: a 3×3×3 layer has
+#   3.00×<!--02.params_ratio_3d_2d--> the parameters of a 3×3 layer and
+#   1.00×<!--02.act_ratio_3d_per_frame--> the activation memory of a 2D layer run on every frame; it
+#   has fewer parameters only than early fusion's wide 2D kernel, and never less memory (the verdict
+#   printed in section 7).
 #
 # ## Exercises (not graded)
 #

@@ -148,6 +148,9 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+START_FAILED = "the grading process failed before running the notebook"
+
+
 def _grade_or_reuse(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, work: Path) -> dict:
     cache = cfg.out / "results" / student / f"{prep.source.assignment}.json"
     sub_digest = _digest(nb.read_bytes()) if nb is not None and nb.is_file() else "none"
@@ -172,6 +175,8 @@ def _grade_or_reuse(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | 
                 "problems": ["the grader failed on this submission; re-run to retry"], "cell_errors": [],
                 "sandbox_notes": [], "seconds": 0.0}
     record.update(key)
+    if any(START_FAILED in r.get("reason", "") for r in record["exercises"]):
+        return record  # the box failed before student code ran: the machine's fault, never cached (re-run retries)
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(record, indent=1))
     return record
@@ -238,7 +243,7 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
             break
         if died_in == "start":  # before any student code ran: the grader's own message is trustworthy
             tail = (wd / "child_stderr.txt").read_text(errors="replace").strip().splitlines()[-1:] or ["no message"]
-            msg = f"the grading process failed before running the notebook ({how}): {tail[0][:300]}"
+            msg = f"{START_FAILED} ({how}): {tail[0][:300]}"
             for i in range(start, n):
                 outcomes[i] = [Outcome("error", message=msg)]
             break

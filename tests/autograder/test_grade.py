@@ -189,3 +189,29 @@ def test_exit_at_import_time_zeroes_the_notebook_not_the_class(one_lesson):
     assert all(r["score"] == 0 and r["status"] == "crash" for r in rec["exercises"])
     results = json.loads((tmp / "out" / "grades.json").read_text())
     assert all(r["score"] > 0 for r in _record(results, "good", lesson)["exercises"])
+
+
+def test_a_box_that_fails_to_start_is_not_cached(one_lesson, monkeypatch):
+    """Check that a failure before any student code ran (the machine's fault) is reported and retried next run.
+
+    A zero from a failed start used to be written to the resume cache, so re-running kept it.
+    """
+    import subprocess
+
+    from autograder import grade
+
+    lesson, source, tmp = one_lesson
+    real_popen = subprocess.Popen
+
+    def popen(args, *a, **k):
+        if list(args[1:4]) == ["-I", "-m", "autograder._child"]:  # the child cannot start
+            args = ["/bin/sh", "-c", "echo 'OSError: the box could not be built' >&2; exit 1"]
+        return real_popen(args, *a, **k)
+
+    monkeypatch.setattr(grade.subprocess, "Popen", popen)
+    first = _grade_one(tmp, lesson, "honest", source)
+    assert all(r["score"] == 0 and grade.START_FAILED in r["reason"] for r in first["exercises"])
+    assert not (tmp / "out" / "results" / "honest" / f"{lesson}.json").exists()
+    monkeypatch.setattr(grade.subprocess, "Popen", real_popen)
+    again = _grade_one(tmp, lesson, "honest", source)
+    assert not again.get("reused") and all(r["score"] == r["max_score"] for r in again["exercises"])

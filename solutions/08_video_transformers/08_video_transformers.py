@@ -97,11 +97,14 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
         (..., L, d_v), the dtype of ``q``.
 
     Raises:
+        TypeError: q, k or v is not a torch.Tensor.
         ValueError: inputs with fewer than 2 axes, queries and keys of different widths d, or keys
             and values of different lengths S.
     """
     ### BEGIN SOLUTION
-    # 1. validate: matrices with matching widths and lengths
+    # 1. validate: tensors, matrices with matching widths and lengths
+    if not all(isinstance(z, torch.Tensor) for z in (q, k, v)):
+        raise TypeError(f"q, k, v must be torch.Tensors, got {type(q).__name__}, {type(k).__name__}, {type(v).__name__}")
     if q.dim() < 2 or k.dim() < 2 or v.dim() < 2:
         raise ValueError(f"q, k, v need shapes (..., L, d); got {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}")
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
@@ -217,10 +220,13 @@ def multi_head_attention(x: torch.Tensor, in_weight: torch.Tensor, in_bias: torc
         (N, L, D), the dtype of ``x``.
 
     Raises:
-        ValueError: x not (N, L, D), h not dividing D, or weights of the wrong shapes.
+        TypeError: x is not a torch.Tensor.
+        ValueError: x not (N, L, D), h not an int dividing D, or weights of the wrong shapes.
     """
     ### BEGIN SOLUTION
     # 1. validate: tokens (N, L, D), h divides D, weights of the module's shapes
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor of tokens (N, L, D), got {type(x).__name__}")
     if x.dim() != 3:
         raise ValueError(f"x must be tokens (N, L, D), got shape {tuple(x.shape)}")
     N, L, D = x.shape
@@ -268,7 +274,13 @@ print("parameters of one attention with D = 12:", sum(p.numel() for p in mha.par
 # frame gives L = 1 + T·P tokens: a learned **CLS token** first (its final state is the clip's
 # summary that the classifier reads), then the patch tokens **frame-major** — all P patches of
 # frame 0 row by row, then those of frame 1, … — so token 1 + t·P + i is patch i of frame t, and
-# `tokens[:, 1:].reshape(N, T, P, D)` gives (clip, frame, patch, feature).
+# `tokens[:, 1:].reshape(N, T, P, D)` gives (clip, frame, patch, feature). Every function of this
+# lesson and the models of `course` (`TimeSformer`, `ViViT`) use this one order. The original
+# TimeSformer code and Hugging Face's port store the patches **patch-major** instead (token
+# 1 + i·T + t). The order changes no weight (space embeddings belong to a patch position, time
+# embeddings to a frame), only the reshapes that undo it: `TimeSformer.from_hf` loads Hugging Face's
+# weights unchanged and gives the same CLS token and logits, and
+# `course.nn.timesformer.tokens_from_hf` puts their output tokens in our order.
 #
 # Two ways to make the tokens:
 #
@@ -325,11 +337,14 @@ def tubelet_embedding(clip: torch.Tensor, weight: torch.Tensor, bias: torch.Tens
         (t'·H' + h')·W' + w' is the tube at (t', h', w').
 
     Raises:
-        ValueError: a clip that is not 5-D, channels that differ from the weight's, or T, H, W not
-            divisible by the tubelet size (crop or pad the clip first).
+        TypeError: clip or weight is not a torch.Tensor.
+        ValueError: a clip or weight that is not 5-D, channels that differ from the weight's, or T, H, W
+            not divisible by the tubelet size (crop or pad the clip first).
     """
     ### BEGIN SOLUTION
-    # 1. validate: (N, C, T, H, W), matching channels, sizes divisible by the tubelet size
+    # 1. validate: tensors (N, C, T, H, W), matching channels, sizes divisible by the tubelet size
+    if not isinstance(clip, torch.Tensor) or not isinstance(weight, torch.Tensor):
+        raise TypeError(f"clip and weight must be torch.Tensors, got {type(clip).__name__} and {type(weight).__name__}")
     if clip.dim() != 5 or weight.dim() != 5:
         raise ValueError(f"clip must be (N, C, T, H, W) and weight (D, C, t, p, p); got {tuple(clip.shape)} "
                          f"and {tuple(weight.shape)}")

@@ -1,0 +1,80 @@
+"""Lesson 08's checks probe the edges: mutants that refuse a minimum legal size or loosen a validation fail.
+
+Each mutant is the reference with one change of the kind that survived an earlier round of mutation
+grading (a refused minimum legal value, a type check turned off, ``or`` turned into ``and``). Both the
+public cases (``check`` in the notebook) and the hidden cases (official grading) must reject it.
+"""
+import pytest
+import torch
+
+from autograder.check import evaluate
+from autograder.exercises import find_exercise
+from course.nn import attention as ref
+
+
+def _refuse(condition, fn):
+    """``fn`` that raises a ValueError whenever ``condition(*args)`` holds."""
+    def mutant(*args, **kwargs):
+        if condition(*args):
+            raise ValueError("refused")
+        return fn(*args, **kwargs)
+    return mutant
+
+
+def _no_type_check(fn):
+    """``fn`` that turns NumPy arguments into tensors instead of refusing them."""
+    def mutant(*args, **kwargs):
+        args = tuple(torch.as_tensor(a) if hasattr(a, "__array__") and not isinstance(a, torch.Tensor) else a
+                     for a in args)
+        return fn(*args, **kwargs)
+    return mutant
+
+
+def _count_or_to_and(num_frames, num_patches, attention_type):
+    for value in (num_frames, num_patches):
+        if not isinstance(value, int) and value < 1:  # `or` turned into `and`: 8.0 and True pass
+            raise ValueError("bad size")
+    T, P = num_frames, num_patches
+    return ref.attention_score_count(int(T), int(P), attention_type)
+
+
+MUTANTS = {
+    "attention": {
+        "refuses one query": _refuse(lambda q, k, v, *m: q.shape[-2] < 2, ref.attention),
+        "refuses one key": _refuse(lambda q, k, v, *m: k.shape[-2] < 2, ref.attention),
+        "refuses d = 1": _refuse(lambda q, k, v, *m: q.shape[-1] < 2, ref.attention),
+        "no type check": _no_type_check(ref.attention),
+    },
+    "multi_head_attention": {
+        "refuses one head": _refuse(lambda x, *w: w[-1] < 2, ref.multi_head_attention),
+        "refuses one token": _refuse(lambda x, *w: x.shape[1] < 2, ref.multi_head_attention),
+        "refuses D = 1": _refuse(lambda x, *w: x.shape[-1] < 2, ref.multi_head_attention),
+        "no type check": _no_type_check(ref.multi_head_attention),
+    },
+    "tubelet_embedding": {
+        "refuses T = 1": _refuse(lambda clip, *w: clip.shape[2] < 2, ref.tubelet_embedding),
+        "refuses a tubelet as large as the clip": _refuse(lambda clip, w, *b: clip.shape[2:] == w.shape[2:],
+                                                          ref.tubelet_embedding),
+        "refuses 1×1×1 tubes": _refuse(lambda clip, w, *b: max(w.shape[2:]) < 2, ref.tubelet_embedding),
+        "no type check": _no_type_check(ref.tubelet_embedding),
+    },
+    "divided_space_time_attention": {
+        "refuses T = 1": _refuse(lambda x, T, *w: T < 2, ref.divided_space_time_attention),
+        "refuses P = 1": _refuse(lambda x, T, *w: x.shape[1] - 1 < 2 * T, ref.divided_space_time_attention),
+        "refuses D = 1": _refuse(lambda x, *w: x.shape[-1] < 2, ref.divided_space_time_attention),
+    },
+    "attention_score_count": {
+        "refuses T = 1": _refuse(lambda T, P, kind: T < 2, ref.attention_score_count),
+        "refuses P = 1": _refuse(lambda T, P, kind: P < 2, ref.attention_score_count),
+        "`or` → `and` in the size check": _count_or_to_and,
+    },
+}
+CASES = [(name, label, fn) for name, mutants in MUTANTS.items() for label, fn in mutants.items()]
+
+
+@pytest.mark.parametrize("name, label, mutant", CASES, ids=[f"{n}-{l}" for n, l, _ in CASES])
+@pytest.mark.parametrize("seed", [None, 1, 2], ids=["public", "hidden1", "hidden2"])
+def test_edge_mutant_is_rejected(name, label, mutant, seed):
+    ex = find_exercise(name)
+    verdict = evaluate(ex, mutant, ex.cases(seed))
+    assert not verdict.ok, f"{name}: the mutant that {label} passes the {'public' if seed is None else 'hidden'} cases"

@@ -48,7 +48,7 @@ def compare(expected: Any, got: Any, *, rtol: float = 1e-5, atol: float = 1e-6, 
     if type(expected) is np.ndarray:
         if type(got) is not np.ndarray:
             return f"{where} should be a np.ndarray, got a {describe(got)}"
-        return _compare_tensor(torch.from_numpy(np.ascontiguousarray(expected)), torch.from_numpy(np.ascontiguousarray(got)),
+        return _compare_tensor(torch.from_numpy(np.array(expected, order="C")), torch.from_numpy(np.array(got, order="C")),
                                rtol, atol, where, kind="np.ndarray")
     if type(expected) in (tuple, list):
         if type(got) is not type(expected):

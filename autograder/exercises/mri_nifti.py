@@ -62,7 +62,14 @@ def _world_cases(rng: np.random.Generator) -> list[Case]:
         ijk = rng.integers(0, 40, size=(n, 3)).astype(np.float64)
         cases.append(Case((_affine(rng, kind), ijk), note=f"{n} voxels, {kind} affine"))
     cases.append(Case((_affine(rng, "oblique"), np.array([2.5, 0.0, 7.25])), note="one fractional index (3,)"))
+    # the smallest legal inputs: one index as a (1, 3) array, no index at all, a plain list
+    cases.append(Case((_affine(rng, "perm"), np.array([[3.0, 1.0, 2.0]])), note="one index as a (1, 3) array"))
+    cases.append(Case((_affine(rng, "diag"), np.zeros((0, 3))), note="no indices: a (0, 3) array"))
+    cases.append(Case((_affine(rng, "swap"), [4, 0, 1]), note="one index as a list of ints"))
     cases.append(Case((np.eye(4), np.zeros((4, 2))), raises=ValueError, note="indices with 2 coordinates"))
+    cases.append(Case((_affine(rng, "oblique"), np.ones((2, 2, 3))), raises=ValueError,
+                      note="indices with 3 dimensions (2, 2, 3)"))
+    cases.append(Case((np.eye(3), np.zeros(3)), raises=ValueError, note="a 3x3 matrix instead of a 4x4 affine"))
     return cases
 
 
@@ -79,12 +86,24 @@ def _world_homogeneous(affine, ijk):  # noqa: ANN001, ANN202
     return np.concatenate([ijk, np.ones(ijk.shape[:-1] + (1,))], axis=-1) @ np.asarray(affine).T
 
 
+def _world_any_ndim(affine, ijk):  # noqa: ANN001, ANN202
+    affine, ijk = np.asarray(affine, dtype=np.float64), np.asarray(ijk, dtype=np.float64)
+    if affine.shape != (4, 4) or ijk.shape[-1] != 3:
+        raise ValueError("bad shapes")
+    return (np.concatenate([ijk, np.ones(ijk.shape[:-1] + (1,))], axis=-1) @ affine.T)[..., :3]
+
+
 # --- voxel_spacing -----------------------------------------------------------------------------------------
 def _spacing_cases(rng: np.random.Generator) -> list[Case]:
     cases = [Case((_affine(rng, kind),), note=f"{kind} affine") for kind in ("perm", "oblique", "swap", "diag")]
     tilted = np.array([[-2.0, 0, 0, 117.9], [0, 1.9737, -0.3555, -35.7], [0, 0.3232, 2.1711, -7.2], [0, 0, 0, 1]])
     cases.append(Case((tilted,), note="the tilted affine of example4d.nii.gz"))
+    tiny = np.diag([1e-3, 0.5, 1.0, 1.0])
+    tiny[:3, 3] = rng.uniform(-50, 50, size=3).round(2)
+    cases.append(Case((tiny,), note="a very small voxel (0.001 mm along i)"))
+    cases.append(Case((tilted.tolist(),), note="the tilted affine as a nested list"))
     cases.append(Case((np.eye(3),), raises=ValueError, note="a 3x3 matrix"))
+    cases.append(Case((tilted[:3],), raises=ValueError, note="a 3x4 matrix (the affine without its last row)"))
     return cases
 
 
@@ -96,6 +115,13 @@ def _spacing_rows(affine):  # noqa: ANN001, ANN202
     return np.sqrt((np.asarray(affine, dtype=np.float64)[:3, :3] ** 2).sum(axis=1))
 
 
+def _spacing_no_shape_check(affine):  # noqa: ANN001, ANN202
+    affine = np.asarray(affine, dtype=np.float64)
+    if affine.shape[1] != 4:  # checks the columns only: a (3, 4) matrix passes
+        raise ValueError("not an affine")
+    return np.sqrt((affine[:3, :3] ** 2).sum(axis=0))
+
+
 # --- axcodes ------------------------------------------------------------------------------------------------
 def _axcodes_cases(rng: np.random.Generator) -> list[Case]:
     las = np.diag([-2.0, 2.0, 2.0, 1.0])
@@ -105,9 +131,14 @@ def _axcodes_cases(rng: np.random.Generator) -> list[Case]:
     dicom_axial = np.array([[0.0, 0, -0.7, 25.0], [0, -0.7, 0, 25.0], [2.5, 0, 0, -30.0], [0, 0, 0, 1]])
     cases.append(Case((dicom_axial,), note="an axial DICOM series (slice, row, column) turned to RAS"))
     cases.append(Case((_tied_oblique(rng),), note="oblique: two voxel axes lean to the same world axis"))
+    tiny = np.diag([-1e-3, 1e-3, 1e-3, 1.0])
+    cases.append(Case((tiny,), note="voxels of 0.001 mm (LAS)"))
     singular = np.eye(4)
     singular[:3, 1] = singular[:3, 0]
     cases.append(Case((singular,), raises=ValueError, note="two voxel axes with the same direction"))
+    flat = np.diag([2.0, 0.0, 2.0, 1.0])
+    cases.append(Case((flat,), raises=ValueError, note="a voxel axis of length 0"))
+    cases.append(Case((np.eye(3),), raises=ValueError, note="a 3x3 matrix"))
     return cases
 
 
@@ -133,7 +164,17 @@ def _reorient_cases(rng: np.random.Generator) -> list[Case]:
                                 ("perm", "PIR", (7, 3, 5)), ("oblique", "RAS", (3, 5, 7, 2))]:
         data = rng.normal(size=shape).astype(np.float32)
         cases.append(Case((data, _affine(rng, kind), target), note=f"{kind} affine -> {target}, data {shape}"))
+    # the smallest legal data: one voxel, and axes of size 1 that are flipped and permuted
+    lps = np.diag([-1.5, -1.5, 3.0, 1.0])
+    lps[:3, 3] = rng.uniform(-50, 50, size=3).round(2)
+    cases.append(Case((np.array([[[7.0]]], np.float32), lps, "RAS"), note="one voxel (1, 1, 1), LPS -> RAS"))
+    cases.append(Case((rng.normal(size=(1, 4, 1)).astype(np.float32), _affine(rng, "perm"), "RAS"),
+                      note="axes of size 1: data (1, 4, 1), permuted affine -> RAS"))
     cases.append(Case((np.zeros((3, 3, 3), np.float32), np.eye(4), "RAR"), raises=ValueError, note="target 'RAR'"))
+    cases.append(Case((np.zeros((3, 3, 3), np.float32), np.eye(4), "RASI"), raises=ValueError,
+                      note="target of 4 letters 'RASI'"))
+    cases.append(Case((np.zeros((4, 5), np.float32), np.eye(4), "RAS"), raises=ValueError,
+                      note="2D data (4, 5): fewer than 3 dimensions"))
     return cases
 
 
@@ -198,9 +239,18 @@ def _zscore_cases(rng: np.random.Generator) -> list[Case]:
     cases.append(Case((volume,), note="no mask: the foreground is volume > volume.mean()"))
     volume, inside = _head(rng, (11, 7, 9))
     cases.append(Case((volume, None), note="mask=None"))
+    # the smallest legal foreground: exactly 2 voxels, given or found by the mean rule
+    two = np.zeros(volume.shape, bool)
+    two[1, 2, 3] = two[5, 4, 2] = True
+    cases.append(Case((volume, two), note="a mask of exactly 2 voxels (the fewest allowed)"))
+    cases.append(Case((np.array([1.0, 2.0, 30.0, 50.0], np.float32),), note="a 1D volume of 4 voxels, mask=None"))
     cases.append(Case((volume, inside[:, :, :4]), raises=ValueError, note="a mask of another shape"))
     cases.append(Case((np.full((3, 4, 5), 7.0, np.float32), np.ones((3, 4, 5), bool)), raises=ValueError,
                       note="a constant foreground"))
+    one = np.zeros(volume.shape, bool)
+    one[2, 2, 2] = True
+    cases.append(Case((volume, one), raises=ValueError, note="a mask of 1 voxel"))
+    cases.append(Case((np.zeros((0, 3), np.float32),), raises=ValueError, note="an empty volume (0, 3)"))
     return cases
 
 
@@ -243,12 +293,16 @@ EXERCISES = [
                       "rows that is ijk1 @ A.T", _world_transposed),
         Misconception("four_columns", "return 3 world coordinates per index: drop the homogeneous 1 at the end",
                       _world_homogeneous),
+        Misconception("any_ndim", "indices must be (3,) or (N, 3): raise a ValueError for more dimensions, such "
+                      "as (2, 2, 3)", _world_any_ndim),
     ], atol=1e-9),
     _ex("voxel_spacing", "course.medical.nifti", _spacing_cases, [
         Misconception("diagonal", "the diagonal is the spacing only for an affine without rotation or permutation: "
                       "use the lengths of the columns", _spacing_diagonal),
         Misconception("rows", "the spacing of voxel axis j is the length of column j (a voxel step), not of row j",
                       _spacing_rows),
+        Misconception("no_shape_check", "an affine is 4x4: raise a ValueError for any other shape, a (3, 4) "
+                      "matrix included", _spacing_no_shape_check),
     ], atol=1e-9),
     _ex("axcodes", "course.medical.nifti", _axcodes_cases, [
         Misconception("rows", "read each voxel axis from its column of the affine (where one voxel step goes), "

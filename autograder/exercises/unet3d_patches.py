@@ -35,8 +35,17 @@ def _starts_cases(rng: np.random.Generator) -> list[Case]:
         size = int(rng.integers(roi + 1, 60))
         overlap = float(rng.choice([0.0, 0.25, 0.5, 0.75]))
         cases.append(Case((size, roi, overlap), note=f"{size} voxels, windows of {roi}, overlap {overlap}"))
+    # the smallest legal values: a window of 1 voxel, an axis of 1 voxel, a volume equal to the window
+    cases += [Case((5, 1, 0.0), note="windows of 1 voxel, no overlap: one window per voxel"),
+              Case((4, 1, 0.5), note="windows of 1 voxel, overlap 0.5 (the step is still 1)"),
+              Case((1, 1, 0.0), note="an axis of 1 voxel and a window of 1"),
+              Case((1, 6, 0.75), note="an axis of 1 voxel, a window of 6"),
+              Case((9, 9, 0.5), note="an axis exactly as long as the window, overlap 0.5"),
+              Case((10, 9, 0.0), note="an axis one voxel longer than the window")]
     cases.append(Case((10, 4, 1.0), raises=ValueError, note="overlap 1 (the window would never move)"))
     cases.append(Case((0, 4, 0.5), raises=ValueError, note="size 0"))
+    cases.append(Case((10, 0, 0.5), raises=ValueError, note="roi 0"))
+    cases.append(Case((10, 4, -0.25), raises=ValueError, note="a negative overlap"))
     return cases
 
 
@@ -61,6 +70,13 @@ def _starts_duplicate_last(size, roi, overlap):  # noqa: ANN001, ANN202
     return list(range(0, size - roi + 1, interval)) + [size - roi]
 
 
+def _starts_no_validation(size, roi, overlap):  # noqa: ANN001, ANN202
+    if size <= roi:
+        return [0]
+    interval = max(int(roi * (1 - overlap)), 1)
+    return list(range(0, size - roi, interval)) + [size - roi]
+
+
 def _starts_step_is_overlap(size, roi, overlap):  # noqa: ANN001, ANN202
     if size <= roi:
         return [0]
@@ -78,8 +94,13 @@ def _gauss_cases(rng: np.random.Generator) -> list[Case]:
         roi = tuple(int(v) for v in rng.integers(1, 14, size=3))
         scale = float(rng.choice([0.125, 0.2, 0.5]))
         cases.append(Case((roi, scale), note=f"roi {roi}, sigma_scale {scale}"))
+    cases += [Case(((1, 1, 1),), note="a window of one voxel: weight 1"),
+              Case(((1, 5, 2),), note="a window 1 voxel thick"),
+              Case(((6,), 0.3), note="a 1D window")]
     cases.append(Case(((5, 5, 5), 0.0), raises=ValueError, note="sigma_scale 0"))
+    cases.append(Case(((5, 5, 5), -0.125), raises=ValueError, note="a negative sigma_scale"))
     cases.append(Case(((5, 0, 5),), raises=ValueError, note="a size of 0"))
+    cases.append(Case(((),), raises=ValueError, note="an empty roi_size ()"))
     return cases
 
 
@@ -137,8 +158,19 @@ def _stitch_cases(rng: np.random.Generator) -> list[Case]:
         size = tuple(r + int(v) for r, v in zip(roi, rng.integers(1, 6, size=3)))
         cases.append(_stitch_case(rng, size, roi, int(rng.integers(1, 4)), bool(rng.integers(2)),
                                   f"output {size}, windows {roi}"))
+    # the smallest legal inputs: one window as large as the output, windows of one voxel
+    gauss = torch.from_numpy(rng.uniform(0.05, 1.0, size=(3, 4, 2)))
+    cases.append(Case((_randn(rng, 1, 2, 3, 4, 2), torch.tensor([[0, 0, 0]]), (3, 4, 2), gauss),
+                      note="one window exactly as large as the output"))
+    single = torch.cartesian_prod(torch.arange(2), torch.arange(3), torch.arange(1))
+    cases.append(Case((_randn(rng, 6, 1, 1, 1, 1), single, (2, 3, 1), torch.full((1, 1, 1), 0.5, dtype=torch.float64)),
+                      note="windows of one voxel tiling a (2, 3, 1) output"))
     cases.append(Case((_randn(rng, 1, 1, 4, 4, 4), torch.tensor([[0, 0, 3]]), (4, 4, 6),
                        torch.ones(4, 4, 4, dtype=torch.float64)), raises=ValueError, note="a window leaving the output"))
+    cases.append(Case((_randn(rng, 1, 1, 4, 4, 4), torch.tensor([[0, -1, 0]]), (4, 6, 6),
+                       torch.ones(4, 4, 4, dtype=torch.float64)), raises=ValueError, note="a negative corner"))
+    cases.append(Case((_randn(rng, 1, 1, 4, 4, 4), torch.tensor([[0, 0, 0]]), (4, 4, 4),
+                       torch.ones(4, 4, dtype=torch.float64)), raises=ValueError, note="a 2D weight for 3D windows"))
     cases.append(Case((_randn(rng, 2, 1, 4, 4, 4), torch.tensor([[0, 0, 0]]), (4, 4, 6),
                        torch.ones(4, 4, 4, dtype=torch.float64)), raises=ValueError, note="2 patches but 1 corner"))
     return cases
@@ -209,8 +241,17 @@ def _loss_cases(rng: np.random.Generator) -> list[Case]:
         shape = tuple(int(v) for v in rng.integers(2, 7, size=3))
         cases.append(Case((_randn(rng, n, c, *shape), _labels(rng, c, n, *shape)),
                           {"include_background": bool(rng.integers(2))}, note=f"{n} volumes, {c} classes, {shape}"))
+    cases += [Case((_randn(rng, 1, 2, 1, 1, 1), _labels(rng, 2, 1, 1, 1, 1)), note="one sample of one voxel, 2 classes"),
+              Case((_randn(rng, 2, 2, 5), _labels(rng, 2, 2, 5)), {"include_background": False},
+                   note="1D signals, 2 classes, without the background (one class left)"),
+              Case((_randn(rng, 2, 3, 4, 4), _labels(rng, 3, 2, 4, 4)), {"smooth": 0.0}, note="smooth 0 (allowed)")]
     cases.append(Case((logits, target + 1), raises=ValueError, note="a label equal to the number of classes"))
     cases.append(Case((logits, target[:, :3]), raises=ValueError, note="target and logits of different sizes"))
+    cases.append(Case((_randn(rng, 4, 3), _labels(rng, 3, 4)), raises=ValueError,
+                      note="logits (N, C) without a spatial axis"))
+    cases.append(Case((logits, target), {"smooth": -1.0}, raises=ValueError, note="a negative smooth"))
+    cases.append(Case((_randn(rng, 2, 1, 3, 3), torch.zeros(2, 3, 3, dtype=torch.long)),
+                      {"include_background": False}, raises=ValueError, note="one class and no background: no class left"))
     return cases
 
 
@@ -275,8 +316,13 @@ def _dice_cases(rng: np.random.Generator) -> list[Case]:
         c = int(rng.integers(2, 6))
         shape = tuple(int(v) for v in rng.integers(2, 9, size=3))
         cases.append(Case((_labels(rng, c, *shape), _labels(rng, c, *shape), c), note=f"{c} classes, {shape}"))
+    cases += [Case((torch.zeros(3, 4, dtype=torch.long), torch.zeros(3, 4, dtype=torch.long), 1),
+                   note="one class (num_classes 1): everything is background"),
+              Case((torch.tensor([1]), torch.tensor([0]), 2), note="a single voxel, wrong"),
+              Case((_labels(rng, 2, 1, 1, 1), _labels(rng, 2, 1, 1, 1), 2), note="a 1×1×1 volume")]
     cases.append(Case((pred, target[:, :3], 3), raises=ValueError, note="maps of different shapes"))
     cases.append(Case((pred, target, 2), raises=ValueError, note="label 2 with num_classes 2"))
+    cases.append(Case((pred - 1, target, 3), raises=ValueError, note="a negative label"))
     cases.append(Case((pred, target, 3), {"smooth": 0.0}, raises=ValueError, note="smooth 0"))
     return cases
 
@@ -310,6 +356,15 @@ def _dice_jaccard(pred, target, num_classes, *, smooth=1e-5):  # noqa: ANN001, A
     return (both + smooth) / (p + t - both + smooth)
 
 
+def _dice_negative_labels_pass(pred, target, num_classes, *, smooth=1e-5):  # noqa: ANN001, ANN202
+    if pred.shape != target.shape or max(int(pred.max()), int(target.max())) >= num_classes or not smooth > 0:
+        raise ValueError("bad maps")  # checks the upper end only
+    pred, target = pred.flatten().clamp(min=0), target.flatten().clamp(min=0)
+    both = torch.bincount(pred[pred == target], minlength=num_classes).double()
+    p, t = torch.bincount(pred, minlength=num_classes).double(), torch.bincount(target, minlength=num_classes).double()
+    return (2 * both + smooth) / (p + t + smooth)
+
+
 def _dice_float32(pred, target, num_classes, *, smooth=1e-5):  # noqa: ANN001, ANN202
     if not smooth > 0:
         raise ValueError("smooth must be > 0")
@@ -340,8 +395,21 @@ def _patch_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((_randn(rng, 1, *size), label, patch, int(rng.integers(1, 6))),
                           {"foreground_ratio": float(rng.choice([0.3, 1.0])), "seed": int(rng.integers(100))},
                           note=f"volume {size}, patches {patch}"))
+    # the smallest legal values: a patch as large as the volume, patches of one voxel, no patch, ratio 0
+    cases += [Case((volume, small_label, (9, 11, 10), 3), {"seed": 5}, note="a patch as large as the volume"),
+              Case((volume, small_label, (1, 1, 1), 6), {"foreground_ratio": 1.0, "seed": 6},
+                   note="patches of one voxel, all on foreground"),
+              Case((volume, small_label, (4, 4, 4), 0), {"seed": 7}, note="no patch (num_patches 0)"),
+              Case((volume, small_label, (4, 4, 4), 5), {"foreground_ratio": 0.0, "seed": 8},
+                   note="foreground_ratio 0: every patch uniform")]
     cases.append(Case((volume, small_label, (10, 4, 4), 2), {"seed": 0}, raises=ValueError,
                       note="a patch larger than the volume"))
+    cases.append(Case((volume, small_label, (0, 4, 4), 2), {"seed": 0}, raises=ValueError, note="a patch of size 0"))
+    cases.append(Case((volume, small_label, (4, 4), 2), {"seed": 0}, raises=ValueError,
+                      note="a 2D patch size for a 3D volume"))
+    cases.append(Case((volume, small_label[0], (4, 4, 4), 2), {"seed": 0}, raises=ValueError,
+                      note="a 2D label for a 3D volume"))
+    cases.append(Case((volume, small_label, (4, 4, 4), -1), {"seed": 0}, raises=ValueError, note="num_patches -1"))
     cases.append(Case((volume, small_label, (4, 4, 4), 2), {"foreground_ratio": 1.5, "seed": 0}, raises=ValueError,
                       note="foreground_ratio 1.5"))
     return cases
@@ -392,6 +460,8 @@ def _patch_ratio_ignored(volume, label, patch_size, num_patches, *, foreground_r
 
 EXERCISES = [
     _ex("window_starts", "course.patches", _starts_cases, [
+        Misconception("no_validation", "raise a ValueError for size or roi below 1 and for overlap outside [0, 1) "
+                      "(1 itself is legal for size and roi, and 0 for overlap)", _starts_no_validation),
         Misconception("last_missing", "the last window must end exactly at the far edge: when the step does not "
                       "land on size − roi, add one more window starting at size − roi", _starts_last_missing),
         Misconception("past_edge", "a window [s, s + roi) must lie inside the axis: stop the steps before "
@@ -443,6 +513,8 @@ EXERCISES = [
                       _dice_jaccard),
         Misconception("float32", "return float64 (count with .double()): voxel counts of a large volume "
                       "exceed float32's exact integers", _dice_float32),
+        Misconception("negative_labels_pass", "labels must lie in [0, num_classes): check the lower end too and "
+                      "raise a ValueError for a negative label", _dice_negative_labels_pass),
     ]),
     _ex("sample_patches", "course.patches", _patch_cases, [
         Misconception("leaves_volume", "a patch centred on a foreground voxel near the border must be shifted back "

@@ -276,7 +276,7 @@ def reorient(data: np.ndarray, affine: np.ndarray, target: str = "RAS") -> tuple
     for axis in range(3):
         new_to_old[order[axis], axis] = -1.0 if flip[axis] else 1.0
         new_to_old[order[axis], 3] = out.shape[axis] - 1 if flip[axis] else 0.0
-    return np.ascontiguousarray(out), affine @ new_to_old
+    return out.copy(), affine @ new_to_old  # a new C-ordered array, never a view of the input
 
 
 def dicom_series_to_nifti(folder: str | os.PathLike, path: str | os.PathLike) -> Path:

@@ -292,3 +292,12 @@ def test_xyz_to_dhw_and_frames():
         xyz_to_dhw(series)
     with pytest.raises(ValueError):
         time_series_to_frames(vol)
+
+
+@pytest.mark.parametrize("shape, diag", [((1, 1, 1), (-1.0, -1.0, 1.0)), ((1, 4, 1), (-2.0, 1.0, -1.0)),
+                                         ((3, 4, 5), (1.0, 1.0, 1.0))])
+def test_reorient_returns_a_new_array_with_positive_strides(shape, diag):
+    """Check a copy (not a view of the input, even for RAS in) with C strides, also when size-1 axes are flipped."""
+    data = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    out, _ = reorient(data, np.diag([*diag, 1.0]))
+    assert out.flags.c_contiguous and min(out.strides) > 0 and not np.shares_memory(out, data)

@@ -237,12 +237,16 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
             if path.is_file():
                 outcomes[i] = _load_outcomes(path)
         if start == 0:
-            cell_errors = _load_plain(wd / "cell_errors.pt", default=[])
-            notes = _load_json(wd / "sandbox_notes.json", default=[])
+            cell_errors = _load_cell_errors(wd / "cell_errors.pt")
+            notes = _load_notes(wd / "sandbox_notes.json")
         if died_in is None:
             break
         if died_in == "start":  # before any student code ran: the grader's own message is trustworthy
-            tail = (wd / "child_stderr.txt").read_text(errors="replace").strip().splitlines()[-1:] or ["no message"]
+            try:  # the file is in the child's folder: read it as untrusted (no FIFO, no link, capped)
+                text = transport.read_regular(wd / "child_stderr.txt", 2**20).decode(errors="replace")
+            except OSError:
+                text = ""
+            tail = text.strip().splitlines()[-1:] or ["no message"]
             msg = f"{START_FAILED} ({how}): {tail[0][:300]}"
             for i in range(start, n):
                 outcomes[i] = [Outcome("error", message=msg)]
@@ -284,8 +288,8 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int) ->
     while proc.poll() is None:
         now = time.monotonic()
         try:
-            current = (wd / "progress").read_text()[:100]
-        except OSError:
+            current = transport.read_regular(wd / "progress", 100).decode(errors="replace")
+        except OSError:  # missing, a FIFO, a link or too long: no progress read this time
             current = where
         if current != where:
             where, since = current, now
@@ -352,11 +356,22 @@ def _load_plain(path: Path, default):  # noqa: ANN001, ANN202
         return default
 
 
-def _load_json(path: Path, default):  # noqa: ANN001, ANN202
+def _load_cell_errors(path: Path) -> list[dict]:
+    """The child's cell errors, validated: at most 50 ``{"grade_id": str, "error": str}``, texts cut to 500."""
+    raw = _load_plain(path, default=[])
+    return [{"grade_id": str(r["grade_id"])[:100], "error": str(r["error"])[:500]} for r in raw[:50]
+            if type(r) is dict and type(r.get("grade_id")) is str and type(r.get("error")) is str]
+
+
+def _load_notes(path: Path) -> list[str]:
+    """The child's sandbox notes, validated: a JSON list of at most 20 strings of 300 characters (else none)."""
     try:
-        return json.loads(path.read_text())
+        raw = json.loads(transport.read_regular(path, 64 * 1024))
     except (OSError, ValueError):
-        return default
+        return []
+    if type(raw) is not list:
+        return []
+    return [s[:300] for s in raw[:20] if type(s) is str]
 
 
 def _readable_by_others() -> bool:

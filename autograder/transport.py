@@ -9,7 +9,9 @@ and compares unequal to everything.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,38 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     os.replace(tmp, path)
 
 
+MAX_FILE_BYTES = 64 * 2**20  # a result file larger than this is refused unread
+
+
+def read_regular(path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a file a child wrote, refusing anything but a small regular file.
+
+    The folder belongs to student code, so a name may be a FIFO (a blocking read would hang the
+    grader), a symlink (to a classmate's grades), a device or a huge file. The file is opened without
+    following links and without blocking, checked to be regular, and read up to ``max_bytes``.
+
+    Raises:
+        OSError: missing, a link, not a regular file, or larger than ``max_bytes``.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{os.fspath(path)} is not a regular file")
+        if info.st_size > max_bytes:
+            raise OSError(f"{os.fspath(path)} has {info.st_size} bytes, more than the {max_bytes} allowed")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise OSError(f"{os.fspath(path)} grew past the {max_bytes} bytes allowed")
+        return data
+    finally:
+        os.close(fd)
+
+
 def load(path: str | os.PathLike) -> Any:
-    """Read data written by :func:`save` without running any code from the file."""
-    return torch.load(path, weights_only=True, map_location="cpu")
+    """Read data written by :func:`save` without running any code from the file.
+
+    Only a regular file of at most :data:`MAX_FILE_BYTES` is read (see :func:`read_regular`).
+    """
+    return torch.load(io.BytesIO(read_regular(path)), weights_only=True, map_location="cpu")

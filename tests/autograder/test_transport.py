@@ -48,3 +48,46 @@ def test_a_file_with_code_is_refused(tmp_path):
 def test_malformed_data_is_refused(data):
     with pytest.raises(ValueError):
         transport.decode(data)
+
+
+def test_read_regular_refuses_fifos_links_and_large_files(tmp_path):
+    """Check that a FIFO (which would block a plain read), a symlink and an oversize file are refused at once."""
+    import os
+    import time
+
+    from autograder.transport import read_regular
+
+    fifo = tmp_path / "progress"
+    os.mkfifo(fifo)
+    t0 = time.monotonic()
+    with pytest.raises(OSError, match="not a regular file"):
+        read_regular(fifo)
+    assert time.monotonic() - t0 < 5
+    secret = tmp_path / "grades.json"
+    secret.write_text("a classmate's grades")
+    link = tmp_path / "sandbox_notes.json"
+    link.symlink_to(secret)
+    with pytest.raises(OSError):
+        read_regular(link)
+    big = tmp_path / "result_0.pt"
+    big.write_bytes(b"x" * 101)
+    with pytest.raises(OSError, match="more than"):
+        read_regular(big, 100)
+    assert read_regular(big, 101) == b"x" * 101
+
+
+def test_notes_and_cell_errors_are_validated(tmp_path):
+    """Check that a non-list, over-long or mistyped notes file and cell errors are cut down or dropped, never crash."""
+    import json
+
+    from autograder.grade import _load_cell_errors, _load_notes
+
+    notes = tmp_path / "sandbox_notes.json"
+    for raw, expected in [({"a": 1}, []), ("text", []), ([1, None, "ok"], ["ok"]), (["x" * 1000] * 50, ["x" * 300] * 20)]:
+        notes.write_text(json.dumps(raw))
+        assert _load_notes(notes) == expected
+    assert _load_notes(tmp_path / "missing.json") == []
+    errors = tmp_path / "cell_errors.pt"
+    transport.save(transport.encode([{"grade_id": "a", "error": "e" * 900}, {"grade_id": 3, "error": "x"}, "junk"]),
+                   errors)
+    assert _load_cell_errors(errors) == [{"grade_id": "a", "error": "e" * 500}]

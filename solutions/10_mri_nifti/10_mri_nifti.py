@@ -394,7 +394,7 @@ def reorient(data: np.ndarray, affine: np.ndarray, target: str = "RAS") -> tuple
     for axis in range(3):
         new_to_old[order[axis], axis] = -1.0 if flip[axis] else 1.0
         new_to_old[order[axis], 3] = out.shape[axis] - 1 if flip[axis] else 0.0
-    return np.ascontiguousarray(out), affine @ new_to_old
+    return out.copy(), affine @ new_to_old  # a new C-ordered array, never a view of the input
     ### END SOLUTION
 
 # %% [markdown]
@@ -429,12 +429,34 @@ print(f"forgetting the translation misplaces voxel 0 by "
 
 # %% [markdown]
 # The same brain, drawn from the array as stored (LAS) and after reorienting (RAS), with the same
-# drawing code: axis 0 grows to the right in every panel. The stored array shows the subject's left
-# on the right of the axial and coronal panels; the canonical array shows the right on the right.
+# drawing code that ignores the affine — **array display**: the index of axis 0 grows to the right in
+# every panel, which is all a network knows. The stored array has the subject's left on the right of
+# the axial and coronal panels; the canonical array has the subject's right there: mirror images.
+#
+# **Display conventions.** A viewer that reads the affine draws both the same way, but which way is
+# itself a convention. This course uses the **radiological convention**, as lesson 09 does and as
+# radiology workstations do: the subject's **left on the image's right**, as if facing the patient
+# (an axial slice is seen from the feet), anterior up. The **neurological convention** mirrors it
+# (the subject's right on the image's right), as if looking from behind. `show_orthogonal_slices` and
+# `slice_viewer` take `convention="radiological"` (the default), `"neurological"` or `"array"`, and
+# write the subject directions at the panel edges in orange.
 
 # %%
 from course.viz.volume import show_orthogonal_slices, slice_viewer
 
+show_orthogonal_slices(t1, spacing=nifti.voxel_spacing(t1_affine), axcodes=nifti.axcodes(t1_affine),
+                       title="anatomical.nii as stored (LAS)", convention="array")
+
+# %%
+show_orthogonal_slices(t1_ras, spacing=nifti.voxel_spacing(t1_ras_affine),
+                       title="anatomical.nii reoriented to RAS", convention="array")
+
+# %% [markdown]
+# The same two arrays in the radiological convention: each is drawn from its own orientation codes,
+# so the stored LAS array and the RAS array now look the same, with the subject's left (L) on the
+# image's right.
+
+# %%
 show_orthogonal_slices(t1, spacing=nifti.voxel_spacing(t1_affine), axcodes=nifti.axcodes(t1_affine),
                        title="anatomical.nii as stored (LAS)")
 
@@ -456,8 +478,10 @@ show_orthogonal_slices(t1_ras, spacing=nifti.voxel_spacing(t1_ras_affine),
 
 # %%
 import torch
+from tqdm.auto import tqdm
 
-from course.medical.normalize import foreground_mask, minmax, zscore
+from course.medical import normalize  # the reference: normalize.zscore, normalize.foreground_mask, normalize.minmax
+from course.report import compare, result
 
 ijk = np.indices(t1_ras.shape).reshape(3, -1).T  # (N, 3) every voxel index
 left = (nifti.voxel_to_world(t1_ras_affine, ijk)[:, 0] < 0).reshape(t1_ras.shape)  # world x < 0
@@ -470,8 +494,9 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
 
 left_las, las_affine = nifti.reorient(left, t1_ras_affine, "LAS")  # the same mask, stored as LAS
 print(f"left-hemisphere mask: {left.mean():.1%} of the voxels")
-print(f"Dice, RAS array vs LAS array as stored:         {dice(left, left_las):.3f}")
-print(f"Dice, RAS array vs LAS array canonicalized:     {dice(left, nifti.reorient(left_las, las_affine)[0]):.3f}")
+result("10.mask_dice_as_stored", dice(left, left_las), tol=0.0, label="Dice, RAS array vs LAS array as stored")
+result("10.mask_dice_canonical", dice(left, nifti.reorient(left_las, las_affine)[0]), tol=0.0,
+       label="Dice, RAS array vs LAS array canonicalized")
 print(f"world positions agree without reorienting: "
       f"{np.allclose(nifti.voxel_to_world(t1_ras_affine, [0, 0, 0]), nifti.voxel_to_world(las_affine, [t1.shape[0] - 1, 0, 0]))}"
       f" (voxel 0 of RAS is voxel n-1 of LAS)")
@@ -479,10 +504,12 @@ print(f"world positions agree without reorienting: "
 # %% [markdown]
 # Now a model. The smallest model that can learn this label sees, for each voxel, its intensity and
 # its position in the array (scaled to [−1, 1]), through one hidden layer of 16 units — the same
-# information a convolutional network gets from its receptive field and padding. We train it three
-# times (Adam, 60 full-batch steps, seed 0): on the six subjects all stored RAS; on the six with
-# every second one stored LAS, fed as stored; and on that mixed set after canonicalizing each volume
-# with `reorient`. We test on a seventh subject, stored RAS and stored LAS.
+# information a convolutional network gets from its receptive field and padding. We train it
+# (Adam, 60 full-batch steps) on the six subjects all stored RAS; on the six with every second one
+# stored LAS, fed as stored; and on that mixed set after canonicalizing each volume with `reorient`.
+# We test on a seventh subject, stored RAS and stored LAS. Then, to put an interval on the damage,
+# we train the two mixed models with three seeds each and test them on three new subjects in both
+# orientations: 18 paired test volumes.
 
 # %%
 torch.manual_seed(0)
@@ -491,7 +518,7 @@ torch.manual_seed(0)
 def make_subject(seed: int) -> np.ndarray:
     """The same brain with another scanner gain and noise, z-scored over its foreground (RAS)."""
     gen = np.random.default_rng(seed)
-    return zscore(t1_ras * gen.uniform(0.7, 1.3) + gen.normal(0, 300, t1_ras.shape))
+    return normalize.zscore(t1_ras * gen.uniform(0.7, 1.3) + gen.normal(0, 300, t1_ras.shape))
 
 
 def features(volume: np.ndarray) -> torch.Tensor:
@@ -501,9 +528,9 @@ def features(volume: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.c_[volume.reshape(-1, 1), position].astype(np.float32))
 
 
-def train_voxel_model(volumes: list, masks: list, steps: int = 60) -> torch.nn.Module:
-    """A 4 -> 16 -> 1 MLP on every voxel of every volume (logits of 'left hemisphere')."""
-    torch.manual_seed(0)
+def train_voxel_model(volumes: list, masks: list, steps: int = 60, *, seed: int = 0, bar=None) -> torch.nn.Module:
+    """A 4 -> 16 -> 1 MLP on every voxel of every volume (logits of 'left hemisphere'); ``bar`` counts steps."""
+    torch.manual_seed(seed)
     x = torch.cat([features(v) for v in volumes])  # (N_total, 4)
     y = torch.cat([torch.from_numpy(m.reshape(-1).astype(np.float32)) for m in masks])  # (N_total,)
     model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
@@ -513,6 +540,8 @@ def train_voxel_model(volumes: list, masks: list, steps: int = 60) -> torch.nn.M
         loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x)[:, 0], y)
         loss.backward()
         optimizer.step()
+        if bar is not None:
+            bar.update()
     return model
 
 
@@ -524,30 +553,83 @@ def predict(model: torch.nn.Module, volume: np.ndarray) -> np.ndarray:
 subjects = [make_subject(seed) for seed in range(6)]
 stored = [nifti.reorient(v, t1_ras_affine, "LAS" if s % 2 else "RAS") for s, v in enumerate(subjects)]
 stored_masks = [nifti.reorient(left, t1_ras_affine, "LAS" if s % 2 else "RAS")[0] for s in range(6)]
-models = {
-    "all RAS": train_voxel_model(subjects, [left] * 6),
-    "mixed, as stored": train_voxel_model([v for v, _ in stored], stored_masks),
-    "mixed, canonicalized": train_voxel_model([nifti.reorient(v, a)[0] for v, a in stored],
-                                              [nifti.reorient(m, a)[0] for m, (_, a) in zip(stored_masks, stored)]),
-}
+canonical_set = ([nifti.reorient(v, a)[0] for v, a in stored],
+                 [nifti.reorient(m, a)[0] for m, (_, a) in zip(stored_masks, stored)])
+SEEDS = (0, 1, 2)
+with tqdm(total=60 * (1 + 2 * len(SEEDS)), desc="voxel models (steps)") as bar:
+    models = {"all RAS": train_voxel_model(subjects, [left] * 6, bar=bar)}
+    seeded = {(name, seed): train_voxel_model(*data, seed=seed, bar=bar) for seed in SEEDS
+              for name, data in [("mixed, as stored", ([v for v, _ in stored], stored_masks)),
+                                 ("mixed, canonicalized", canonical_set)]}
+models.update({name: seeded[(name, 0)] for name in ("mixed, as stored", "mixed, canonicalized")})
 test_ras = make_subject(100)
 test_las, test_las_affine = nifti.reorient(test_ras, t1_ras_affine, "LAS")
-print(f"{'trained on':22s} {'test RAS':>9s} {'test LAS as stored':>19s} {'test LAS canonicalized':>23s}")
+print(f"seed 0, test subject 100   {'test RAS':>9s} {'test LAS as stored':>19s} {'test LAS canonicalized':>23s}")
 results = {}
 for name, model in models.items():
     results[name] = (dice(predict(model, test_ras), left),
                      dice(predict(model, test_las), left_las),
                      dice(predict(model, nifti.reorient(test_las, test_las_affine)[0]), left))
-    print(f"{name:22s} {results[name][0]:9.3f} {results[name][1]:19.3f} {results[name][2]:23.3f}")
+    print(f"trained on {name:22s} {results[name][0]:9.3f} {results[name][1]:19.3f} {results[name][2]:23.3f}")
+for name, key in [("all RAS", "all_ras"), ("mixed, as stored", "mixed")]:
+    result(f"10.{key}_dice_test_ras", results[name][0], tol=0.05, label=f"{name}: Dice on the RAS test subject")
+    result(f"10.{key}_dice_test_las", results[name][1], tol=0.05, label=f"{name}: Dice on the LAS test subject as stored")
+result("10.canonical_dice_test_ras", results["mixed, canonicalized"][0], tol=0.05,
+       label="mixed, canonicalized: Dice on the RAS test subject")
+result("10.canonical_dice_test_las", results["mixed, canonicalized"][2], tol=0.05,
+       label="mixed, canonicalized: Dice on the LAS test subject, canonicalized before predicting")
 
 # %% [markdown]
-# Read the table by row. Trained on one orientation, the model is perfect on that orientation and
-# scores a Dice near 0 on the other: it labels the right hemisphere, the mirror image. Trained on the
-# mix as stored, it cannot be right on both and falls far below 1 everywhere — nothing crashed,
-# no shape was wrong, the loss went down: the damage is silent. Canonicalizing every volume, for
-# training and at test time, restores a Dice of 1. A real network fails the same way, only more
-# quietly: anatomy is nearly left–right symmetric, so it learns from mirrored examples without
-# complaint and gets laterality wrong.
+# One model and one test subject is an anecdote. Over three training seeds and three new test
+# subjects, each tested as stored in RAS and in LAS (18 paired test volumes: the pipeline that
+# canonicalizes reorients the LAS ones before predicting and maps the prediction back), we compare
+# the mixed set fed as stored with the mixed set canonicalized, with a paired-bootstrap interval of
+# the mean Dice difference.
+
+# %%
+per_volume = {"mixed, as stored": [], "mixed, canonicalized": []}
+for seed in SEEDS:
+    for subject in (101, 102, 103):
+        volume_ras = make_subject(subject)
+        volume_las, affine_las = nifti.reorient(volume_ras, t1_ras_affine, "LAS")
+        for name, scores in per_volume.items():
+            model = seeded[(name, seed)]
+            scores.append(dice(predict(model, volume_ras), left))
+            if name == "mixed, as stored":
+                scores.append(dice(predict(model, volume_las), left_las))
+            else:  # canonicalize, predict, and bring the prediction back to the stored LAS grid
+                prediction = predict(model, nifti.reorient(volume_las, affine_las)[0])
+                scores.append(dice(nifti.reorient(prediction, t1_ras_affine, "LAS")[0], left_las))
+for name, scores in per_volume.items():
+    print(f"{name:22s} Dice over 18 test volumes: mean {np.mean(scores):.3f}, min {np.min(scores):.3f}, "
+          f"max {np.max(scores):.3f}")
+canonical_vs_stored = compare("mixed, canonicalized", per_volume["mixed, canonicalized"],
+                              "mixed, as stored", per_volume["mixed, as stored"], unit="Dice points")
+result("10.canonical_minus_stored_dice", canonical_vs_stored.diff, tol=0.05,
+       label="mean Dice gain of canonicalizing a mixed training set")
+result("10.canonical_minus_stored_dice_lower", canonical_vs_stored.lower, tol=0.05, label="95 % CI lower end")
+result("10.canonical_minus_stored_dice_upper", canonical_vs_stored.upper, tol=0.05, label="95 % CI upper end")
+
+# %%
+a, b = results["all RAS"][:2]
+print(f"Trained on one orientation, the model scores Dice {a:.3f} on that orientation and {b:.3f} on the other "
+      f"(it labels the {'mirror image' if b < 0.1 else 'hemisphere only partly'}).")
+m_ras, m_las = results["mixed, as stored"][:2]
+print(f"Trained on the mix as stored, it scores {m_ras:.3f} on RAS and {m_las:.3f} on LAS: "
+      + ("far below 1 on both, worse than guessing one side" if max(m_ras, m_las) < 0.5 else
+         "far below 1" if max(m_ras, m_las) < 0.9 else "close to 1") + ".")
+print(f"Canonicalized, it scores {results['mixed, canonicalized'][0]:.3f} and {results['mixed, canonicalized'][2]:.3f}; "
+      f"over 18 test volumes and 3 seeds canonicalizing adds {canonical_vs_stored.diff:+.3f} Dice "
+      f"(95 % CI [{canonical_vs_stored.lower:+.3f}, {canonical_vs_stored.upper:+.3f}]).")
+
+# %% [markdown]
+# Read the table by row. Trained on one orientation, the model is right on that orientation and
+# labels the mirror image on the other. Trained on the mix as stored, it cannot be right on both
+# and falls far below 1 everywhere — nothing crashed, no shape was wrong, the loss went down: the
+# damage is silent. Canonicalizing every volume, for training and at test time, restores it (the
+# printed lines and the interval above). A real network fails the same way, only more quietly:
+# anatomy is nearly left–right symmetric, so it learns from mirrored examples without complaint
+# and gets laterality wrong.
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), layout="constrained")
@@ -556,10 +638,11 @@ for ax, (name, model) in zip(axes, models.items()):
     ax.imshow(test_ras[:, :, k].T, origin="lower", cmap="gray")
     ax.contour(predict(model, test_ras)[:, :, k].T, levels=[0.5], colors="red")
     ax.contour(left[:, :, k].T, levels=[0.5], colors="cyan", linestyles="dashed")
+    ax.invert_xaxis()  # radiological convention: the subject's left on the image's right
     ax.set_title(f"{name}: Dice {results[name][0]:.2f}", fontsize=9)
-    ax.set_xlabel("axis 0 -> R")
+    ax.set_xlabel("axis 0: image right = subject's L")
     ax.set_ylabel("axis 1 -> A")
-fig.suptitle("test subject (RAS), axial slice: predicted left hemisphere (red), truth (cyan)")
+fig.suptitle("test subject (RAS), axial slice, radiological display: predicted left hemisphere (red), truth (cyan)")
 plt.show()
 
 # %% [markdown]
@@ -599,7 +682,7 @@ for spacing in [(1.0, 1.0, 1.0), (3.0, 3.0, 3.0), (1.3, 2.7, 0.9)]:
 # mask gets fractions; labels 1 and 3 average to a 2 that means another tissue).
 
 # %%
-labels = (left.astype(np.float32) + 2 * foreground_mask(t1_ras)).astype(np.float32)  # 0..3
+labels = (left.astype(np.float32) + 2 * normalize.foreground_mask(t1_ras)).astype(np.float32)  # 0..3
 for order in (0, 1):
     out, _ = resample_to_spacing(labels, t1_ras_affine, 1.5, order)
     print(f"order {order}: {len(np.unique(labels))} label values -> {len(np.unique(out))} distinct values after resampling")
@@ -609,8 +692,10 @@ fig, axes = plt.subplots(1, 3, figsize=(10, 3.4), layout="constrained")
 for ax, (name, vol, aff) in zip(axes, [("2 mm (file)", t1_ras, t1_ras_affine), ("4 mm", coarse, coarse_affine),
                                        ("1 mm", fine, fine_affine)]):
     ax.imshow(vol[:, :, vol.shape[2] // 2].T, origin="lower", cmap="gray")
+    ax.invert_xaxis()  # radiological convention
     ax.set_title(f"{name}: {vol.shape}", fontsize=9)
     ax.set_axis_off()
+fig.suptitle("axial slices, radiological display (subject's left on the right)", fontsize=10)
 plt.show()
 
 # %% [markdown]
@@ -708,14 +793,17 @@ check(zscore)
 # We take the first fMRI volume, reoriented to RAS (it has a real background, unlike the cropped
 # T1), and change it in three ways that do not change the anatomy: one bright voxel in a corner of
 # the background; twice the field of view (padding with background); and another scanner's gain and
-# offset. For each normalization we measure the **brain's** values: their mean and spread, and how
-# far they move (the mean absolute change of the normalized brain voxels, in units of the original
-# normalized brain's standard deviation).
+# offset. Each normalization sees only the volume: the foreground z-score finds its own foreground
+# in each variant with `foreground_mask` (voxels above that variant's mean), as a pipeline would. We
+# then measure the values of the **brain** (the anatomy, the same voxels in every variant: the
+# original volume's foreground, padded along in the larger field of view): their mean and spread,
+# and how far they move (the mean absolute change of the normalized brain voxels, in units of the
+# original normalized brain's standard deviation).
 
 # %%
 bold_ras, bold_ras_affine = canonical["example4d.nii.gz"]
 vol0 = bold_ras[..., 0]
-brain = foreground_mask(vol0)
+brain = normalize.foreground_mask(vol0)
 hot = vol0.copy()
 hot[0, 0, 0] = 10 * vol0.max()  # one outlier voxel in the background
 padded = np.pad(vol0, 32)  # a larger field of view: more background
@@ -723,31 +811,51 @@ brain_padded = np.pad(brain, 32)
 other = vol0 * 1.7 + 150  # another scanner: gain and offset
 variants = {"original": (vol0, brain), "one outlier voxel": (hot, brain), "larger field of view": (padded, brain_padded),
             "other scanner": (other, brain)}
-methods = {"min-max": lambda v, m: minmax(v), "z-score, whole volume": lambda v, m: zscore(v, np.ones_like(m)),
-           "z-score, foreground": lambda v, m: zscore(v, m)}
+methods = {"min-max": normalize.minmax, "z-score, whole volume": lambda v: normalize.zscore(v, np.ones(v.shape, bool)),
+           "z-score, foreground": normalize.zscore}  # the last one: its own foreground_mask(v) per variant
 print(f"brain voxels: {brain.sum()} of {brain.size} ({brain.mean():.0%}); max {vol0.max():.0f}, "
       f"brain mean {vol0[brain].mean():.0f}")
-print(f"{'normalization':24s} {'variant':22s} {'brain mean':>10s} {'brain std':>10s} {'change':>8s}")
-for method, normalize in methods.items():
-    reference = normalize(vol0, brain)[brain]
-    for variant, (volume, mask) in variants.items():
-        values = normalize(volume, mask)[mask]
-        change = np.abs(values - reference).mean() / reference.std()
-        print(f"{method:24s} {variant:22s} {values.mean():10.3f} {values.std():10.3f} {change:8.3f}")
+print(f"{'normalization':24s} {'variant':22s} {'brain mean':>10s} {'brain std':>10s} {'change':>8s} {'mask voxels':>12s}")
+changes = {}
+for method, normalize_fn in methods.items():
+    reference = normalize_fn(vol0)[brain]
+    for variant, (volume, anatomy) in variants.items():
+        values = normalize_fn(volume)[anatomy]
+        changes[(method, variant)] = np.abs(values - reference).mean() / reference.std()
+        own_mask = int(normalize.foreground_mask(volume).sum()) if method == "z-score, foreground" else volume.size
+        print(f"{method:24s} {variant:22s} {values.mean():10.3f} {values.std():10.3f} "
+              f"{changes[(method, variant)]:8.3f} {own_mask:12,d}")
+result("10.minmax_change_outlier", changes[("min-max", "one outlier voxel")], tol=0.01,
+       label="min-max: change of the brain's values after one outlier voxel (SD)")
+result("10.whole_z_change_fov", changes[("z-score, whole volume", "larger field of view")], tol=0.01,
+       label="whole-volume z-score: change after doubling the field of view (SD)")
+result("10.fg_z_change_fov", changes[("z-score, foreground", "larger field of view")], tol=0.01,
+       label="foreground z-score, own mask per variant: change after doubling the field of view (SD)")
+result("10.fg_z_change_outlier", changes[("z-score, foreground", "one outlier voxel")], tol=0.01,
+       label="foreground z-score, own mask per variant: change after one outlier voxel (SD)")
+for variant in ("one outlier voxel", "larger field of view", "other scanner"):
+    moved = {m: changes[(m, variant)] for m in methods}
+    print(f"{variant}: the brain moves least under {min(moved, key=moved.get)} ({min(moved.values()):.2f} SD) "
+          f"and most under {max(moved, key=moved.get)} ({max(moved.values()):.2f} SD)")
 
 # %% [markdown]
 # Min–max is blind to the other scanner (a linear change) but one voxel is enough to squeeze the
 # whole brain into a sliver near 0. The whole-volume z-score survives the outlier but moves the
-# brain's values when the field of view grows, because the background's share changed. The
-# foreground z-score does not move in any of the three. (None of them removes a smooth *bias field*,
-# the slow brightness drift of MRI coils: that needs a bias correction such as N4 first.)
+# brain's values a long way when the field of view grows, because the background's share changed.
+# The foreground z-score moves too when the field of view grows, but far less (the printed lines):
+# its mask rule, "above the mean", is itself a statistic of the whole volume, so extra background
+# lowers the threshold, a few more dim voxels at the edge of the head join the foreground, and the
+# mean and standard deviation shift a little. A mask that does not depend on the field of view (a
+# brain mask from a segmentation, or Otsu's threshold, exercise 5) removes even that. (None of them
+# removes a smooth *bias field*, the slow brightness drift of MRI coils: that needs a bias
+# correction such as N4 first.)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), layout="constrained")
-for ax, (method, normalize) in zip(axes, [("min-max", methods["min-max"]), ("z-score, foreground", methods["z-score, foreground"])]):
+for ax, method in zip(axes, ["min-max", "z-score, foreground"]):
     for variant in ("original", "one outlier voxel"):
-        volume, mask = variants[variant]
-        ax.hist(normalize(volume, mask)[mask], bins=80, alpha=0.6, label=variant)
+        volume, anatomy = variants[variant]
+        ax.hist(methods[method](volume)[anatomy], bins=80, alpha=0.6, label=variant)
     ax.set(title=f"{method}: values of the brain voxels", xlabel="normalized value", ylabel="voxels")
     ax.legend()
 plt.show()
@@ -764,7 +872,7 @@ plt.show()
 
 # %%
 gradient = np.sqrt(sum(g ** 2 for g in np.gradient(t1_ras)))  # |∇T1|, same grid and affine
-channels = np.stack([nifti.xyz_to_dhw(zscore(t1_ras)), nifti.xyz_to_dhw(zscore(gradient))])  # (C, D, H, W)
+channels = np.stack([nifti.xyz_to_dhw(normalize.zscore(t1_ras)), nifti.xyz_to_dhw(normalize.zscore(gradient))])  # (C, D, H, W)
 batch = torch.from_numpy(channels)[None]  # (N, C, D, H, W)
 conv = torch.nn.Conv3d(in_channels=2, out_channels=4, kernel_size=3, padding=1)
 print(f"T1 {t1_ras.shape} (X, Y, Z) and |grad T1| -> channels {tuple(channels.shape)} (C, D, H, W) "
@@ -783,16 +891,18 @@ print(f"T1 {t1_ras.shape} (X, Y, Z) and |grad T1| -> channels {tuple(channels.sh
 header4d = nib.load(files["example4d.nii.gz"]).header
 tr, time_unit = float(header4d.get_zooms()[3]), header4d.get_xyzt_units()[1]
 frames = nifti.time_series_to_frames(bold_ras)  # (T, 1, D, H, W)
-brain_dhw = nifti.xyz_to_dhw(foreground_mask(bold_ras[..., 0]))
+brain_dhw = nifti.xyz_to_dhw(normalize.foreground_mask(bold_ras[..., 0]))
 change = np.abs(frames[1, 0] - frames[0, 0])[brain_dhw].mean() / frames[0, 0][brain_dhw].mean()
 print(f"fMRI (X, Y, Z, T) {bold_ras.shape} -> frames {frames.shape} (T, 1, D, H, W)")
 print(f"TR in the header: {tr:g} with time unit {time_unit!r}: {tr:g} s = {tr / 3600:.2f} hours per volume?")
 print(f"mean absolute change between the two volumes inside the brain: {change:.2%} of the brain's mean")
 fig, axes = plt.subplots(1, frames.shape[0], figsize=(7, 3.2), layout="constrained")
 for t, ax in enumerate(axes):
-    ax.imshow(frames[t, 0, frames.shape[2] // 2], origin="lower", cmap="gray")
+    ax.imshow(frames[t, 0, frames.shape[2] // 2], origin="lower", cmap="gray")  # (H, W) = (Y, X): R to the right
+    ax.invert_xaxis()  # radiological convention: the subject's left on the image's right
     ax.set_title(f"t = {t} (axial slice {frames.shape[2] // 2})", fontsize=9)
     ax.set_axis_off()
+fig.suptitle("radiological display", fontsize=9)
 plt.show()
 
 # %% [markdown]
@@ -843,6 +953,23 @@ show_orthogonal_slices(ct_ras, spacing=nifti.voxel_spacing(ct_ras_affine), vmin=
 # %% [markdown]
 # ## Summary
 #
+# The lesson's measured claims, printed from this run:
+
+# %%
+print(f"* The same left-hemisphere mask stored LAS and RAS: Dice {dice(left, left_las):.3f} voxel by voxel, "
+      f"{dice(left, nifti.reorient(left_las, las_affine)[0]):.3f} after canonicalizing.")
+print(f"* A voxel model trained on a mix of LAS and RAS as stored: Dice {results['mixed, as stored'][0]:.3f} (RAS test) "
+      f"and {results['mixed, as stored'][1]:.3f} (LAS test); canonicalized: {results['mixed, canonicalized'][0]:.3f} "
+      f"and {results['mixed, canonicalized'][2]:.3f}.")
+print(f"* {canonical_vs_stored.text(unit='Dice points')}")
+print(f"* Doubling the field of view moves the brain's whole-volume z-scores by "
+      f"{changes[('z-score, whole volume', 'larger field of view')]:.2f} SD and its foreground z-scores (own mask) by "
+      f"{changes[('z-score, foreground', 'larger field of view')]:.2f} SD; one outlier voxel moves min–max by "
+      f"{changes[('min-max', 'one outlier voxel')]:.2f} SD and the foreground z-score by "
+      f"{changes[('z-score, foreground', 'one outlier voxel')]:.3f} SD.")
+
+# %% [markdown]
+#
 # * An affine maps a voxel index to millimetres: `A @ [i, j, k, 1]`; the 1 adds the translation.
 #   The spacing is the **column lengths** of its 3×3 block — the diagonal is wrong for tilted data,
 #   as the fMRI file showed.
@@ -852,13 +979,18 @@ show_orthogonal_slices(ct_ras, spacing=nifti.voxel_spacing(ct_ras_affine), vmin=
 #   `anatomical.nii` is LAS, a DICOM axial series in (slice, row, column) is SPL.
 # * **Reorienting** permutes and flips axes without interpolation; a flip moves the translation by
 #   (n − 1) columns. Ours matched nibabel's `as_closest_canonical` exactly on both files.
-# * **Mixed orientations break training silently**: the same mask in LAS and RAS arrays overlapped
-#   with a Dice far below 1, and a model trained on a mix could not tell left from right (Dice near
-#   0.5); canonicalizing restored Dice 1 (the printed table).
+# * **Mixed orientations break training silently**: the same mask in LAS and RAS arrays does not
+#   overlap voxel by voxel, and a model trained on a mix as stored could not tell left from right on
+#   either orientation; canonicalizing restored it, over three seeds and 18 test volumes (the
+#   interval printed above).
+# * Display: this course draws slices in the **radiological convention** (the subject's left on the
+#   image's right); the neurological convention mirrors it; an array drawn without its affine is
+#   neither, and a LAS and a RAS array of the same head are mirror images.
 # * Resample to a common spacing: order 0 for labels, order 1 for intensities; same shape and affine
 #   as nibabel on canonical data.
 # * Z-score MRI over the **foreground**: one outlier voxel wrecked min–max, a larger field of view
-#   moved the whole-volume z-score, and the foreground z-score stayed put.
+#   moved the whole-volume z-score far, and the foreground z-score, recomputing its own mask, moved
+#   much less; its "above the mean" mask still depends a little on the field of view.
 # * Contrasts stack as channels (C, D, H, W); a 4D run is a video of volumes (T, 1, D, H, W).
 #
 # ## Exercises (not graded)

@@ -111,6 +111,7 @@ from pydicom.pixels import apply_modality_lut
 
 import course.medical as med
 from course.data import ct_small_path, unci_693_path
+from course.report import result
 
 datasets, stored, hu = {}, {}, {}  # by file name: the pydicom Dataset, stored values (H, W), HU (H, W)
 for path in (ct_small_path(), unci_693_path()):
@@ -126,7 +127,8 @@ for path in (ct_small_path(), unci_693_path()):
     print(f"  stored {stored[name].dtype} {stored[name].min()}..{stored[name].max()}  "
           f"x RescaleSlope {float(ds.RescaleSlope):g} + RescaleIntercept {float(ds.RescaleIntercept):g}"
           f"  ->  {hu[name].dtype} {hu[name].min():.0f}..{hu[name].max():.0f} HU")
-    print(f"  max |ours - pydicom| = {np.abs(hu[name] - theirs).max():g} HU")
+    worst = np.abs(hu[name] - theirs).max()
+    print(f"  max |ours - pydicom| = {worst:g} HU: {'identical' if worst == 0 else 'they differ'}")
 small, unci = hu["CT_small.dcm"], hu["693_UNCI.dcm"]
 
 # %% [markdown]
@@ -135,15 +137,44 @@ small, unci = hu["CT_small.dcm"], hu["693_UNCI.dcm"]
 # exactly why a forgotten intercept goes unnoticed. The numbers differ, and the histogram in HU is
 # where tissues become recognisable: peaks sit where the table of tissue values below puts them.
 #
-# Note the values far below air in the head slice: outside the circle that the scanner
-# reconstructs, it writes a fill value that is no tissue at all.
+# Note the values far below air in the head slice. Outside the circle that the scanner reconstructs
+# (its ReconstructionDiameter) nothing was measured, and the scanner writes a fill value there: the
+# header names it, **PixelPaddingValue** (0028,0120), a *stored* value (PS3.3 C.7.5.1.1.2), which
+# becomes HU through the same rescale; a **PixelPaddingRangeLimit** (0028,0121) would make it a
+# range. Below, the tags and the pixels outside the circle: does the fill equal the padding value?
 
 # %%
-outside = unci < -1024  # below air: not a measurement
-values, counts = np.unique(unci[outside], return_counts=True)
-print(f"693_UNCI: {outside.mean():.1%} of the pixels are below -1024 HU (outside the reconstructed "
-      f"circle); the most common of them is {values[counts.argmax()]:.0f} HU "
-      f"({counts.max()} pixels); PixelPaddingValue in the header: {datasets['693_UNCI.dcm'].PixelPaddingValue}")
+ds = datasets["693_UNCI.dcm"]
+raw = stored["693_UNCI.dcm"].astype(np.int64)  # (H, W) stored values
+slope, intercept = float(ds.RescaleSlope), float(ds.RescaleIntercept)
+for keyword in ("PixelPaddingValue", "PixelPaddingRangeLimit", "RescaleSlope", "RescaleIntercept", "BitsStored",
+                "PixelRepresentation", "ReconstructionDiameter", "ImageType", "DerivationDescription",
+                "LossyImageCompression", "LossyImageCompressionRatio", "LossyImageCompressionMethod"):
+    value = ds.get(keyword, "(absent)")
+    print(f"  {keyword:28s} {'/'.join(v.strip() for v in value) if keyword == 'ImageType' else value}")
+padding = int(ds.PixelPaddingValue)
+rows, cols = np.indices(raw.shape)
+radius_px = np.hypot(rows - (raw.shape[0] - 1) / 2, cols - (raw.shape[1] - 1) / 2)
+outside = radius_px > raw.shape[0] / 2  # (H, W) outside the inscribed circle: nothing measured there
+values, counts = np.unique(raw[outside], return_counts=True)
+mode = int(values[counts.argmax()])
+print(f"PixelPaddingValue {padding} stored -> {padding * slope + intercept:.0f} HU")
+print(f"outside the circle: {outside.sum()} pixels; stored values {raw[outside].min()}..{raw[outside].max()}, "
+      f"median {np.median(raw[outside]):.0f}, most common {mode} -> {mode * slope + intercept:.0f} HU")
+exact = result("09.padding_exact_frac", np.mean(raw[outside] == padding), tol=0.0,
+               label="fraction of the pixels outside the circle that equal PixelPaddingValue", fmt="{:.2%}")
+below_air = result("09.padding_below_air_frac", np.mean(unci[outside] < -1024), tol=0.0,
+                   label="fraction of the pixels outside the circle below -1024 HU", fmt="{:.2%}")
+if ds.get("LossyImageCompression") == "01" and exact < 0.5:
+    print(f"Verdict: the scanner wrote {padding} outside the circle, but this file is a lossy copy: "
+          f"'{ds.DerivationDescription}', {ds.LossyImageCompressionMethod} "
+          f"({ {'ISO_10918_1': 'JPEG', 'ISO_14495_1': 'JPEG-LS', 'ISO_15444_1': 'JPEG 2000'}.get(ds.LossyImageCompressionMethod, 'lossy')}) at "
+          f"{float(ds.LossyImageCompressionRatio):.0f}:1, then decompressed. The compression smeared the fill "
+          f"into a spread of values around {mode}; only {exact:.2%} of the outside pixels still equal "
+          f"PixelPaddingValue. So `stored == PixelPaddingValue` misses almost all of the fill, while "
+          f"`HU < -1024` (below air, which no tissue is) catches {below_air:.1%} of it.")
+else:
+    print(f"Verdict: {exact:.1%} of the outside pixels equal PixelPaddingValue; mask them with it.")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), layout="constrained")

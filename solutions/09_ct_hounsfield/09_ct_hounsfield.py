@@ -190,16 +190,13 @@ plt.show()
 # %% [markdown]
 # ### Use: typical tissue values, measured
 #
-# `course.medical.TISSUE_HU` lists typical ranges (Kalender 2011; Buzug 2008). We measure the mean
-# and standard deviation of a few hand-placed boxes in the two real slices. Two things to see in
-# the printout: the measured values fall in (or near) the table's ranges, and the **aorta reads far
-# above blood's range** — this scan was taken with an iodine contrast agent (the header names it
-# above), which is why tables of "tissue HU" hold for unenhanced scans only. The standard deviation
-# is the scanner's noise plus the texture of the tissue. Two more things the numbers say: the
-# vertebral body reads below the table's range for cancellous bone — a thick slice averages the bony
-# lattice with the marrow between it (the *partial volume* effect); and the brain box of the head
-# slice has no noise at all — its ImageType says DERIVED: this image was processed after
-# reconstruction, so treat it as an illustration, not as a measurement.
+# `course.medical.TISSUE_HU` lists typical ranges: soft tissues after Kalender (2011) and Buzug
+# (2008), bone as measured in patients (trabecular bone of vertebral bodies after Pickhardt et al.
+# 2013, cortex after Radiopaedia), and blood with iodine contrast in the arterial phase of a CT
+# angiogram; its docstring gives the sources. We measure the mean and standard deviation of a few
+# hand-placed boxes in the two real slices, and the code says for each box whether its mean lies
+# inside the table's range. The standard deviation is the scanner's noise plus the texture of the
+# tissue.
 
 # %%
 regions = [  # (file, label, row slice, column slice, TISSUE_HU key to compare with)
@@ -211,11 +208,63 @@ regions = [  # (file, label, row slice, column slice, TISSUE_HU key to compare w
     ("693_UNCI.dcm", "air around the head", slice(30, 60), slice(220, 300), "air"),
     ("693_UNCI.dcm", "brain", slice(250, 300), slice(230, 290), "soft_tissue"),
 ]
-print(f"{'file':13s} {'region':22s} {'measured HU':>16s}   {'TISSUE_HU':>24s}")
+
+
+def where(value: float, lo: float, hi: float, slack: float = 0.0) -> str:
+    """'inside', 'above' or 'below' the range lo..hi (widened by slack on both sides)."""
+    return "inside" if lo - slack <= value <= hi + slack else ("above" if value > hi else "below")
+
+
+print(f"{'file':13s} {'region':22s} {'measured HU':>16s}   {'TISSUE_HU':>24s}  verdict")
+boxes_hu = {}  # label -> (n,) HU of the box
 for name, label, rows, cols, key in regions:
-    box = hu[name][rows, cols]
+    box = boxes_hu[label] = hu[name][rows, cols].ravel()
     lo, hi = med.TISSUE_HU[key]
-    print(f"{name:13s} {label:22s} {box.mean():8.0f} ± {box.std():4.0f}   {key:>15s} {lo:5.0f}..{hi:5.0f}")
+    print(f"{name:13s} {label:22s} {box.mean():8.0f} ± {box.std():4.0f}   {key:>15s} {lo:5.0f}..{hi:5.0f}"
+          f"  {where(box.mean(), lo, hi, slack=20 if key == 'air' else 0)}")
+
+# %% [markdown]
+# Three rows deserve a closer look, and the code below states what each shows.
+#
+# * **The aorta** reads far above blood's range: this scan was taken with an iodine contrast agent
+#   (the header names it above), which is why tables of "tissue HU" hold for unenhanced scans only.
+#   How far above depends on the *phase* (the time between injection and scan).
+# * **The vertebral body**: teaching tables often put cancellous bone several hundred HU higher, and
+#   this course's table did too, which made the measured value look "too low" and invited an
+#   explanation by partial volume. The box lies well inside the vertebral body (see the figure), and
+#   its values are those of healthy trabecular bone measured in patients: the table was wrong, not
+#   the measurement.
+# * **The brain** box of the head slice has no noise at all. Its header said why, above: this file
+#   is a lossy (JPEG 2000) copy, and the compression flattened the brain to a single value. Grey and
+#   white matter, which differ by only a few HU, cannot be told apart in this file — treat it as an
+#   illustration of windows, not as a measurement.
+
+# %%
+aorta = result("09.aorta_hu", boxes_hu["aorta (with contrast)"].mean(), tol=0.5,
+               label="CT_small: mean HU of the aorta box", fmt="{:.0f} HU")
+for key in ("blood", "blood_arterial_contrast"):
+    lo, hi = med.TISSUE_HU[key]
+    print(f"  aorta {aorta:.0f} HU is {where(aorta, lo, hi)} {key} ({lo:g}..{hi:g} HU)")
+if where(aorta, *med.TISSUE_HU["blood"]) == "above" and where(aorta, *med.TISSUE_HU["blood_arterial_contrast"]) == "below":
+    print("  Verdict: contrast-enhanced, but below a CT angiogram's arterial peak: a later phase, with the iodine "
+          "spread through the whole blood pool.")
+
+vertebra = boxes_hu["vertebral body"]
+bone_hu = result("09.vertebra_hu", vertebra.mean(), tol=0.5, label="CT_small: mean HU of the vertebral body box",
+                 fmt="{:.0f} HU")
+textbook = (300.0, 800.0)  # cancellous bone as many teaching tables (and this course's first table) gave it
+print(f"  vertebral body {bone_hu:.0f} HU (5th..95th percentile {np.percentile(vertebra, 5):.0f}.."
+      f"{np.percentile(vertebra, 95):.0f} HU): {where(bone_hu, *med.TISSUE_HU['cancellous_bone'])} the clinical "
+      f"trabecular range {med.TISSUE_HU['cancellous_bone']}, {where(bone_hu, *textbook)} the textbook range {textbook}")
+if where(bone_hu, *med.TISSUE_HU["cancellous_bone"]) == "inside" and where(np.percentile(vertebra, 95), *textbook) == "below":
+    print(f"  Verdict: a normal trabecular value; the textbook range, not partial volume, was the problem "
+          f"(even the box's 95th percentile is below {textbook[0]:g} HU).")
+
+brain = boxes_hu["brain"]
+brain_std = result("09.brain_std_hu", brain.std(), tol=0.0, label="693_UNCI: standard deviation of the brain box",
+                   fmt="{:.1f} HU")
+print(f"  brain box: {brain.size} pixels, {np.unique(brain).size} distinct value(s) ({np.unique(brain)[:3]} HU); "
+      f"Verdict: {'no texture is left to separate grey from white matter' if np.unique(brain).size == 1 else 'texture present'}.")
 
 # %%
 from matplotlib.patches import Rectangle
@@ -799,10 +848,15 @@ tmp.cleanup()  # remove every file this lesson wrote
 #
 # * A CT file stores integers; **HU = stored × RescaleSlope + RescaleIntercept** (PS3.3 C.11.1.1.2).
 #   Compute in float (integer arithmetic wraps around) and return `float32`. Our conversion of two
-#   real slices matched pydicom's `apply_modality_lut` exactly (the printed maximum difference).
+#   real slices was identical to pydicom's `apply_modality_lut` (printed above).
 # * HU are physical: air −1000, water 0, fat and lung below 0, soft tissue a few tens above, bone in
 #   the hundreds to thousands — measured in real slices above, with contrast agent as the reminder
-#   that tables hold for unenhanced scans. Values far below −1000 are a fill value, not tissue.
+#   that tables hold for unenhanced scans. A trabecular vertebral body reads a few hundred HU, as
+#   measured in patients; the textbook range that called it "too low" was wrong, not the scan.
+# * Values far below −1000 are a fill value, not tissue (PixelPaddingValue). A lossy copy (its
+#   header says so: LossyImageCompression, DerivationDescription) no longer holds that value
+#   exactly, and has lost fine texture: mask the fill by HU below air, and do not measure tissue in
+#   a lossy file.
 # * A **window** (center, width) picks the HU range to see (PS3.3 C.11.2.1.2.1). Lung, mediastinum,
 #   bone and brain windows show different anatomy in the *same* slice. The DICOM LINEAR window and
 #   the simple clip window differ by at most 1/width: within one 8-bit grey level for wide windows,

@@ -90,7 +90,7 @@ def ct_phantom_labels(shape: tuple[int, int, int] = (24, 64, 64)) -> np.ndarray:
     # 5. heart: an ellipsoid low in the chest, anterior and to the patient's left (image right)
     in_heart = np.abs(t - 0.47) < 0.12  # (D, 1, 1): t in 0.35..0.59
     heart_size = np.sqrt(np.clip(1 - ((t - 0.47) / 0.12) ** 2, 1e-6, 1))  # (D, 1, 1)
-    labels[ellipse(0.06, -0.16, 0.19 * heart_size, 0.20 * heart_size) & in_heart] = L["heart"]
+    labels[ellipse(0.12, -0.16, 0.18 * heart_size, 0.20 * heart_size) & in_heart] = L["heart"]
     # 6. bones: ribs around the lungs, the spine (cortical shell around cancellous bone); the
     #    descending aorta with contrast, left-anterior of the spine, in every slice
     for angle in np.deg2rad([35, 70, 110, 145, 215, 325]):

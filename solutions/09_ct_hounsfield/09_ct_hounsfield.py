@@ -726,7 +726,8 @@ check(sort_slices)
 # ### Use: a shuffled series on disk
 #
 # `course.data.write_ct_phantom_series` writes the synthetic CT phantom (air, fat, soft tissue,
-# lungs, liver, spine and ribs, in HU) as a real DICOM CT series: 24 axial slices 2.5 mm apart,
+# lungs widest at their bases, the mediastinum with the heart, the aorta with contrast as in a CT
+# angiogram, liver, spine and ribs, in HU) as a real DICOM CT series: 24 axial slices 2.5 mm apart,
 # stored as HU + 1024 with RescaleIntercept −1024, **random file names and shuffled
 # InstanceNumbers**, as a de-identified export may well have. Everything goes into a temporary
 # folder, removed at the end of the lesson. We read only the headers, and try three orders.

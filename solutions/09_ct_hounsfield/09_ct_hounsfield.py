@@ -459,12 +459,13 @@ for preset, (center, width) in med.WINDOW_PRESETS.items():
 #
 # The DICOM window and the simple one differ by at most 1/width. Below, measured on the head slice
 # and on a fine grid of HU values, for every preset, and converted to 8-bit grey levels (× 255,
-# rounded). For wide windows (width above 255 HU) the two agree to within one grey level; for
-# narrow ones (liver, brain) 1/width × 255 is several grey levels. On screen nobody sees it, but a
-# network's input and the reference it is compared with must use the *same* window function.
+# rounded); the verdict under the table says where the difference stays within one grey level. On
+# screen nobody sees it, but a network's input and the reference it is compared with must use the
+# *same* window function.
 
 # %%
 grid = np.arange(-1100.0, 3000.0, 0.25)  # every quarter HU
+grey_max = {}  # preset -> largest grey-level difference on the slice
 print(f"{'preset':12s} {'1/width':>9s} {'max diff (slice)':>17s} {'max diff (grid)':>16s} "
       f"{'max grey-level diff':>20s} {'pixels that differ':>19s}")
 for preset, (center, width) in med.WINDOW_PRESETS.items():
@@ -473,8 +474,14 @@ for preset, (center, width) in med.WINDOW_PRESETS.items():
     diff_grid = np.abs(med.apply_window(grid, center, width).astype(np.float64)
                        - med.clip_window(grid, center, width)).max()
     grey = np.abs(np.round(dicom * 255.0) - np.round(simple * 255.0))
+    grey_max[preset] = grey.max()
     print(f"{preset:12s} {1 / width:9.6f} {diff_slice:17.6f} {diff_grid:16.6f} "
           f"{grey.max():20.0f} {(grey > 0).mean():19.1%}")
+wide = [p for p, (_, w) in med.WINDOW_PRESETS.items() if w > 255]
+narrow = [p for p in med.WINDOW_PRESETS if p not in wide]
+print(f"Verdict: windows wider than 255 HU ({', '.join(wide)}) differ by at most "
+      f"{max(grey_max[p] for p in wide):.0f} grey level(s); the narrow ones ({', '.join(narrow)}) by up to "
+      f"{max(grey_max[p] for p in narrow):.0f} ({max(narrow, key=grey_max.get)}).")
 
 # %% [markdown]
 # ### Use: explore windows interactively
@@ -560,11 +567,12 @@ soft_lo, soft_hi = med.TISSUE_HU["soft_tissue"]
 soft_range = np.arange(soft_lo, soft_hi + 1)  # every integer HU of soft tissue
 boxes = {r[0]: r for r in regions if r[1] in ("back muscle", "brain")}  # one soft-tissue box per slice
 mediastinum = med.WINDOW_PRESETS["mediastinum"]
+grey_40s, soft_levels = {}, {}  # by file name: the grey of a 40 HU pixel, grey levels of soft tissue
 for name, image in hu.items():
     lo, hi = float(image.min()), float(image.max())
     _, label, rows, cols, _ = boxes[name]
-    grey_40 = np.round((40.0 - lo) / (hi - lo) * 255.0)
-    levels = np.unique(np.round((soft_range - lo) / (hi - lo) * 255.0)).size
+    grey_40 = grey_40s[name] = np.round((40.0 - lo) / (hi - lo) * 255.0)
+    levels = soft_levels[name] = np.unique(np.round((soft_range - lo) / (hi - lo) * 255.0)).size
     print(f"{name}: min {lo:.0f} HU, max {hi:.0f} HU -> {(hi - lo) / 255:.1f} HU per grey level")
     print(f"  {label}: mean HU {image[rows, cols].mean():.0f}, mean PNG grey {png[name][rows, cols].mean():.0f}; "
           f"a 40 HU pixel -> grey {grey_40:.0f}; soft tissue {soft_lo:g}..{soft_hi:g} HU -> {levels} grey levels")
@@ -572,11 +580,20 @@ levels_window = np.unique(np.round(med.apply_window(soft_range, *mediastinum) * 
 grey_window = np.round(med.apply_window(np.array([40.0]), *mediastinum)[0] * 255.0)
 print(f"mediastinum window (either slice): a 40 HU pixel -> grey {grey_window:.0f}; "
       f"soft tissue -> {levels_window} grey levels; {mediastinum[1] / 255:.2f} HU per grey level")
+gap = result("09.png_grey_gap_40hu", abs(grey_40s["CT_small.dcm"] - grey_40s["693_UNCI.dcm"]), tol=0.0,
+             label="grey levels between a 40 HU pixel in the two slices' PNGs", fmt="{:.0f}")
+fewest = result("09.png_soft_levels", min(soft_levels.values()), tol=0.0,
+                label="fewest grey levels soft tissue (20..80 HU) gets in a slice's PNG", fmt="{:.0f}")
+window_levels = result("09.window_soft_levels", levels_window, tol=0.0,
+                       label="grey levels soft tissue gets in the mediastinum window", fmt="{:.0f}")
+print(f"Verdict: in the PNGs the same 40 HU is {gap:.0f} grey levels apart between the two slices, and soft tissue "
+      f"shrinks to {fewest:.0f} grey levels; the mediastinum window gives 40 HU one grey everywhere and soft tissue "
+      f"{window_levels:.0f} levels ({window_levels / fewest:.0f}x as many).")
 
 # %% [markdown]
-# The same 40 HU soft tissue lands on very different grey values in the two "PNGs" — a network
-# trained on such images cannot learn "this intensity is soft tissue" — and the soft-tissue range
-# collapses onto a few grey levels. The mapping lines make it visible: each slice gets its own line
+# When the same soft tissue lands on different grey values in two "PNGs", a network trained on such
+# images cannot learn "this intensity is soft tissue"; when its whole range shares a few grey levels,
+# the differences between soft tissues are gone. The mapping lines make it visible: each slice gets its own line
 # from HU to grey, set by its extremes; the window's line is the same for every slice and steep
 # where the tissue of interest lies.
 
@@ -602,7 +619,8 @@ plt.show()
 # ### Experiment: one slice, with and without a metal implant
 #
 # A controlled version: one slice of the phantom, exported twice — as it is, and with a small metal
-# implant (3000 HU, a few pixels). Nothing else changes, yet every tissue's grey value moves.
+# implant (3000 HU, a few pixels). Nothing else changes; the code says how far each tissue's grey
+# value moves.
 
 # %%
 from course.data import PHANTOM_TISSUES, ct_phantom, ct_phantom_labels
@@ -612,12 +630,18 @@ labels = ct_phantom_labels((24, 64, 64))[6]  # (64, 64) tissue labels
 with_metal = phantom_slice.copy()
 with_metal[30:32, 30:32] = 3000.0  # a 2x2-pixel metal implant
 without, metal = med.naive_png_normalize(phantom_slice), med.naive_png_normalize(with_metal)  # (64, 64) uint8
+shifts = {}  # tissue -> |mean grey without - with metal|
 for tissue, (label, mean_hu) in PHANTOM_TISSUES.items():
     mask = labels == label
     mask[30:32, 30:32] = False
     if mask.any():
+        shifts[tissue] = abs(without[mask].mean() - metal[mask].mean())
         print(f"{tissue:16s} {mean_hu:6.0f} HU: grey {without[mask].mean():5.1f} without metal, "
               f"{metal[mask].mean():5.1f} with metal")
+moved = [t for t, d in shifts.items() if d >= 1.0]
+print(f"Verdict: {len(moved)} of {len(shifts)} tissues moved by at least one grey level "
+      f"(the least: {min(shifts, key=shifts.get)}, {min(shifts.values()):.1f}; the most: "
+      f"{max(shifts, key=shifts.get)}, {max(shifts.values()):.1f}), from a 2x2-pixel implant.")
 
 # %% [markdown]
 # The fix is not to throw the scale away: keep HU (as `int16` or `float32` volumes, e.g. NIfTI),

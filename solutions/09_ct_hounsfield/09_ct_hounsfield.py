@@ -487,7 +487,11 @@ print(f"Verdict: windows wider than 255 HU ({', '.join(wide)}) differ by at most
 # ### Use: explore windows interactively
 #
 # The explorer below (`course.viz.window_explorer`) has a preset menu and sliders for center and
-# width; it needs a running kernel to react. Beside it, a static figure of what the width slider
+# width; it needs a running kernel to react. The center moves in 1 HU steps (arrow keys); the width
+# slider is *logarithmic*: a drag multiplies the width by a factor, so the same hand movement is a
+# few HU at a brain window and a few hundred at a lung window. Choose a preset and then move a slider:
+# the menu switches to "custom", because the window is no longer that preset. The line under the
+# sliders says which HU become black and white. Under it, a static figure of what the width slider
 # does: the brain window's center with ever wider windows — a narrow window gives contrast inside
 # a small HU range and saturates everything else, a wide one shows everything with little contrast.
 

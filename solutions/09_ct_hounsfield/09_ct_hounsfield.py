@@ -675,7 +675,8 @@ print(f"Verdict: {len(moved)} of {len(shifts)} tissues moved by at least one gre
 #
 # What does *not* give the order: **file names** (random UIDs, or "10.dcm" sorting before "2.dcm");
 # **InstanceNumber** (a counter the scanner may restart, reverse or number in acquisition order);
-# and the **z coordinate alone**, which works for axial slices only — coronal, sagittal and oblique
+# **SliceLocation** (optional, and its origin and sign are the vendor's: an experiment below shows
+# it); and the **z coordinate alone**, which works for axial slices only — coronal, sagittal and oblique
 # slices of one series can share one z. The checks also recognise the normal computed as
 # `column × row` (it points the other way), the six values split wrongly (they are row x, y, z then
 # column x, y, z), and a descending sort; and they probe the edges: a single slice (D = 1) sorts to
@@ -790,6 +791,52 @@ for how, order in orders.items():
     in_place = np.sum(true_slice[order] == np.arange(len(files)))
     print(f"by {how:15s}: {in_place:2d} of {len(files)} slices in place, positions increasing: "
           f"{bool(np.all(np.diff(along) > 0))}; first positions (mm): {np.round(along[:6], 1)}")
+
+# %% [markdown]
+# ### Experiment: SliceLocation, what many loaders sort by
+#
+# Many loaders, and most tutorials, sort by **SliceLocation** (0020,1041) instead. It is an
+# *optional* (Type 3) attribute of the Image Plane Module, defined only as the "relative position of
+# the image plane expressed in mm", relative to "an unspecified implementation specific reference
+# point" (PS3.3 C.7.6.2.1.2): no stated origin, no direction. Our writer fills it
+# with the position along the normal, so here it happens to work. Three things break it: a vendor
+# whose SliceLocation is a table position counted the other way (a sign convention the header does
+# not state; below, the same files with the other sign), an anonymizer or converter that drops
+# optional attributes (below, our headers without it), and a real scanner whose SliceLocation is not
+# the image position at all (the chest slice). With **gantry tilt** a single number cannot say where
+# a tilted slice lies either; ImagePositionPatient and ImageOrientationPatient are mandatory (Type 1)
+# for CT and always do.
+
+# %%
+import copy
+
+slice_location = np.array([float(h.SliceLocation) for h in headers])  # (D,) mm, as our writer wrote it
+sl_orders = {"SliceLocation as written": np.argsort(slice_location, kind="stable"),
+             "SliceLocation, other sign": np.argsort(-slice_location, kind="stable")}
+for how, order in sl_orders.items():
+    in_place = np.sum(true_slice[order] == np.arange(len(files)))
+    print(f"by {how:26s}: {in_place:2d} of {len(files)} slices in place; the first is true slice {true_slice[order[0]]}")
+flipped = result("09.sliceloc_other_sign_in_place", np.sum(true_slice[sl_orders["SliceLocation, other sign"]]
+                                                           == np.arange(len(files))), tol=0.0,
+                 label="slices in place when SliceLocation counts the other way", fmt="{:.0f}")
+anonymized = [copy.deepcopy(h) for h in headers]
+for h in anonymized:
+    del h.SliceLocation  # optional: an anonymizer or converter may drop it
+have = sum("SliceLocation" in h for h in anonymized)
+order = med.sort_slices(np.array([h.ImagePositionPatient for h in anonymized], dtype=np.float64),
+                        anonymized[0].ImageOrientationPatient)
+print(f"without the optional tag: {have} of {len(anonymized)} headers have a SliceLocation to sort by; "
+      f"sort_slices still puts {np.sum(true_slice[order] == np.arange(len(files)))} of {len(files)} in place")
+chest = datasets["CT_small.dcm"]
+along = np.asarray(chest.ImagePositionPatient, dtype=np.float64) @ med.slice_normal(chest.ImageOrientationPatient)
+offset = result("09.ct_small_sliceloc_offset_mm", float(chest.SliceLocation) - along, tol=0.001,
+                label="CT_small: SliceLocation minus position along the normal", fmt="{:+.3f} mm")
+print(f"CT_small.dcm ({chest.PatientPosition}): SliceLocation {float(chest.SliceLocation):.3f} mm, "
+      f"ImagePositionPatient · normal {along:.3f} mm")
+print(f"Verdict: with the other sign the stack is upside down ({flipped:.0f} of {len(files)} in place) and nothing in the "
+      f"header says which sign is meant; without the tag there is nothing to sort by; on a real scanner "
+      f"SliceLocation is {abs(offset):.3f} mm {'away from' if abs(offset) > 0.01 else 'equal to'} the image position. "
+      f"Sort by ImagePositionPatient projected on the normal.")
 
 # %% [markdown]
 # A stack in the wrong order looks fine slice by slice — each slice is a valid image — and only a

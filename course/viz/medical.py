@@ -1,5 +1,11 @@
 """Figures and a viewer for CT in Hounsfield units: display windows side by side, slices of a volume.
 
+Display convention: axial slices are shown the **radiological** way (as if looking up at the patient
+from the feet: anterior at the top, the patient's left on the image's right), the convention of
+radiology workstations; the **neurological** one (looking down from the head: the patient's left on
+the image's left) is common in brain research software. :func:`axial_for_display` flips a slice
+into either, given the patient directions in which its row and column indices grow.
+
 Figures are built with ``matplotlib.figure.Figure`` (no pyplot state, so nothing is shown twice or
 kept alive); Jupyter shows a returned figure when it is a cell's last expression, and
 ``fig.savefig(...)`` works anywhere. The interactive :func:`window_explorer` has
@@ -16,9 +22,54 @@ from matplotlib.figure import Figure
 
 from course.medical.hounsfield import WINDOW_PRESETS, apply_window, window_preset
 
-__all__ = ["show_windows", "window_explorer", "show_volume_slices"]
+__all__ = ["show_windows", "window_explorer", "show_volume_slices", "axial_for_display", "CONVENTIONS"]
 
 Window = str | tuple[float, float]  # a preset name or (window_center, window_width) in HU
+
+
+#: Display conventions for axial slices, name -> the patient direction on the image's right.
+CONVENTIONS: dict[str, str] = {
+    "radiological": "L",  # viewed from the feet: patient's left on the image's right (radiology)
+    "neurological": "R",  # viewed from the head: patient's left on the image's left
+}
+_OPPOSITE = {"L": "R", "R": "L", "A": "P", "P": "A"}
+
+
+def axial_for_display(image: np.ndarray, *, columns_toward: str = "L", rows_toward: str = "P",
+                      convention: str = "radiological") -> np.ndarray:
+    """An axial slice flipped so that ``imshow`` (origin "upper") shows it in a display convention.
+
+    Both conventions put anterior at the top; "radiological" puts the patient's left on the image's
+    right (as seen from the feet), "neurological" on the image's left (as seen from the head).
+    Examples: a DICOM axial slice with ImageOrientationPatient (1, 0, 0, 0, 1, 0) has columns toward
+    L and rows toward P (LPS), so it is already radiological; a slice ``data[:, :, k].T`` of a
+    RAS-canonical NIfTI (nibabel) has columns toward R and rows toward A, so both axes flip.
+
+    Args:
+        image: (H, W) axial slice (any dtype); row index grows toward ``rows_toward``, column index
+            toward ``columns_toward``.
+        columns_toward: "L" or "R", the patient direction in which the column index grows.
+        rows_toward: "A" or "P", the patient direction in which the row index grows.
+        convention: "radiological" or "neurological" (see :data:`CONVENTIONS`).
+
+    Returns:
+        (H, W) view of ``image``, flipped left-right and/or up-down as needed.
+
+    Raises:
+        ValueError: ``image`` is not 2D, a direction is not one of those letters, or the convention
+            is unknown.
+    """
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"expected an axial slice (H, W), got shape {image.shape}")
+    if columns_toward not in ("L", "R") or rows_toward not in ("A", "P") or convention not in CONVENTIONS:
+        raise ValueError(f"columns_toward must be 'L' or 'R', rows_toward 'A' or 'P', convention one of "
+                         f"{', '.join(CONVENTIONS)}; got {columns_toward!r}, {rows_toward!r}, {convention!r}")
+    if columns_toward != CONVENTIONS[convention]:  # the image's right must be this direction
+        image = image[:, ::-1]
+    if rows_toward != "P":  # row index must grow downwards toward posterior: anterior at the top
+        image = image[::-1, :]
+    return image
 
 
 def _middle_slice(hu: np.ndarray) -> np.ndarray:

@@ -29,8 +29,10 @@
 #    with the simple clip-and-rescale version, and bound their difference;
 # 4. explain, with measured grey values, why per-image min–max normalization to 8 bits loses HU;
 # 5. order the slices of a series by their position along the slice normal (PS3.3 C.7.6.2.1.1),
-#    not by file name or InstanceNumber, and load a series as a volume with spacing and affine;
-# 6. recognise a missing slice from the loader's error.
+#    not by file name, InstanceNumber or SliceLocation, and load a series as a volume with spacing
+#    and affine;
+# 6. name the radiological and the neurological display convention, and show a slice in either;
+# 7. recognise a missing slice from the loader's error, and a lossy copy from its header.
 #
 # Data: two real CT slices that installed packages ship (`CT_small.dcm` from pydicom, a chest slice
 # through the spine; `693_UNCI.dcm` from pydicom-data, a head slice), and a synthetic CT phantom that
@@ -875,10 +877,67 @@ print(f"affine @ [{last}, 0, 0, 1] = {(affine @ np.array([last, 0, 0, 1]))[:3]} 
 
 # %%
 display(show_volume_slices(volume, axis=0, num=6, window="mediastinum", spacing=tuple(spacing),
-                           title="axial slices (axis 0), feet → head"))
+                           title="axial slices (axis 0), feet → head, radiological display "
+                                 "(patient's left on the image's right)"))
 display(show_volume_slices(volume, axis=2, num=4, window="liver", spacing=tuple(spacing),
                            title="sagittal cuts (axis 2), patient right → left, liver window: "
                                  "the liver is the brighter lower part of the second cut"))
+
+# %% [markdown]
+# ### Use: which side is the patient's left? Radiological and neurological display
+#
+# Every axial image in this lesson is shown in the **radiological convention**: as if standing at
+# the feet of the supine patient and looking toward the head — anterior at the top, the patient's
+# **left on the image's right**. Radiology workstations show CT and MRI this way. Much brain-imaging
+# software uses the **neurological convention** instead: as if looking down from above the head,
+# with the patient's left on the image's left. Neither is in the pixels. It follows from the patient
+# directions in which the row and column indices grow (ImageOrientationPatient here; the affine's
+# axis codes for NIfTI in lesson 10) and from how the slice is drawn. For an axial DICOM slice with
+# ImageOrientationPatient (1, 0, 0, 0, 1, 0), the column index grows toward the patient's left (+x
+# in LPS) and the row index toward the back (+y), so `imshow` shows it radiologically as stored.
+# `course.viz.axial_for_display(image, columns_toward=..., rows_toward=..., convention=...)` flips
+# a slice into either convention (lesson 10 uses it for RAS volumes). Once, side by side: the real
+# chest slice, whose descending aorta lies left of the spine, and the phantom, whose heart lies on
+# the patient's left.
+
+# %%
+from course.viz import axial_for_display
+
+
+def toward(direction: np.ndarray) -> str:
+    """The LPS letter an index direction points to, for an axis-aligned slice (else '?')."""
+    axis = int(np.argmax(np.abs(direction)))
+    return "?" if abs(direction[axis]) < 0.99 else ("LPS"[axis] if direction[axis] > 0 else "RAI"[axis])
+
+
+k_heart = 10  # a phantom slice through the heart
+pictures = {
+    "CT_small.dcm": (med.apply_window(small, *mediastinum), np.asarray(datasets["CT_small.dcm"].ImageOrientationPatient, float)),
+    f"phantom slice {k_heart}": (med.apply_window(volume[k_heart], *mediastinum), iop),
+}
+fig, axes = plt.subplots(1, 4, figsize=(13, 3.6), layout="constrained")
+for (title, (image, orientation)), pair in zip(pictures.items(), (axes[:2], axes[2:])):
+    columns_toward, rows_toward = toward(orientation[:3]), toward(orientation[3:])
+    print(f"{title}: ImageOrientationPatient {orientation.round(3).tolist()}: column index toward {columns_toward}, "
+          f"row index toward {rows_toward}")
+    for ax, convention in zip(pair, ("radiological", "neurological")):
+        shown = axial_for_display(image, columns_toward=columns_toward, rows_toward=rows_toward, convention=convention)
+        ax.imshow(shown, cmap="gray", vmin=0, vmax=1)
+        right = "L" if convention == "radiological" else "R"
+        ax.text(0.02, 0.5, {"L": "R", "R": "L"}[right], color="yellow", transform=ax.transAxes, fontsize=14, va="center")
+        ax.text(0.98, 0.5, right, color="yellow", transform=ax.transAxes, fontsize=14, va="center", ha="right")
+        ax.set_title(f"{title}\n{convention}", fontsize=9)
+        ax.set_axis_off()
+plt.show()
+phantom_labels = ct_phantom_labels((24, 64, 64))  # (D, H, W) tissue labels
+for convention in ("radiological", "neurological"):
+    sides = []
+    for organ, side, k in (("heart", "left", k_heart), ("liver", "right", 4)):  # slice 4: through the liver
+        slice_labels = phantom_labels[k]  # (64, 64)
+        _, cols = np.nonzero(axial_for_display(slice_labels, convention=convention) == PHANTOM_TISSUES[organ][0])
+        sides.append(f"the {organ} (patient's {side}) at column {cols.mean():.1f} of {slice_labels.shape[1]}, the "
+                     f"image's {'right' if cols.mean() > (slice_labels.shape[1] - 1) / 2 else 'left'}")
+    print(f"{convention}: {'; '.join(sides)}")
 
 # %% [markdown]
 # ### Experiment: sorting by z fails off-axis
@@ -941,8 +1000,12 @@ tmp.cleanup()  # remove every file this lesson wrote
 #   slices, even in one slice with and without a metal implant, and the soft-tissue range collapsed
 #   to a few grey levels. Keep HU, and window the same way everywhere.
 # * A **series** is ordered by ImagePositionPatient projected on the normal row × column
-#   (PS3.3 C.7.6.2.1.1) — not by file name, InstanceNumber or z alone. `load_dicom_series` returns
-#   the volume in HU with its spacing and affine, and refuses a series with a missing slice.
+#   (PS3.3 C.7.6.2.1.1) — not by file name, InstanceNumber, SliceLocation (optional, its origin
+#   and sign the vendor's) or z alone. `load_dicom_series` returns the volume in HU with its spacing
+#   and affine, and refuses a series with a missing slice.
+# * Axial slices are shown **radiologically** here (patient's left on the image's right, as seen
+#   from the feet); the **neurological** convention mirrors them. `course.viz.axial_for_display`
+#   flips a slice into either, from the directions its indices grow in.
 #
 # ## Exercises (not graded)
 #

@@ -116,3 +116,48 @@ def test_bad_input(hu, kwargs):
     """Check ValueError for 1D and 4D input and a width outside 1..4000 HU."""
     with pytest.raises(ValueError):
         window_explorer(hu, **kwargs)
+
+
+# --- display conventions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("columns_toward, rows_toward, convention, flip_lr, flip_ud", [
+    ("L", "P", "radiological", False, False),  # DICOM LPS axial: already radiological
+    ("L", "P", "neurological", True, False),
+    ("R", "A", "radiological", True, True),  # RAS-canonical NIfTI slice data[:, :, k].T
+    ("R", "A", "neurological", False, True),
+    ("R", "P", "neurological", False, False),
+])
+def test_axial_for_display_flips(columns_toward, rows_toward, convention, flip_lr, flip_ud):
+    """Check which axes each combination flips."""
+    from course.viz.medical import axial_for_display
+
+    image = np.arange(12).reshape(3, 4)
+    expected = image[::-1 if flip_ud else 1, ::-1 if flip_lr else 1]
+    np.testing.assert_array_equal(axial_for_display(image, columns_toward=columns_toward, rows_toward=rows_toward,
+                                                    convention=convention), expected)
+
+
+def test_axial_for_display_puts_the_phantoms_heart_on_the_correct_side():
+    """Check on the phantom (heart on the patient's left): image right in radiological display, image
+    left in neurological, anterior (upper half) in both."""
+    from course.data.phantom import PHANTOM_TISSUES, ct_phantom_labels
+    from course.viz.medical import axial_for_display
+
+    labels = ct_phantom_labels((24, 64, 64))[10]  # LPS: columns toward L, rows toward P
+    heart = PHANTOM_TISSUES["heart"][0]
+    for convention, right_side in (("radiological", True), ("neurological", False)):
+        shown = axial_for_display(labels, convention=convention)
+        rows, cols = np.nonzero(shown == heart)
+        assert (cols.mean() > 31.5) == right_side and rows.mean() < 31.5
+
+
+@pytest.mark.parametrize("image, kwargs", [(np.zeros((2, 3, 4)), {}), (np.zeros((3, 4)), {"columns_toward": "A"}),
+                                           (np.zeros((3, 4)), {"rows_toward": "L"}),
+                                           (np.zeros((3, 4)), {"convention": "surgical"})])
+def test_axial_for_display_bad_input(image, kwargs):
+    """Check ValueError for a volume, wrong direction letters and an unknown convention."""
+    from course.viz.medical import axial_for_display
+
+    with pytest.raises(ValueError):
+        axial_for_display(image, **kwargs)

@@ -59,6 +59,11 @@ def _lstm_cases(rng: np.random.Generator) -> list[Case]:
                       note="hidden = 1, zero states"))
     cases.append(Case((_randn(rng, 2, 3), _randn(rng, 2, 4), _randn(rng, 2, 4), *_rnn_weights(rng, 3, 3, 4)),
                       raises=ValueError, note="GRU-sized weights (3·hidden rows) in an LSTM"))
+    # the edges: N = D = hidden = 1, and inputs without the batch axis
+    cases.append(Case((_randn(rng, 1, 1), _randn(rng, 1, 1), _randn(rng, 1, 1), *_rnn_weights(rng, 4, 1, 1)),
+                      note="N = D = hidden = 1"))
+    cases.append(Case((_randn(rng, 3), _randn(rng, 2, 4), _randn(rng, 2, 4), *_rnn_weights(rng, 4, 3, 4)),
+                      raises=ValueError, note="x of shape (D,): one step of a batch is (N, D)"))
     return cases
 
 
@@ -104,6 +109,10 @@ def _gru_cases(rng: np.random.Generator) -> list[Case]:
     cases.append(Case((_randn(rng, 3, 2), _randn(rng, 3, 1), *_rnn_weights(rng, 3, 2, 1)), note="hidden = 1"))
     cases.append(Case((_randn(rng, 2, 3), _randn(rng, 2, 4), *_rnn_weights(rng, 4, 3, 4)),
                       raises=ValueError, note="LSTM-sized weights (4·hidden rows) in a GRU"))
+    # the edges: N = D = hidden = 1, and inputs without the batch axis
+    cases.append(Case((_randn(rng, 1, 1), _randn(rng, 1, 1), *_rnn_weights(rng, 3, 1, 1)), note="N = D = hidden = 1"))
+    cases.append(Case((_randn(rng, 3), _randn(rng, 2, 4), *_rnn_weights(rng, 3, 3, 4)), raises=ValueError,
+                      note="x of shape (D,): one step of a batch is (N, D)"))
     return cases
 
 
@@ -151,6 +160,12 @@ def _features_cases(rng: np.random.Generator) -> list[Case]:
                       note="a 4-D tensor is not a batch of clips"))
     cases.append(Case((_randn(rng, 2, 3, 4, 5, 5), _randn(rng, 4, 2, 3, 3), _randn(rng, 4)), raises=ValueError,
                       note="the weight expects 2 input channels, the clips have 3"))
+    # the edges: T = 1, and the smallest legal clip and filter
+    cases.append(Case((_randn(rng, 2, 3, 1, 5, 4), _randn(rng, 4, 3, 3, 3), _randn(rng, 4)), note="T = 1: one frame per clip"))
+    cases.append(Case((_randn(rng, 1, 1, 1, 1, 1), _randn(rng, 1, 1, 1, 1), _randn(rng, 1)),
+                      note="one clip of one 1×1 grey frame, one 1×1 filter"))
+    cases.append(Case((_randn(rng, 1, 1, 2, 3, 3, 3), _randn(rng, 4, 1, 3, 3), _randn(rng, 4)), raises=ValueError,
+                      note="a 6-D tensor"))
     return cases
 
 
@@ -191,6 +206,11 @@ def _rnn_cases(rng: np.random.Generator) -> list[Case]:
                       note="2-D features: a batch of sequences is (N, T, D)"))
     cases.append(Case((_randn(rng, 2, 3, 4), *_rnn_weights(rng, 3, 4, 2)), {"rnn": "rnn"}, raises=ValueError,
                       note="unknown rnn"))
+    # the edges: everything 1, and a 4-D tensor
+    cases.append(Case((_randn(rng, 1, 1, 1), *_rnn_weights(rng, 3, 1, 1)), {"rnn": "gru"},
+                      note="GRU, N = T = D = hidden = 1"))
+    cases.append(Case((_randn(rng, 2, 3, 4, 2), *_rnn_weights(rng, 4, 2, 3)), raises=ValueError,
+                      note="4-D features: a batch of sequences is (N, T, D)"))
     return cases
 
 
@@ -249,6 +269,17 @@ def _lrcn_cases(rng: np.random.Generator) -> list[Case]:
                           note=f"{rnn.upper()}, pool {pool!r}, (N, C, T, H, W) = {(N, C, T, H, W)}, {K} classes"))
     cases.append(Case((cases[0].args[0], cases[0].args[1]), {"rnn": "lstm", "pool": "first"}, raises=ValueError,
                       note="unknown pool"))
+    # the edges: a single frame (T = 1) of 1×1, one clip, D = hidden = K = 1
+    for rnn, pool in (("lstm", "last"), ("gru", "mean")):
+        gates = 4 if rnn == "lstm" else 3
+        w_ih, w_hh, b_ih, b_hh = _rnn_weights(rng, gates, 1, 1)
+        params = {"conv.weight": _randn(rng, 1, 1, 1, 1), "conv.bias": _randn(rng, 1), "rnn.weight_ih": w_ih,
+                  "rnn.weight_hh": w_hh, "rnn.bias_ih": b_ih, "rnn.bias_hh": b_hh,
+                  "fc.weight": _randn(rng, 1, 1), "fc.bias": _randn(rng, 1)}
+        cases.append(Case((_randn(rng, 1, 1, 1, 1, 1), params), {"rnn": rnn, "pool": pool},
+                          note=f"{rnn.upper()}, pool {pool!r}: one clip of one 1×1 frame, D = hidden = 1, one class"))
+    cases.append(Case((cases[0].args[0][0], cases[0].args[1]), {"rnn": "lstm", "pool": "last"}, raises=ValueError,
+                      note="a 4-D tensor: one clip without the batch axis"))
     return cases
 
 

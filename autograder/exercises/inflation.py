@@ -33,6 +33,10 @@ def _weight_cases(rng: np.random.Generator) -> list[Case]:
     cases.append(Case((_randn(rng, 2, 3, 3, 3, 3), 3), raises=ValueError, note="a 5-D (already 3D) kernel"))
     cases.append(Case((_randn(rng, 2, 3, 3, 3), 0), raises=ValueError, note="time_dim = 0"))
     cases.append(Case((_randn(rng, 2, 3, 3, 3), 3, "middle"), raises=ValueError, note="an unknown mode"))
+    # the edges: the smallest legal kernel and time_dim, and time_dim of the wrong type
+    cases.append(Case((_randn(rng, 1, 1, 1, 1), 1, "center"), note="a 1×1 kernel, one channel in and out, t = 1"))
+    cases.append(Case((_randn(rng, 2, 1, 3, 3), 2.0), raises=ValueError, note="time_dim 2.0 (a float, not an int)"))
+    cases.append(Case((_randn(rng, 2, 1, 3, 3), True), raises=ValueError, note="time_dim True (a bool, not an int)"))
     return cases
 
 
@@ -97,6 +101,11 @@ def _args_cases(rng: np.random.Generator) -> list[Case]:
     cases.append(Case(((3, 3, 3), 1, 1, 3), raises=ValueError, note="a 3-entry (already 3D) kernel_size"))
     cases.append(Case((3, 0, 1, 3), raises=ValueError, note="stride 0"))
     cases.append(Case((3, 1, 1, 0), raises=ValueError, note="time_dim 0"))
+    # the edges: the smallest legal sizes, and sizes of the wrong type
+    cases.append(Case((1, 1, 0, 1), note="the smallest legal conv: kernel 1, stride 1, padding 0, t = 1"))
+    cases.append(Case((3, 1.0, 1, 3), raises=ValueError, note="stride 1.0 (a float, not an int)"))
+    cases.append(Case((3, 1, 1, True), raises=ValueError, note="time_dim True (a bool, not an int)"))
+    cases.append(Case((3, 1, 1, 3, 0), raises=ValueError, note="time_stride 0"))
     return cases
 
 
@@ -135,6 +144,10 @@ def _clip_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((_randn(rng, n, c, h, w), t), note=f"frames {(n, c, h, w)}, T = {t}"))
     cases.append(Case((_randn(rng, 3, 5, 7), 4), raises=ValueError, note="a frame without the batch axis"))
     cases.append(Case((_randn(rng, 1, 3, 5, 7), 0), raises=ValueError, note="num_frames 0"))
+    # the edges: the smallest legal frame and clip, and bad input
+    cases.append(Case((_randn(rng, 1, 1, 1, 1), 1), note="one grey 1×1 frame, T = 1"))
+    cases.append(Case((_randn(rng, 1, 1, 4, 4), 2.0), raises=ValueError, note="num_frames 2.0 (a float)"))
+    cases.append(Case((_randn(rng, 1, 1, 2, 4, 4), 2), raises=ValueError, note="a 5-D tensor (already a clip)"))
     return cases
 
 
@@ -171,6 +184,9 @@ def _bn_cases(rng: np.random.Generator) -> list[Case]:
     clip, mean, var, weight, bias = _bn_args(rng, 1, 3, 2, 4, 4)
     cases.append(Case((clip[0], mean, var, weight, bias), raises=ValueError, note="a clip without the batch axis"))
     cases.append(Case((clip, mean[:2], var, weight, bias), raises=ValueError, note="a running_mean of the wrong length"))
+    # the edges: the smallest legal clip, and a 6-D tensor
+    cases.append(Case(_bn_args(rng, 1, 1, 1, 1, 1), note="one clip, one channel, T = 1, one 1×1 pixel"))
+    cases.append(Case((clip[None], mean, var, weight, bias), raises=ValueError, note="a 6-D tensor"))
     return cases
 
 
@@ -230,6 +246,10 @@ def _state_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((_state(rng, int(rng.integers(1, 4)), widths, k, int(rng.integers(2, 6))), t),
                           note=f"widths {widths}, {k}×{k} kernels, t = {t}"))
     cases.append(Case((_state(rng, 1, (2,), 3, 2), 0), raises=ValueError, note="time_dim 0"))
+    # the edges: the smallest legal network and time_dim, and time_dim of the wrong type
+    cases.append(Case((_state(rng, 1, (1,), 1, 1), 1), note="one 1×1 conv of one channel, one class, t = 1"))
+    cases.append(Case((_state(rng, 1, (2,), 3, 2), 1.0), raises=ValueError, note="time_dim 1.0 (a float)"))
+    cases.append(Case((_state(rng, 1, (2,), 3, 2), True), raises=ValueError, note="time_dim True (a bool)"))
     return cases
 
 

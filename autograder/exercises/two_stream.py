@@ -39,6 +39,11 @@ def _gradients_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((_rand(rng, n, h, w), _rand(rng, n, h, w)), note=f"{n} random pairs of {h}×{w}"))
     cases.append(Case((_rand(rng, 7, 9), _rand(rng, 7, 9)), raises=ValueError, note="frames without the batch axis"))
     cases.append(Case((_rand(rng, 1, 7, 9), _rand(rng, 1, 7, 8)), raises=ValueError, note="frames of different sizes"))
+    # the edges: the smallest legal frames, and a 4-D tensor
+    cases.append(Case((_rand(rng, 1, 1, 1), _rand(rng, 1, 1, 1)), note="one pair of 1×1 frames"))
+    cases.append(Case((_rand(rng, 1, 1, 2), _rand(rng, 1, 1, 2)), note="one pair of 1×2 frames"))
+    cases.append(Case((_rand(rng, 1, 1, 4, 4), _rand(rng, 1, 1, 4, 4)), raises=ValueError,
+                      note="(N, C, H, W) frames: grey frames are (N, H, W)"))
     return cases
 
 
@@ -90,6 +95,11 @@ def _hs_cases(rng: np.random.Generator) -> list[Case]:
     cases.append(Case((_randn(rng, 1, 3, 5, 5), _randn(rng, 1, 2, 5, 5), 0.0), raises=ValueError, note="α = 0"))
     cases.append(Case((_randn(rng, 1, 2, 5, 5), _randn(rng, 1, 2, 5, 5), 1.5), raises=ValueError,
                       note="grads with 2 channels instead of 3"))
+    # the edges: the smallest legal field, a negative α, and 3-D tensors
+    cases.append(Case((_randn(rng, 1, 3, 1, 1), _randn(rng, 1, 2, 1, 1), 1.0), note="one 1×1 field"))
+    cases.append(Case((_randn(rng, 1, 3, 5, 5), _randn(rng, 1, 2, 5, 5), -1.0), raises=ValueError, note="α = -1"))
+    cases.append(Case((_randn(rng, 3, 5, 5), _randn(rng, 2, 5, 5), 1.0), raises=ValueError,
+                      note="fields without the batch axis"))
     return cases
 
 
@@ -144,6 +154,12 @@ def _lk_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((_randn(rng, n, 3, h, w), window), note=f"{n} random fields of {h}×{w}, window {window}"))
     cases.append(Case((_randn(rng, 1, 3, 5, 5), 4), raises=ValueError, note="an even window"))
     cases.append(Case((_randn(rng, 1, 3, 5, 5), 0), raises=ValueError, note="window 0"))
+    # the edges: the smallest legal window (1: one pixel, singular unless both gradients are there)
+    cases.append(Case((_randn(rng, 2, 3, 4, 5), 1), {"min_eigenvalue": 0.0}, note="window 1, min_eigenvalue 0"))
+    cases.append(Case((_randn(rng, 1, 3, 1, 1), 1), note="one 1×1 field, window 1"))
+    cases.append(Case((_randn(rng, 1, 3, 5, 5), 3.0), raises=ValueError, note="window 3.0 (a float)"))
+    cases.append(Case((_randn(rng, 1, 3, 5, 5), True), raises=ValueError, note="window True (a bool)"))
+    cases.append(Case((_randn(rng, 3, 5, 5), 3), raises=ValueError, note="gradients without the batch axis"))
     return cases
 
 
@@ -204,6 +220,13 @@ def _epe_cases(rng: np.random.Generator) -> list[Case]:
                       note="3 channels instead of (u, v)"))
     cases.append(Case((_randn(rng, 1, 2, 4, 4), _randn(rng, 1, 2, 4, 4), torch.zeros(1, 4, 4, dtype=torch.bool)),
                       raises=ValueError, note="a mask that selects nothing"))
+    # the edges: a mask that selects one pixel, a float mask, and 3-D flows
+    one = torch.zeros(2, 3, 3, dtype=torch.bool)
+    one[1, 2, 0] = True
+    cases.append(Case((_randn(rng, 2, 2, 3, 3), _randn(rng, 2, 2, 3, 3), one), note="a mask that selects one pixel"))
+    cases.append(Case((_randn(rng, 1, 2, 3, 3), _randn(rng, 1, 2, 3, 3), torch.ones(1, 3, 3, dtype=torch.float64)),
+                      raises=ValueError, note="a float mask (use a bool mask)"))
+    cases.append(Case((_randn(rng, 2, 3, 3), _randn(rng, 2, 3, 3)), raises=ValueError, note="flows without the batch axis"))
     return cases
 
 
@@ -235,6 +258,9 @@ def _stack_cases(rng: np.random.Generator) -> list[Case]:
         cases.append(Case((_randn(rng, n, 2, L, h, w),), note=f"{n} clips, L = {L}, {h}×{w}"))
     cases.append(Case((_randn(rng, 2, 3, 3, 4, 4),), raises=ValueError, note="3 channels instead of (u, v)"))
     cases.append(Case((_randn(rng, 2, 6, 4, 4),), raises=ValueError, note="a 4-D tensor"))
+    # the edges: the smallest legal stack
+    cases.append(Case((_randn(rng, 1, 2, 1, 1, 1),), note="one clip, L = 1, 1×1"))
+    cases.append(Case((_randn(rng, 3, 2, 1, 4, 5),), note="L = 1 (a two-frame clip)"))
     return cases
 
 
@@ -263,6 +289,12 @@ def _fuse_cases(rng: np.random.Generator) -> list[Case]:
         w = float(np.round(rng.uniform(0.05, 0.95), 2))
         cases.append(Case((3 * _randn(rng, n, k), 3 * _randn(rng, n, k), w), note=f"{n} clips, {k} classes, w = {w}"))
     cases.append(Case((_randn(rng, 2, 3), _randn(rng, 2, 4)), raises=ValueError, note="different numbers of classes"))
+    # the edges: flow weight 0 (the RGB stream alone), one class, weights outside [0, 1], 1-D logits
+    cases.append(Case((_randn(rng, 3, 4), 3 * _randn(rng, 3, 4), 0.0), note="flow weight 0: the RGB stream alone"))
+    cases.append(Case((_randn(rng, 2, 1), _randn(rng, 2, 1)), note="one class"))
+    cases.append(Case((_randn(rng, 2, 3), _randn(rng, 2, 3), 1.5), raises=ValueError, note="flow weight 1.5"))
+    cases.append(Case((_randn(rng, 2, 3), _randn(rng, 2, 3), -0.5), raises=ValueError, note="flow weight -0.5"))
+    cases.append(Case((_randn(rng, 3), _randn(rng, 3)), raises=ValueError, note="1-D logits: a batch is (N, K)"))
     cases.append(Case((_randn(rng, 2, 3), _randn(rng, 2, 3), 1.5), raises=ValueError, note="flow_weight 1.5"))
     return cases
 

@@ -130,7 +130,7 @@ def inflate_conv_args(kernel_size: int | Sequence[int], stride: int | Sequence[i
     # 1. validate and expand ints to (height, width) pairs
     pairs = []
     for name, value, low in [("kernel_size", kernel_size, 1), ("stride", stride, 1), ("padding", padding, 0)]:
-        pair = (value, value) if isinstance(value, int) else tuple(value)
+        pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
         if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= low for v in pair):
             raise ValueError(f"{name} must be an int >= {low} or a pair (height, width) of them, got {value!r}")
         pairs.append(pair)

@@ -77,9 +77,13 @@ def lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, weight_ih: torc
         (h', c'), each (N, hidden), the dtype of the inputs.
 
     Raises:
-        ValueError: the weights are not (4·hidden, D) and (4·hidden, hidden) for x (N, D) and h (N, hidden).
+        ValueError: x, h or c is not 2-D (c not shaped like h), or the weights are not (4·hidden, D) and
+            (4·hidden, hidden) for x (N, D) and h (N, hidden).
     """
-    # 1. validate: four gate blocks of `hidden` rows each
+    # 1. validate: (N, D) and (N, hidden) inputs, four gate blocks of `hidden` rows each
+    if x.dim() != 2 or h.dim() != 2 or c.shape != h.shape:
+        raise ValueError(f"x must be (N, D) and h, c (N, hidden), got {tuple(x.shape)}, {tuple(h.shape)}, "
+                         f"{tuple(c.shape)}")
     hidden = h.shape[-1]
     if weight_ih.shape != (4 * hidden, x.shape[-1]) or weight_hh.shape != (4 * hidden, hidden):
         raise ValueError(f"for x {tuple(x.shape)} and h {tuple(h.shape)} an LSTM needs weight_ih "
@@ -121,9 +125,12 @@ def gru_cell(x: torch.Tensor, h: torch.Tensor, weight_ih: torch.Tensor, weight_h
         h': (N, hidden), the dtype of the inputs.
 
     Raises:
-        ValueError: the weights are not (3·hidden, D) and (3·hidden, hidden) for x (N, D) and h (N, hidden).
+        ValueError: x or h is not 2-D, or the weights are not (3·hidden, D) and (3·hidden, hidden) for
+            x (N, D) and h (N, hidden).
     """
-    # 1. validate: three gate blocks of `hidden` rows each
+    # 1. validate: (N, D) and (N, hidden) inputs, three gate blocks of `hidden` rows each
+    if x.dim() != 2 or h.dim() != 2:
+        raise ValueError(f"x must be (N, D) and h (N, hidden), got {tuple(x.shape)} and {tuple(h.shape)}")
     hidden = h.shape[-1]
     if weight_ih.shape != (3 * hidden, x.shape[-1]) or weight_hh.shape != (3 * hidden, hidden):
         raise ValueError(f"for x {tuple(x.shape)} and h {tuple(h.shape)} a GRU needs weight_ih "

@@ -156,7 +156,7 @@ def lucas_kanade_step(grads: torch.Tensor, window: int, min_eigenvalue: float = 
     # 1. validate
     if grads.dim() != 4 or grads.shape[1] != 3:
         raise ValueError(f"grads must be (N, 3, H, W), got {tuple(grads.shape)}")
-    if not isinstance(window, int) or window < 1 or window % 2 == 0:
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1 or window % 2 == 0:
         raise ValueError(f"window must be an odd int >= 1, got {window!r}")
     ix, iy, it = grads[:, 0], grads[:, 1], grads[:, 2]  # (N, H, W) each
     # 2. the five products, summed over the window (a box filter with zero padding)

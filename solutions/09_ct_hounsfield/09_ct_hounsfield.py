@@ -1015,9 +1015,15 @@ tmp.cleanup()  # remove every file this lesson wrote
 # 2. **Round trip through a PNG.** Write `png_to_hu(grey, lo, hi)`, the inverse of
 #    `naive_png_normalize` given the slice's min and max, and measure the worst HU error on both
 #    real slices. Compare it with half a grey level in HU. What if `lo` and `hi` were not saved?
-# 3. **The header's window.** Show the head slice through the window its own header suggests
-#    (WindowCenter, WindowWidth) and through the `brain` preset. Find a center and width with the
-#    explorer that separates grey and white matter best, and report them.
+# 3. **A window for the liver, and what a window cannot do.** In the phantom the liver is only a
+#    little denser than the soft tissue around it, with noise on both. With the explorer on
+#    `ct_phantom((24, 64, 64), seed=0)`, find a center and width that make the liver stand out in
+#    slice 4. Then measure, with `ct_phantom_labels`, the difference of the two tissues' mean grey
+#    levels and the contrast-to-noise ratio (that difference over the grey-level standard deviation)
+#    for the `abdomen` and `liver` presets and your window. Why does the visible difference change
+#    while the contrast-to-noise ratio hardly does, until the window saturates? What does averaging
+#    3×3 pixels first do to the ratio? (Why not grey and white matter in the head slice? Measure the
+#    brain box's distinct values, and read the header's lossy-compression tags.)
 # 4. **An oblique series.** Write the phantom with an `image_orientation` tilted by 20° about the
 #    x axis: row direction (1, 0, 0), column direction (0, cos 20°, sin 20°). Which way does the
 #    normal point? Does sorting by z still work here, and does `sort_slices`? Check that

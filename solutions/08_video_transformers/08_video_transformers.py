@@ -77,9 +77,11 @@ from autograder import check
 #
 # Write `attention` for any leading axes (batch, heads): use `@`, `.transpose(-2, -1)` and
 # `torch.softmax`. Not allowed: torch's own `scaled_dot_product_attention` (the check detects it).
-# Raise a `ValueError` when q and k have different widths d or k and v different lengths S.
-# Mistakes the check recognises: no 1/√d, 1/d instead of 1/√d, the softmax over the queries, and a
-# boolean mask read backwards.
+# Raise a `TypeError` when q, k or v is not a `torch.Tensor`, and a `ValueError` when one has
+# fewer than 2 axes, q and k have different widths d, or k and v different lengths S. The check
+# also tries the smallest legal sizes (one query, one key, d = 1). Mistakes it recognises: no 1/√d,
+# 1/d instead of 1/√d, the softmax over the queries, a boolean mask read backwards, and a 1-D query
+# accepted.
 
 # %% nbgrader={"grade": false, "grade_id": "attention", "locked": false, "schema_version": 3, "solution": true}
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
@@ -198,10 +200,11 @@ for d in (4, 16, 64, 256, 1024):
 # ### Implement
 #
 # Write `multi_head_attention` using your `attention` (`F.linear(x, w, b)` computes x·wᵀ + b).
-# Raise a `ValueError` when x is not (N, L, D), h does not divide D, or the weights have the wrong
-# shapes. Mistakes the check recognises: splitting the heads with a reshape to (N, h, L, D/h)
-# (which mixes tokens), giving head j every h-th feature, scaling by 1/√D, and forgetting the
-# output projection.
+# Raise a `TypeError` when x is not a `torch.Tensor`, and a `ValueError` when x is not (N, L, D),
+# h is not an int ≥ 1 that divides D, or the weights have the wrong shapes (one token, one head and
+# D = 1 are legal). Mistakes the check recognises: splitting the heads with a reshape to
+# (N, h, L, D/h) (which mixes tokens), giving head j every h-th feature, scaling by 1/√D,
+# forgetting the output projection, and a float number of heads accepted.
 
 # %% nbgrader={"grade": false, "grade_id": "multi_head_attention", "locked": false, "schema_version": 3, "solution": true}
 def multi_head_attention(x: torch.Tensor, in_weight: torch.Tensor, in_bias: torch.Tensor | None,
@@ -319,9 +322,11 @@ plt.show()
 # check detects one). The tubelet size (t, p_h, p_w) comes from the weight (D, C, t, p_h, p_w).
 # Cut each axis into (number of tubes, tube size), bring the tube indices forward (frame-major:
 # t', then h', then w') and flatten each tube in the weight's own order (C, t, p_h, p_w). Raise a
-# `ValueError` when the clip is not 5-D, its channels differ from the weight's, or T, H, W are not
-# divisible by the tubelet size. Mistakes the check recognises: tubes flattened channels-last,
-# tokens in patch-major order, axes split as (tube size, number of tubes), and no bias.
+# `TypeError` when the clip or the weight is not a `torch.Tensor`, and a `ValueError` when either
+# is not 5-D, the channels differ, or T, H, W are not divisible by the tubelet size (T = 1, 1×1×1
+# tubes and one tube as large as the clip are legal). Mistakes the check recognises: tubes
+# flattened channels-last, tokens in patch-major order, axes split as (tube size, number of
+# tubes), no bias, and sizes cropped silently instead of refused.
 
 # %% nbgrader={"grade": false, "grade_id": "tubelet_embedding", "locked": false, "schema_version": 3, "solution": true}
 def tubelet_embedding(clip: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
@@ -443,9 +448,10 @@ plt.show()
 # are a tuple `(in_weight, in_bias, out_weight, out_bias)`. Use the frame-major layout: regroup the
 # patch tokens (N, T·P, D) → (N, T, P, D) → (N·P, T, D) for time, and → (N·T, P, D) for space,
 # with the CLS token expanded to (N·T, 1, D) in front. Raise a `ValueError` when x is not
-# (N, L, D) or L − 1 is not a positive multiple of `num_frames`. Mistakes the check recognises:
-# space before time, a CLS token that comes out unchanged, a CLS token that keeps one frame's output
-# instead of the mean, and the tokens read in patch-major order.
+# (N, L, D), `num_frames` is not an int ≥ 1, or L − 1 is not a positive multiple of it (T = 1 and
+# P = 1 are legal). Mistakes the check recognises: space before time, a CLS token that comes out
+# unchanged, a CLS token that keeps one frame's output instead of the mean, the tokens read in
+# patch-major order, and a clip of only the CLS token accepted.
 
 # %% nbgrader={"grade": false, "grade_id": "divided_space_time_attention", "locked": false, "schema_version": 3, "solution": true}
 def divided_space_time_attention(x: torch.Tensor, num_frames: int, time_weights: Sequence[torch.Tensor | None],
@@ -547,8 +553,9 @@ for name, layer in layers.items():
 # computes for one clip with a CLS token, for `"joint_space_time"`, `"divided_space_time"` and
 # `"space_only"` (TimeSformer's third option: space attention within each frame and no time
 # attention at all). Count each attention as (number of sequences) × (sequence length)². Raise a
-# `ValueError` for sizes that are not ints ≥ 1 or an unknown type. Mistakes the check recognises:
-# no CLS token, one sequence instead of P (or T), and a CLS token in the time sequences.
+# `ValueError` for sizes that are not ints ≥ 1 (a bool is not a size) or an unknown type.
+# Mistakes the check recognises: no CLS token, one sequence instead of P (or T), a CLS token in the
+# time sequences, and float sizes accepted.
 
 # %% nbgrader={"grade": false, "grade_id": "attention_score_count", "locked": false, "schema_version": 3, "solution": true}
 def attention_score_count(num_frames: int, num_patches: int, attention_type: str) -> int:

@@ -5,6 +5,9 @@
     detection_rate   the fraction of target connected components (lesions, nodules) that the
                      prediction touches — what Dice hides: one large structure dominates Dice while
                      several small ones may all be missed
+    lesion_dice      one Dice per target component, each over the voxels nearest to it (its Voronoi
+                     cell), so that false positives count against the nearest lesion: paired per-lesion
+                     scores for comparing two methods (``course.report.compare``)
 
 Conventions compared with MONAI's ``compute_dice`` / ``DiceMetric`` (which work per sample on
 one-hot inputs): ``dice`` pools every voxel it is given (call it per volume for per-volume scores);
@@ -19,7 +22,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-__all__ = ["dice", "detection_rate"]
+__all__ = ["dice", "detection_rate", "lesion_dice"]
 
 
 def dice(pred: torch.Tensor, target: torch.Tensor, num_classes: int, *, smooth: float = 1e-5) -> torch.Tensor:
@@ -94,3 +97,51 @@ def detection_rate(pred_mask: torch.Tensor | np.ndarray, target_mask: torch.Tens
     # 3. components with at least one predicted voxel
     hit = np.unique(components[pred_np & target_np])
     return float(np.count_nonzero(hit)) / count
+
+
+def lesion_dice(pred_mask: torch.Tensor | np.ndarray, target_mask: torch.Tensor | np.ndarray, *,
+                connectivity: int = 1) -> np.ndarray:
+    """Dice of each target component (lesion) over its Voronoi cell: per-lesion scores that see false positives.
+
+    The volume is split into cells, one per target component: every voxel belongs to the component
+    nearest to it (Euclidean distance in voxels, ties broken by ``scipy.ndimage.distance_transform_edt``).
+    Lesion i with voxels L_i and cell V_i scores
+
+        Dice_i = 2 |P ∩ L_i| / (|P ∩ V_i| + |L_i|),
+
+    so a predicted voxel anywhere in the volume counts against the lesion nearest to it, and the
+    cells together cover the whole volume. A missed lesion scores 0 (its false positives only lower
+    nothing, it stays 0); a perfect prediction scores 1 everywhere.
+
+    Args:
+        pred_mask: (*S) bool (or 0/1) predicted foreground, a tensor or an array.
+        target_mask: (*S) bool (or 0/1) true foreground, same shape.
+        connectivity: 1 … ndim, how voxels join into components (as :func:`detection_rate`).
+
+    Returns:
+        (K,) float64, one Dice per target component in the order of ``scipy.ndimage.label``; empty when
+        the target has no component.
+
+    Raises:
+        ValueError: different shapes or a connectivity outside 1 … ndim.
+    """
+    # 1. validate, as boolean numpy arrays
+    pred_np = np.asarray(pred_mask.detach().cpu() if isinstance(pred_mask, torch.Tensor) else pred_mask) != 0
+    target_np = np.asarray(target_mask.detach().cpu() if isinstance(target_mask, torch.Tensor) else target_mask) != 0
+    if pred_np.shape != target_np.shape:
+        raise ValueError(f"pred_mask and target_mask must have the same shape, got {pred_np.shape} and "
+                         f"{target_np.shape}")
+    if not 1 <= connectivity <= max(target_np.ndim, 1):
+        raise ValueError(f"connectivity must be in 1 … {target_np.ndim}, got {connectivity}")
+    # 2. components, and the cell of each voxel: the component of its nearest target voxel
+    components, count = ndimage.label(target_np, structure=ndimage.generate_binary_structure(target_np.ndim,
+                                                                                              connectivity))
+    if count == 0:
+        return np.zeros(0)
+    nearest = ndimage.distance_transform_edt(~target_np, return_distances=False, return_indices=True)
+    cells = components[tuple(nearest)]  # (*S) in 1 … K
+    # 3. per component: |P ∩ L_i|, |P ∩ V_i| and |L_i|
+    hits = np.bincount(components[pred_np & target_np], minlength=count + 1)[1:]
+    predicted = np.bincount(cells[pred_np], minlength=count + 1)[1:]
+    sizes = np.bincount(components[target_np], minlength=count + 1)[1:]
+    return 2.0 * hits / (predicted + sizes)

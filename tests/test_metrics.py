@@ -104,3 +104,23 @@ def test_detection_rate_rejects_bad_connectivity(kwargs):
 def test_detection_rate_rejects_mismatched_shapes():
     with pytest.raises(ValueError):
         detection_rate(np.zeros((3, 3, 3)), np.zeros((3, 3, 4)))
+
+
+def test_lesion_dice_counts_false_positives_against_the_nearest_lesion():
+    """Two lesions far apart: each false positive lowers the Dice of the lesion it is nearest to only."""
+    from course.metrics import lesion_dice
+
+    target = np.zeros((12, 5, 5), dtype=bool)
+    target[1:3, 1:3, 1:3] = True  # lesion 1: 8 voxels near x = 1
+    target[9:11, 1:3, 1:3] = True  # lesion 2: 8 voxels near x = 10
+    np.testing.assert_allclose(lesion_dice(target, target), [1.0, 1.0])
+    np.testing.assert_allclose(lesion_dice(np.zeros_like(target), target), [0.0, 0.0])
+    pred = target.copy()
+    pred[4, 4, 4] = True  # a false positive nearer lesion 1
+    pred[9:11, 1:3, 1] = False  # half of lesion 2 missed
+    np.testing.assert_allclose(lesion_dice(pred, target), [2 * 8 / (9 + 8), 2 * 4 / (4 + 8)])
+    np.testing.assert_allclose(lesion_dice(torch.from_numpy(pred), torch.from_numpy(target)), lesion_dice(pred, target))
+    # the cells cover the volume: pooled, the per-lesion counts give the whole-volume Dice
+    assert lesion_dice(pred, np.zeros_like(target)).shape == (0,)
+    with pytest.raises(ValueError):
+        lesion_dice(pred, target[:5])

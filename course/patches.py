@@ -5,8 +5,9 @@ fit a batch of activations on a laptop), and inference slides a window of the sa
 volume and averages the overlapping predictions.
 
     window_starts              start positions of the windows along one axis (MONAI's scan rule)
-    gaussian_importance_map    weights that trust a window's centre more than its border
-                               (Isensee et al. 2021, nnU-Net: Gaussian importance weighting)
+    gaussian_importance_map    weights that trust a window's centre more than its border, in
+                               MONAI's convention (centre (n − 1)/2); nnU-Net (Isensee et al. 2021)
+                               weights with a Gaussian too, peaked on voxel n // 2
     stitch                     weighted average of overlapping patch predictions
     sliding_window_inference   pad → windows → predict in batches → stitch → crop
     sample_patches             random patches, a fraction centred on foreground voxels (class balance,
@@ -60,12 +61,15 @@ def window_starts(size: int, roi: int, overlap: float) -> list[int]:
 
 
 def gaussian_importance_map(roi_size: tuple[int, ...], sigma_scale: float = 0.125) -> torch.Tensor:
-    """Separable Gaussian weights over a window, highest at its centre (nnU-Net, Isensee et al. 2021).
+    """Separable Gaussian weights over a window, highest at its centre (MONAI's convention).
 
     Along each axis of length n: g(x) = exp(−x² / (2σ²)) with x = i − (n − 1)/2 for voxel i and
     σ = sigma_scale · n; the map is the outer product of the axes' g, not normalized (its centre is 1
     for odd sizes), clamped below at 1e-3 so that no voxel of a window has zero weight. Equal to
-    MONAI's ``compute_importance_map(roi_size, mode="gaussian", sigma_scale=sigma_scale)``.
+    MONAI's ``compute_importance_map(roi_size, mode="gaussian", sigma_scale=sigma_scale)``. nnU-Net's
+    ``compute_gaussian`` (Isensee et al. 2021) is the other convention: a Gaussian filter of a single 1
+    at voxel ``n // 2`` (half a voxel off the centre for even n), peak scaled to 1, zeros replaced by
+    the smallest non-zero weight.
 
     Args:
         roi_size: window size (D, H, W) (or (H, W)), each >= 1.

@@ -120,7 +120,7 @@ def _gauss_sigma_not_scaled(roi_size, sigma_scale=0.125):  # noqa: ANN001, ANN20
     return weight.clamp(min=1e-3)
 
 
-def _gauss_off_centre(roi_size, sigma_scale=0.125):  # noqa: ANN001, ANN202
+def _gauss_nnunet_centre(roi_size, sigma_scale=0.125):  # noqa: ANN001, ANN202
     weight = torch.ones(())
     for n in roi_size:
         x = torch.arange(n, dtype=torch.float32) - n // 2
@@ -476,8 +476,9 @@ EXERCISES = [
                       "window covering it would be divided by ~0 when stitching", _gauss_no_clamp),
         Misconception("sigma_not_scaled", "σ is a fraction of the window: σ = sigma_scale · n for an axis of "
                       "n voxels", _gauss_sigma_not_scaled),
-        Misconception("off_centre", "the centre of an axis of n voxels is (n − 1) / 2 (between two voxels when n "
-                      "is even), not n // 2", _gauss_off_centre),
+        Misconception("nnunet_centre", "that is nnU-Net's convention (peak on voxel n // 2); this exercise follows "
+                      "MONAI's: the centre of an axis of n voxels is (n − 1) / 2, between two voxels when n is even",
+                      _gauss_nnunet_centre),
         Misconception("normalized", "do not normalize the map: its peak is 1 (stitching divides by the sum of "
                       "the weights anyway)", _gauss_normalized),
     ]),

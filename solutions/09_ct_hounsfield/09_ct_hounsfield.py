@@ -182,7 +182,9 @@ else:
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.6), layout="constrained")
 bins = np.arange(-3100, 2000, 10)  # 10 HU bins
 for ax, (name, image) in zip(axes, hu.items()):
-    ax.hist(image.ravel(), bins=bins, color="k", log=True)
+    counts, _ = np.histogram(image, bins=bins)  # (len(bins) - 1,) pixels per bin
+    ax.stairs(counts, bins, color="k", fill=True)  # one polygon: far faster than ax.hist's bars
+    ax.set_yscale("log")
     for i, (tissue, (lo, hi)) in enumerate(med.TISSUE_HU.items()):
         ax.axvspan(lo - 5, hi + 5, color=f"C{i}", alpha=0.35, label=f"{tissue} {lo:g}..{hi:g}")
     ax.set(title=f"{name}: histogram of HU", xlabel="HU", ylabel="pixels (log)")

@@ -60,7 +60,8 @@ def parse_results(text: str) -> dict[str, tuple[float, float]]:
 
 
 def paired_bootstrap(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, *, num_resamples: int = 4000,
-                     level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+                     level: float = 0.95, seed: int = 0,
+                     groups: Sequence[int] | np.ndarray | None = None) -> tuple[float, float, float]:
     """Mean of ``a − b`` with a percentile bootstrap interval, resampling the pairs.
 
     Args:
@@ -69,12 +70,17 @@ def paired_bootstrap(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.nd
         num_resamples: bootstrap resamples.
         level: coverage of the interval.
         seed: seeds the resampling, so the interval is the same on every run.
+        groups: (n,) the training seed (or other cluster) of each pair. None resamples pairs only,
+            which ignores how much a whole run varies from seed to seed; with groups, each resample
+            draws the groups with replacement and then pairs within each drawn group (a two-level
+            bootstrap, Davison & Hinkley 1997, sec. 3.8), so one lucky or stuck run widens the
+            interval. With only a few groups the interval is wide, which is the honest answer.
 
     Returns:
         (mean difference, lower, upper).
 
     Raises:
-        ValueError: shapes differ, fewer than 2 items, or ``level`` is not in (0, 1).
+        ValueError: shapes differ, fewer than 2 items, fewer than 2 groups, or ``level`` is not in (0, 1).
     """
     a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
     if a.shape != b.shape or a.size < 2:
@@ -84,9 +90,25 @@ def paired_bootstrap(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.nd
     diff = a - b
     rng = np.random.default_rng(seed)
     means = np.empty(num_resamples)
-    for start in range(0, num_resamples, 500):  # 500 resamples at a time: bounded memory for large n
-        stop = min(start + 500, num_resamples)
-        means[start:stop] = diff[rng.integers(0, diff.size, size=(stop - start, diff.size))].mean(axis=1)
+    if groups is not None:
+        labels = np.asarray(groups).ravel()
+        if labels.shape != diff.shape:
+            raise ValueError(f"groups must give one group per pair, got {labels.shape} for {diff.shape} pairs")
+        members = [diff[labels == g] for g in np.unique(labels)]
+        if len(members) < 2:
+            raise ValueError("a grouped bootstrap needs at least 2 groups (seeds)")
+        for r in range(num_resamples):
+            drawn = rng.integers(0, len(members), size=len(members))
+            total = count = 0.0
+            for g in drawn:
+                items = members[g]
+                total += items[rng.integers(0, items.size, size=items.size)].sum()
+                count += items.size
+            means[r] = total / count
+    else:
+        for start in range(0, num_resamples, 500):  # 500 resamples at a time: bounded memory for large n
+            stop = min(start + 500, num_resamples)
+            means[start:stop] = diff[rng.integers(0, diff.size, size=(stop - start, diff.size))].mean(axis=1)
     alpha = (1 - level) / 2
     lo, hi = np.quantile(means, [alpha, 1 - alpha])
     return float(diff.mean()), float(lo), float(hi)
@@ -105,6 +127,7 @@ class Comparison:
     upper: float
     level: float
     n: int
+    groups: int = 0  # seeds resampled as groups (0: pairs only)
 
     @property
     def resolved(self) -> bool:
@@ -121,7 +144,8 @@ class Comparison:
     def text(self, *, unit: str = "points", scale: float = 100.0) -> str:
         """One sentence: who wins, by how much, with the interval, or "not resolved"."""
         d, lo, hi = (scale * v for v in (self.diff, self.lower, self.upper))
-        span = f"{d:+.1f} {unit} ({100 * self.level:.0f} % CI [{lo:+.1f}, {hi:+.1f}], paired bootstrap over {self.n} items)"
+        over = f"{self.n} items in {self.groups} seeds, seeds and items resampled" if self.groups else f"{self.n} items"
+        span = f"{d:+.1f} {unit} ({100 * self.level:.0f} % CI [{lo:+.1f}, {hi:+.1f}], paired bootstrap over {over})"
         if not self.resolved:
             return f"{self.name_a} vs {self.name_b}: not resolved, {span}; the interval contains 0."
         better, worse = (self.name_a, self.name_b) if self.diff > 0 else (self.name_b, self.name_a)
@@ -130,7 +154,7 @@ class Comparison:
 
 def compare(name_a: str, a: Sequence[float] | np.ndarray, name_b: str, b: Sequence[float] | np.ndarray, *,
             level: float = 0.95, seed: int = 0, show: bool = True, unit: str = "points",
-            scale: float = 100.0) -> Comparison:
+            scale: float = 100.0, groups: Sequence[int] | np.ndarray | None = None) -> Comparison:
     """Compare two methods on paired per-item scores and print the verdict.
 
     Args:
@@ -140,13 +164,15 @@ def compare(name_a: str, a: Sequence[float] | np.ndarray, name_b: str, b: Sequen
         seed: seed of the bootstrap.
         show: print the sentence.
         unit, scale: how the difference is written (default: percentage points of an accuracy).
+        groups: (n,) the seed of each pair, for a two-level bootstrap (see :func:`paired_bootstrap`).
 
     Returns:
         A :class:`Comparison`.
     """
-    diff, lo, hi = paired_bootstrap(a, b, level=level, seed=seed)
+    diff, lo, hi = paired_bootstrap(a, b, level=level, seed=seed, groups=groups)
     a_arr, b_arr = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
-    cmp = Comparison(name_a, name_b, float(a_arr.mean()), float(b_arr.mean()), diff, lo, hi, level, a_arr.size)
+    cmp = Comparison(name_a, name_b, float(a_arr.mean()), float(b_arr.mean()), diff, lo, hi, level, a_arr.size,
+                     0 if groups is None else len(np.unique(np.asarray(groups))))
     if show:
         print(cmp.text(unit=unit, scale=scale))
     return cmp

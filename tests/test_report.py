@@ -89,3 +89,27 @@ def test_paired_bootstrap_refuses_bad_input(a, b, level):
     """Check that unpaired, too short or a bad level is refused."""
     with pytest.raises(ValueError):
         paired_bootstrap(a, b, level=level)
+
+
+def test_grouped_bootstrap_widens_the_interval_when_seeds_disagree(capsys):
+    """Check the two-level bootstrap: a run that disagrees with the others widens the interval; with one
+    pair per group it is the plain paired bootstrap's interval (same distribution of resamples)."""
+    rng = np.random.default_rng(0)
+    n = 300
+    b = (rng.random(3 * n) < 0.5).astype(float)
+    a = b.copy()
+    a[:n] = 1.0  # seed 0: a right everywhere; seeds 1 and 2: a equals b
+    seeds = np.repeat([0, 1, 2], n)
+    _, lo_flat, hi_flat = paired_bootstrap(a, b, seed=0)
+    diff, lo, hi = paired_bootstrap(a, b, seed=0, groups=seeds)
+    assert diff == pytest.approx(np.mean(a - b))
+    assert lo_flat > 0  # pairs only: "resolved", carried by one run
+    assert lo <= 0.0 + 1e-12 and hi - lo > 2 * (hi_flat - lo_flat)  # seeds resampled: the run may be left out
+    cmp = compare("A", a, "B", b, groups=seeds)
+    assert not cmp.resolved and "in 3 seeds" in capsys.readouterr().out
+    x, y = (rng.random(80) < 0.7).astype(float), (rng.random(80) < 0.5).astype(float)
+    _, lo1, hi1 = paired_bootstrap(x, y, seed=1, num_resamples=4000)
+    _, lo2, hi2 = paired_bootstrap(x, y, seed=2, num_resamples=4000, groups=np.arange(80))
+    assert lo1 == pytest.approx(lo2, abs=0.04) and hi1 == pytest.approx(hi2, abs=0.04)
+    with pytest.raises(ValueError):
+        paired_bootstrap(x, y, groups=np.zeros(80))

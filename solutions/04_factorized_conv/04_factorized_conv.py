@@ -241,6 +241,45 @@ for name, n_in, n_out, t, d in convs:
 # A conv that doubles the channels (N_{i−1} = N_i / 2) gets M = 1.8·N_i. Keep that difference in
 # mind: it explains torchvision's parameter count in section 5.
 #
+# ### Does "F×3×3 → F + 3×3" save weights? Counting it
+#
+# The seed document of this lesson writes the factorization as "F×3×3 → F + 3×3", as if a
+# t×d×d kernel were replaced by d² + t weights. Per input–output channel pair that is true (27 → 9 + 3
+# for 3×3×3), but a (2+1)D pair has M intermediate channels, and the count depends on M. For a t×d×d
+# kernel from N_{i−1} to N_i channels:
+#
+# * full 3D conv: t·d²·N_{i−1}·N_i weights;
+# * factorized with M = N_i (as many intermediate channels as outputs): d²·N_{i−1}·M + t·M·N_i;
+# * factorized with the paper's M_i: as many as the full conv, by construction (less the floor).
+#
+# The cell counts all three with the lesson's functions, for 3×3×3 convs of an 18-layer ResNet.
+
+# %%
+from course.report import result
+
+print(f"{'N_i-1 -> N_i':>14}{'3D weights':>13}{'M = N_i':>10}{'ratio':>8}{'M = M_i':>10}{'ratio':>8}")
+for n_in, n_out in [(64, 64), (64, 128), (256, 256)]:
+    full = conv_params(n_in, n_out, (3, 3, 3), bias=False)
+    with_n = ref_conv2plus1d_params(n_in, n_out, 3, 3, n_out)  # M = N_i
+    with_rule = ref_conv2plus1d_params(n_in, n_out, 3, 3, ref_midplanes(n_in, n_out, 3, 3))
+    print(f"{f'{n_in} -> {n_out}':>14}{full:>13,}{with_n:>10,}{with_n / full:>8.3f}{with_rule:>10,}"
+          f"{with_rule / full:>8.3f}")
+ratio_n = result("04.factorized_ratio_m_eq_n", ref_conv2plus1d_params(64, 64, 3, 3, 64) / conv_params(64, 64, 3, bias=False),
+                 tol=0.0, fmt="{:.3f}", label="3×3×3, N_i-1 = N_i = M: (2+1)D weights / 3D weights (12/27)")
+ratio_rule = result("04.factorized_ratio_m_rule", ref_conv2plus1d_params(64, 64, 3, 3, ref_midplanes(64, 64, 3, 3))
+                    / conv_params(64, 64, 3, bias=False), tol=0.0, fmt="{:.3f}",
+                    label="3×3×3, N_i-1 = N_i, M = M_i: (2+1)D weights / 3D weights")
+print(f"\nWith M = N_i the pair keeps {ratio_n:.3f} of the 3D conv's weights, (d² + t) / (t·d²) = "
+      f"{(9 + 3) / 27:.3f} = 12/27 for 3×3×3 and N_i-1 = N_i: a saving of {1 - ratio_n:.0%}. With the paper's M_i "
+      f"it keeps {ratio_rule:.3f}: no saving at all. 'F×3×3 → F + 3×3' describes one channel pair; whether a "
+      f"network gets smaller depends on M, and R(2+1)D chooses M so that it does not.")
+
+# %% [markdown]
+# So the seed's "F×3×3 → F + 3×3" is loose: it is the kernel of one channel pair, not the size of
+# the layer. Tran et al. use the factorization to add a non-linearity at **equal** size (the verdict
+# above), not to save weights; P3D's bottleneck blocks and the depthwise convolutions of later
+# networks are where factorized kernels do save them.
+#
 # ## 2. A (2+1)D convolution
 #
 # ### Concept
@@ -666,6 +705,15 @@ r3d_params = table["R3D-18"][0]
 print(f"{'model':<26}{'parameters':>13}{'vs R3D':>9}{'GFLOPs':>9}{'GMACs':>8}{'ReLUs':>7}")
 for name, (params, flops, relus) in table.items():
     print(f"{name:<26}{params:>13,}{params / r3d_params:>9.4f}{flops / 1e9:>9.2f}{flops / 2e9:>8.2f}{relus:>7}")
+for name, key in [("R3D-18", "r3d18"), ("R(2+1)D-18 (torchvision)", "r2plus1d18_tv"),
+                  ("R(2+1)D-18 (paper M_i)", "r2plus1d18_paper")]:
+    result(f"04.{key}_params", table[name][0], tol=0.0, fmt="{:,.0f}", label=f"{name}, parameters at 400 classes")
+    result(f"04.{key}_relus", table[name][2], tol=0.0, fmt="{:.0f}", label=f"{name}, ReLUs per forward pass")
+r3d_flops, r3d_relus = table["R3D-18"][1:]
+for name in ("R(2+1)D-18 (paper M_i)", "MC3-18", "rMC3-18"):
+    params, flops, relus = table[name]
+    print(f"{name} / R3D-18: parameters {params / r3d_params:.3f}×, FLOPs {flops / r3d_flops:.2f}×, "
+          f"ReLUs {relus / r3d_relus:.2f}×")
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
 names = list(table)
@@ -682,7 +730,7 @@ fig.suptitle("18-layer video ResNets at 400 classes")
 plt.show()
 
 # %% [markdown]
-# What the table shows (compare the numbers above):
+# What the table and the printed ratios show:
 #
 # * The paper-exact R(2+1)D-18 has R3D-18's parameter count to within a fraction of a percent, and
 #   twice the ReLUs: the seed claim. Its FLOPs are close to R3D's too, since every conv keeps its
@@ -720,6 +768,8 @@ stem_lost = count_params(paper.stem) - count_params(tv.stem)
 gap_total += stem_lost
 print(f"{'stem':<20}{tv.stem[0].out_channels:>15}{paper.stem[0].out_channels:>9}{'M(3, 64, 3, 7)':>20}{stem_lost:>17,}")
 print(f"sum of the differences {gap_total:,} == paper − torchvision {count_params(paper) - count_params(tv):,}")
+result("04.tv_mid_shortfall", 1 - tv.layer2[0].conv2[0].mid_channels / paper.layer2[0].conv2[0].mid_channels, tol=0.0,
+       fmt="{:.1%}", label="torchvision's M in the second conv of layer2's first block, fewer than the rule's")
 print(f"paper − R3D-18: {count_params(paper) - table['R3D-18'][0]:+,} "
       f"(the floor in M_i removes a little, the BatchNorm between the two convs adds 2·M per pair)")
 
@@ -741,53 +791,82 @@ print(f"paper − R3D-18: {count_params(paper) - table['R3D-18'][0]:+,} "
 # * **R(2+1)D**: every conv factorized with the M_i rule, so its parameter count matches R3D's;
 # * **R2D**: 2D convs everywhere — no conv ever mixes frames, a control that should stay at chance.
 #
-# Same data, same seed, same schedule (Adam with a one-cycle learning rate, `course.train.fit`),
-# test accuracy on clips of held-out digit images.
+# Same data, same schedule (Adam with a one-cycle learning rate, `course.train.fit`), test accuracy
+# on clips of held-out digit images. R3D and R(2+1)D are trained with three seeds (each seed draws
+# its training clips and initial weights; the test clips are the same), the R2D control with the
+# first seed. `course.report.compare` prints each comparison with a 95 % paired-bootstrap interval
+# over the test clips of all seeds.
 
 # %%
+import course
 from course.data.moving_digits import moving_digits
 from course.nn.resnet3d import small_video_resnet
-from course.train import evaluate, fit
+from course.report import compare
+from course.train import fit
 
 EPOCHS, BATCH, LR = 3, 64, 1e-2  # a few epochs: the lesson's time budget
-train_clips = moving_digits(1000, label="direction", split="train", seed=0)  # (N, 1, 8, 32, 32), (N,)
-test_clips = moving_digits(1000, label="direction", split="test", seed=1)
-print("train", tuple(train_clips[0].shape), "test", tuple(test_clips[0].shape),
-      "classes", torch.bincount(train_clips[1]).tolist())
+SEEDS = (0, 1, 2)
+KINDS = {"R3D": "r3d", "R(2+1)D": "r2plus1d", "R2D": "r2d"}
+test_clips = moving_digits(1000, label="direction", split="test", seed=100)  # (N, 1, 8, 32, 32), (N,)
+print("test", tuple(test_clips[0].shape), "classes", torch.bincount(test_clips[1]).tolist())
 
-results = {}
-for name, kind in [("R3D", "r3d"), ("R(2+1)D", "r2plus1d"), ("R2D", "r2d")]:
+
+def correct_per_clip(model: torch.nn.Module, data: tuple[torch.Tensor, torch.Tensor]) -> np.ndarray:
+    """(N,) 1.0 where the model's prediction for a test clip is right, else 0.0."""
+    model.eval()
+    with torch.no_grad():
+        predictions = torch.cat([model(x.to(course.device())).argmax(dim=1).cpu() for x in data[0].split(250)])
+    return (predictions == data[1]).double().numpy()
+
+
+results = {name: {"correct": [], "train s": 0.0, "losses": []} for name in KINDS}
+for seed in SEEDS:
+    train_clips = moving_digits(1000, label="direction", split="train", seed=seed)
+    for name, kind in KINDS.items():
+        if name == "R2D" and seed != SEEDS[0]:
+            continue  # the control: one seed
+        torch.manual_seed(seed)
+        model = small_video_resnet(kind, num_classes=4, in_channels=1)
+        history = fit(model, train_clips, epochs=EPOCHS, batch_size=BATCH, lr=LR, seed=seed,
+                      progress=True)  # GPU if present
+        results[name]["correct"].append(correct_per_clip(model, test_clips))
+        results[name]["train s"] += history.seconds
+        results[name]["losses"].append(history.loss)
+        results[name]["parameters"] = count_params(model)
+for name, kind in KINDS.items():
     with torch.device("meta"):  # FLOPs of one clip, on shapes only
-        mflops = count_flops(small_video_resnet(kind, num_classes=4, in_channels=1),
-                             torch.empty(1, 1, 8, 32, 32)) / 1e6
-    torch.manual_seed(0)
-    model = small_video_resnet(kind, num_classes=4, in_channels=1)
-    history = fit(model, train_clips, epochs=EPOCHS, batch_size=BATCH, lr=LR, progress=False)  # GPU if present
-    results[name] = {"parameters": count_params(model), "MFLOPs": mflops, "train s": history.seconds,
-                     "train loss": history.loss[-1], "test acc": evaluate(model, test_clips),
-                     "losses": history.loss}
+        results[name]["MFLOPs"] = count_flops(small_video_resnet(kind, num_classes=4, in_channels=1),
+                                              torch.empty(1, 1, 8, 32, 32)) / 1e6
+    results[name]["correct"] = np.concatenate(results[name]["correct"])  # (seeds · 1000,)
 
-print(f"{'model':<10}{'parameters':>12}{'MFLOPs/clip':>13}{'train s':>9}{'last train loss':>17}{'test acc':>10}")
+print(f"{'model':<10}{'parameters':>12}{'MFLOPs/clip':>13}{'seeds':>7}{'train s':>9}{'test acc':>10}")
 for name, r in results.items():
-    print(f"{name:<10}{r['parameters']:>12,}{r['MFLOPs']:>13.1f}{r['train s']:>9.1f}{r['train loss']:>17.3f}"
-          f"{r['test acc']:>10.3f}")
-print(f"parameters R(2+1)D / R3D: {results['R(2+1)D']['parameters'] / results['R3D']['parameters']:.4f};  "
-      f"train time R(2+1)D / R3D: {results['R(2+1)D']['train s'] / results['R3D']['train s']:.2f}")
+    print(f"{name:<10}{r['parameters']:>12,}{r['MFLOPs']:>13.1f}{len(r['losses']):>7}{r['train s']:>9.1f}"
+          f"{r['correct'].mean():>10.3f}")
 for name, r in results.items():
-    print(f"training loss per epoch, {name:<8}", "  ".join(f"{loss:.3f}" for loss in r["losses"]))
+    for seed, losses in zip(SEEDS, r["losses"]):
+        print(f"training loss per epoch, {name:<8} seed {seed}:", "  ".join(f"{loss:.3f}" for loss in losses))
+for name, key in [("R3D", "r3d"), ("R(2+1)D", "r2plus1d"), ("R2D", "r2d")]:
+    result(f"04.small_{key}_direction_acc", results[name]["correct"].mean(), tol=0.04 if name != "R2D" else 0.06,
+           fmt="{:.1%}", label=f"small {name}, direction, test accuracy ({len(results[name]['losses'])} seed(s))")
+params_ratio = result("04.small_params_ratio", results["R(2+1)D"]["parameters"] / results["R3D"]["parameters"], tol=0.0,
+                      fmt="{:.4f}", label="small R(2+1)D / small R3D, parameters")
+time_ratio = results["R(2+1)D"]["train s"] / results["R3D"]["train s"]
+print(f"training time R(2+1)D / R3D in this run: {time_ratio:.2f} (wall times vary by machine and load)")
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.3), layout="constrained")
 names, colors = list(results), ["tab:purple", "tab:red", "tab:gray"]
-axes[0].bar(names, [results[n]["test acc"] for n in names], color=colors)
+axes[0].bar(names, [results[n]["correct"].mean() for n in names], color=colors)
 axes[0].axhline(0.25, color="k", linestyle="--", linewidth=1, label="chance (4 directions)")
 axes[0].set_ylim(0, 1.05)
-axes[0].set_ylabel("test accuracy")
+axes[0].set_ylabel("test accuracy (mean over seeds)")
 axes[0].legend(loc="lower right", fontsize=8)
-axes[1].bar(names, [results[n]["train s"] for n in names], color=colors)
-axes[1].set_ylabel("training time (s)")
+axes[1].bar(names, [results[n]["train s"] / len(results[n]["losses"]) for n in names], color=colors)
+axes[1].set_ylabel("training time per seed (s)")
 for n, c in zip(names, colors):
-    axes[2].plot(range(1, EPOCHS + 1), results[n]["losses"], marker="o", color=c, label=n)
+    for i, losses in enumerate(results[n]["losses"]):
+        axes[2].plot(range(1, EPOCHS + 1), losses, marker="o", color=c, label=n if i == 0 else None)
 axes[2].set_xlabel("epoch")
 axes[2].set_ylabel("training loss (nats)")
 axes[2].set_xticks(range(1, EPOCHS + 1))
@@ -796,26 +875,57 @@ fig.suptitle("Moving Digits, direction: small video ResNets at matched size (R3D
 plt.show()
 
 # %% [markdown]
-# Read the table and the figure:
+# ### The comparisons, with their intervals
+
+# %%
+factorized_vs_full = compare("R(2+1)D", results["R(2+1)D"]["correct"], "R3D", results["R3D"]["correct"])
+r3d_first_seed = results["R3D"]["correct"][:len(test_clips[1])]  # seed 0's test clips, paired with R2D
+full_vs_2d = compare("R3D", r3d_first_seed, "R2D", results["R2D"]["correct"])
+r2d_vs_chance = compare("R2D", results["R2D"]["correct"], "chance", np.full(len(test_clips[1]), 0.25))
+for key, cmp in [("04.r2plus1d_minus_r3d", factorized_vs_full), ("04.r3d_minus_r2d", full_vs_2d)]:
+    result(key, cmp.diff, tol=0.05, fmt="{:+.1%}", label=f"{cmp.name_a} − {cmp.name_b}, accuracy difference")
+    result(f"{key}_lower", cmp.lower, tol=0.05, fmt="{:+.1%}", label="95 % CI lower end")
+    result(f"{key}_upper", cmp.upper, tol=0.05, fmt="{:+.1%}", label="95 % CI upper end")
+def pts(fraction: float) -> str:
+    """An accuracy difference in percentage points."""
+    return f"{100 * fraction:+.1f} points"
+
+
+print("\nVerdicts:")
+print(f"* parameters match: R(2+1)D has {params_ratio:.4f}× R3D's.")
+print("* the factorization at equal size: " + (
+    f"not resolved on this task ({pts(factorized_vs_full.diff)}, interval [{pts(factorized_vs_full.lower)}, "
+    f"{pts(factorized_vs_full.upper)}]): no difference is resolved at this size." if not factorized_vs_full.resolved else
+    f"{factorized_vs_full.winner} is better by {pts(abs(factorized_vs_full.diff))} "
+    f"[{pts(factorized_vs_full.lower)}, {pts(factorized_vs_full.upper)}]."))
+missed = {name: int(round((1 - results[name]["correct"].mean()) * len(results[name]["correct"])))
+          for name in ("R3D", "R(2+1)D")}
+print(f"  (both are near the ceiling: R3D misses {missed['R3D']} and R(2+1)D {missed['R(2+1)D']} of "
+      f"{len(results['R3D']['correct'])} test clips over the seeds)")
+print(f"* a conv that mixes frames is needed: R3D {'beats' if full_vs_2d.winner == 'R3D' else 'does not beat'} the R2D "
+      f"control by {pts(full_vs_2d.diff)}; R2D against chance: "
+      + ("not resolved." if not r2d_vs_chance.resolved else f"{pts(r2d_vs_chance.diff)}."))
+
+# %% [markdown]
+# Read the verdicts and the figure:
 #
-# * **Parameters match** (the ratio printed under the table), so any difference comes from the
-#   structure, not the size.
-# * **Both 3D-capable networks learn the direction; R2D does not.** Without a conv that mixes
-#   frames, pooling over time cannot tell up from down: R2D stays near the dashed chance line.
-# * **Accuracy and loss.** Both reach a test accuracy close to 1 within the budget, and their
-#   per-epoch training losses (printed above) stay close to each other: at this size and on this
-#   task the factorization neither helps nor hurts the result. Tran et al. report a *lower*
-#   training error for R(2+1)D than for R3D on Kinetics and credit the factorization with easier
-#   optimisation; a tiny network trained for a few dozen steps on a toy task is a different
-#   regime, so read this run neither as a contradiction nor as a confirmation.
+# * **Parameters match** (the first verdict), so any difference comes from the structure, not the
+#   size.
+# * **A conv that mixes frames is needed.** Without one, pooling over time cannot tell up from down:
+#   the R2D control stays at the dashed chance line, and the verdict against it is resolved.
+# * **R3D against R(2+1)D** is the second verdict; the line under it counts the test clips each
+#   misses, which says how large the difference is in clips. Tran et al. report a *lower* training error for
+#   R(2+1)D than for R3D on Kinetics and credit the factorization with easier optimisation; a tiny
+#   network trained for a few dozen steps on a toy task where both learn the motion is a different
+#   regime, so read this verdict neither as a contradiction nor as a confirmation of the paper.
 # * **Time.** At equal parameters the (2+1)D network does about the same arithmetic (the MFLOPs
-#   column) but runs two convolutions, a BatchNorm and a ReLU where R3D runs one conv, and stores
-#   the intermediate activations for the backward pass. With layers this small, the extra kernel
-#   calls and memory traffic usually make each step slower on a CPU. Wall times vary from run to
-#   run and machine to machine: the ratio printed above is this run's.
+#   column) but runs two convolutions, a BatchNorm and a ReLU where R3D runs one conv, and stores the
+#   intermediate activations for the backward pass. Whether that costs wall time depends on the
+#   machine: the printed ratio is this run's, and wall times vary with the load.
 #
-# One run with one seed on a toy task is not a benchmark: the point is the method — matched
-# parameter counts, same data and schedule, a control that must fail — not a leaderboard.
+# Three seeds on a toy task are not a benchmark: the point is the method — matched parameter
+# counts, same data and schedule, a control that must fail, intervals over seeds — not a
+# leaderboard.
 #
 # ## Summary
 #
@@ -830,10 +940,13 @@ plt.show()
 #   so MC3-18 has a third of R3D's parameters but more FLOPs.
 # * P3D wires S and T as A: T(S(x)), B: S(x) + T(x), C: S(x) + T(S(x)) inside bottleneck blocks.
 # * torchvision's R(2+1)D-18 has fewer parameters than R3D-18 because each block reuses its first
-#   conv's M for the second conv (20 % too few in the first block of layer2–4) and its stem uses
-#   45 channels instead of 83; with the rule on every conv the counts agree.
-# * At matched parameter counts on Moving Digits, both R3D and R(2+1)D learn the motion; a 2D
-#   network cannot.
+#   conv's M for the second conv (20 %<!--04.tv_mid_shortfall--> too few in the first block of
+#   layer2–4) and its stem uses 45 intermediate channels where the rule gives M(3, 64, 3, 7); with the
+#   rule on every conv the counts agree.
+# * "F×3×3 → F + 3×3" counts one channel pair. With M = N_i a 3×3×3 layer keeps
+#   0.444<!--04.factorized_ratio_m_eq_n--> of its weights; with the paper's M_i it keeps them all.
+# * At matched parameter counts on Moving Digits, R3D and R(2+1)D are compared with a 95 %
+#   interval over three seeds (section 6); the 2D control, which never mixes frames, stays at chance.
 #
 # ## Exercises (not graded)
 #

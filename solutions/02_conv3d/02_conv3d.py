@@ -653,10 +653,16 @@ for name, formula, module in layers:
     assert formula == count_params(module)
     print(f"{name:<26} {formula:>9,} {count_params(module):>9,}  {tuple(module.weight.shape)}")
 print("3D / 2D weights, 3 → 1:", params(3, 1, 3, bias=False) / params(3, 1, (3, 3), bias=False))
+from course.report import result
+
+result("02.weights_3x3x3_3ch", count_params(torch.nn.Conv3d(3, 1, 3, bias=False)), tol=0.0, fmt="{:.0f}",
+       label="weights of one 3×3×3 kernel on 3 channels (torch)")
+result("02.weights_3x3_3ch", count_params(torch.nn.Conv2d(3, 1, 3, bias=False)), tol=0.0, fmt="{:.0f}",
+       label="weights of one 3×3 kernel on 3 channels (torch)")
 
 # %% [markdown]
-# The first two rows are the seed claim: 81 weights for the 3×3×3 kernel, 27 for the 3×3 one, and
-# torch allocates exactly these numbers. A (1, 3, 3) kernel in a Conv3d is a 2D convolution applied
+# The first two rows are the seed claim: 81<!--02.weights_3x3x3_3ch--> weights for the 3×3×3 kernel,
+# 27<!--02.weights_3x3_3ch--> for the 3×3 one, and torch allocates exactly these numbers. A (1, 3, 3) kernel in a Conv3d is a 2D convolution applied
 # to every frame: it has the 2D layer's weights. The factorized and depthwise kernels of lesson 04
 # are built from such cheaper pieces.
 #
@@ -922,8 +928,6 @@ plt.show()
 # output shapes).
 
 # %%
-from course.report import result
-
 one_frame = video[:, :, 0]  # (1, 3, 112, 112): the first frame, for a 2D CNN
 stacked = video.flatten(1, 2)  # (1, 3·16, 112, 112): the frames as channels (early fusion)
 layers = {  # name: (layer, its input), each 3 → 64 channels, no bias
@@ -995,13 +999,14 @@ print(f"The seed holds in {len(held)} of {len(ratios)} comparisons"
 #   axis is ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1 — section 2 checked it against `nn.Conv3d`.
 # * `unfold` gathers the windows as a view, one `einsum` does the multiply-adds, `unflatten` handles
 #   groups; the result equals `F.conv3d` forward and backward to float64 rounding (section 3's
-#   table), and is slower than torch's optimized kernel. A temporal kernel responds to motion, a
+#   table); it pays in memory for the windows it materializes, and its speed against torch's
+#   kernel depends on the machine (section 3 timed one case). A temporal kernel responds to motion, a
 #   spatial one to edges.
 # * Receptive fields grow by d(k − 1) steps per layer, each step as long as the product of the
 #   earlier strides; by the top of C3D a feature can see the whole 16-frame clip.
-# * Parameters: C_out · C_in/groups · ∏k (+ C_out). A 3×3×3 kernel on 3 channels has 81 weights
-#   against 27 for 3×3, exactly what torch allocates (section 5). FLOPs: 2 per multiply-accumulate,
-#   bias excluded, equal to `FlopCounterMode`; "FLOPs" in many papers are MACs, half as many.
+# * Parameters: C_out · C_in/groups · ∏k (+ C_out). A 3×3×3 kernel on 3 channels has
+#   81<!--02.weights_3x3x3_3ch--> weights against 27<!--02.weights_3x3_3ch--> for 3×3, exactly what
+#   torch allocates (section 5). FLOPs: 2 per multiply-accumulate, bias excluded, equal to `FlopCounterMode`; "FLOPs" in many papers are MACs, half as many.
 # * Cost: the number of frames multiplies the FLOPs and the activations, not the parameters; the
 #   kernel size enters cubed; the channels squared. Activations, not weights, fill the memory of a
 #   video model (section 7).

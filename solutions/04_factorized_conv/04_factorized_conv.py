@@ -794,8 +794,9 @@ print(f"paper − R3D-18: {count_params(paper) - table['R3D-18'][0]:+,} "
 # Same data, same schedule (Adam with a one-cycle learning rate, `course.train.fit`), test accuracy
 # on clips of held-out digit images. R3D and R(2+1)D are trained with three seeds (each seed draws
 # its training clips and initial weights; the test clips are the same), the R2D control with the
-# first seed. `course.report.compare` prints each comparison with a 95 % paired-bootstrap interval
-# over the test clips of all seeds.
+# first seed. `course.report.compare` prints each comparison with a 95 % paired-bootstrap interval;
+# over several seeds it resamples the seeds and then the test clips of each drawn seed, so that a
+# lucky or a stuck run widens the interval.
 
 # %%
 import course
@@ -878,7 +879,9 @@ plt.show()
 # ### The comparisons, with their intervals
 
 # %%
-factorized_vs_full = compare("R(2+1)D", results["R(2+1)D"]["correct"], "R3D", results["R3D"]["correct"])
+seed_of_clip = np.repeat(SEEDS, len(test_clips[1]))  # the training seed of each pooled test clip
+factorized_vs_full = compare("R(2+1)D", results["R(2+1)D"]["correct"], "R3D", results["R3D"]["correct"],
+                             groups=seed_of_clip)
 r3d_first_seed = results["R3D"]["correct"][:len(test_clips[1])]  # seed 0's test clips, paired with R2D
 full_vs_2d = compare("R3D", r3d_first_seed, "R2D", results["R2D"]["correct"])
 r2d_vs_chance = compare("R2D", results["R2D"]["correct"], "chance", np.full(len(test_clips[1]), 0.25))

@@ -1,7 +1,11 @@
 # Beyond 2D — every target creates the virtual environment on first use.
 #   make course   build the release, execute every lesson, grade the demo class, print a table
 #   make test     run the test suite (unit, notebook execution, release staleness, grading)
-#   make lab      JupyterLab on notebooks/
+#   make lab      JupyterLab on notebooks/ for students: nbgrader's assignment list and Validate only
+#                 (lab/student/ on JUPYTER_CONFIG_PATH turns off the formgrader, the course list and
+#                 Create Assignment; tests/browser checks this in a real browser)
+#   make lab-instructor   JupyterLab on the project root with all of nbgrader's tools (formgrader,
+#                 Create Assignment; nbgrader_config.py names the course)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -14,7 +18,7 @@ STAMP  := $(BIN)/.beyond2d-installed
 # and a grader) on two cores, spinning threads starve each other (10x slower training measured)
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: course test lab release grade clean venv
+.PHONY: course test lab lab-instructor release grade clean venv
 
 venv: $(STAMP)
 
@@ -34,7 +38,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	JUPYTER_CONFIG_PATH="$(CURDIR)/lab/student" $(BIN)/jupyter lab notebooks/
+
+lab-instructor: $(STAMP)
+	$(BIN)/jupyter lab
 
 clean:
 	rm -rf build

@@ -692,8 +692,8 @@ show_frames(movie, ncols=4, title="frames (top) and flow colours (bottom): up, d
 #
 # Each stream is trained alone (same budget: the constants above), then fused by averaging scores
 # and by a learned layer (a few epochs on the frozen streams). Everything is repeated with three
-# seeds (initial weights and batch order; the clips stay the same), and every comparison pools the
-# test clips of the three seeds into a 95 % paired-bootstrap interval.
+# seeds (initial weights and batch order; the clips stay the same), and every comparison gives a
+# 95 % paired-bootstrap interval that resamples the seeds and the test clips within them.
 
 # %%
 TASKS = {"direction": (train_set.directions, test_set.directions, 4),
@@ -759,14 +759,18 @@ plt.show()
 # The claims, as verdicts with their intervals ("not resolved" when the interval contains 0):
 
 # %%
+seed_of_item = np.repeat(SEEDS, NUM_TEST)  # the two-level bootstrap resamples seeds, then clips
 print("direction:")
-flow_vs_rgb = compare("flow stream", correct["flow stream", "direction"], "RGB stream", correct["RGB stream", "direction"])
-compare("fused: average", correct["fused: average", "direction"], "flow stream", correct["flow stream", "direction"])
+flow_vs_rgb = compare("flow stream", correct["flow stream", "direction"], "RGB stream", correct["RGB stream", "direction"],
+                      groups=seed_of_item)
+compare("fused: average", correct["fused: average", "direction"], "flow stream", correct["flow stream", "direction"],
+        groups=seed_of_item)
 print("digit × direction:")
 fusion_vs = {stream: compare("fused: average", correct["fused: average", "digit × direction"],
-                             stream, correct[stream, "digit × direction"]) for stream in ("RGB stream", "flow stream")}
+                             stream, correct[stream, "digit × direction"], groups=seed_of_item)
+             for stream in ("RGB stream", "flow stream")}
 compare("fused: learned", correct["fused: learned", "digit × direction"],
-        "fused: average", correct["fused: average", "digit × direction"])
+        "fused: average", correct["fused: average", "digit × direction"], groups=seed_of_item)
 beats_both = all(c.winner == "fused: average" for c in fusion_vs.values())
 print(f"\nVerdict: on direction the flow stream {'wins' if flow_vs_rgb.winner == 'flow stream' else 'does not win'}; "
       f"on digit × direction averaged fusion {'beats both streams' if beats_both else 'does NOT beat both streams'}.")

@@ -644,8 +644,8 @@ compare("frame-0 lookup", frame0_lookup, "chance", np.full_like(frame0_lookup, 0
 # offset — as in a real video, where the action does not start on the first frame. Because the
 # frame CNN sees one frame at a time, the features of a placed clip are the clip's features with
 # the features of a blank frame around them (checked below). Every head is trained with three seeds
-# (initial weights and batch order); comparisons pool the test clips of the three seeds and give a
-# 95 % paired-bootstrap interval. Predictions before looking: which head is at chance on which task?
+# (initial weights and batch order); comparisons give a 95 % paired-bootstrap interval that
+# resamples the seeds and the test clips. Predictions before looking: which head is at chance on which task?
 
 # %%
 import course
@@ -785,23 +785,26 @@ ax.legend(loc="upper left", fontsize=8)
 plt.show()
 
 # %% [markdown]
-# The verdicts, computed from the per-clip results (three seeds pooled; "not resolved" when the
-# interval contains 0):
+# The verdicts, computed from the per-clip results of the three seeds: the bootstrap resamples the
+# seeds, then the test clips within them, so a run that went unusually well or badly widens the
+# interval ("not resolved" when it contains 0):
 
 # %%
 chance = np.full(len(SEEDS) * NUM_TEST, 0.5)  # a coin, paired with every test clip of every seed
+seed_of_item = np.repeat(SEEDS, NUM_TEST)  # the two-level bootstrap resamples seeds, then clips
 verdicts = {}
 print("order:")
 for name in ("single frame", "average over time", "late fusion, linear"):
-    verdicts[name, "chance"] = compare(name, correct["order", name], "chance", chance)
+    verdicts[name, "chance"] = compare(name, correct["order", name], "chance", chance, groups=seed_of_item)
 for a, b in [("late fusion", "average over time"), ("LRCN (GRU)", "late fusion"), ("LRCN (LSTM)", "late fusion"),
              ("LRCN (GRU)", "LRCN (LSTM)")]:
-    verdicts[a, b] = compare(a, correct["order", a], b, correct["order", b])
+    verdicts[a, b] = compare(a, correct["order", a], b, correct["order", b], groups=seed_of_item)
 print("order, off the ends:")
 verdicts["long late fusion", "chance"] = compare("late fusion", correct["order, off the ends", "late fusion"],
-                                                 "chance", chance)
+                                                 "chance", chance, groups=seed_of_item)
 verdicts["long LRCN (GRU)", "late fusion"] = compare("LRCN (GRU)", correct["order, off the ends", "LRCN (GRU)"],
-                                                     "late fusion", correct["order, off the ends", "late fusion"])
+                                                     "late fusion", correct["order, off the ends", "late fusion"],
+                                                     groups=seed_of_item)
 gain = verdicts["LRCN (GRU)", "late fusion"]
 result("07.gru_minus_late_order", gain.diff, tol=0.04, label="order: LRCN (GRU) − late fusion")
 result("07.gru_minus_late_order_lower", gain.lower, tol=0.04, label="  95 % CI lower")

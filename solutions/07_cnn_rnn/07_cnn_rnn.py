@@ -682,9 +682,9 @@ encoder.features = frame_model.features  # the trained, frozen frame CNN
 encoder.eval()
 
 # 2. feature sequences, computed once; "off the ends" = the same features with blank frames around them
-with torch.no_grad():
-    train_features = encoder.encode_frames(order_train.videos)  # (N, 8, 32)
-    test_features = encoder.encode_frames(order_test.videos)
+with torch.no_grad():  # 500 clips at a time: the activations of 24,000 frames at once would take a gigabyte
+    train_features = torch.cat([encoder.encode_frames(v) for v in order_train.videos.split(500)])  # (N, 8, 32)
+    test_features = torch.cat([encoder.encode_frames(v) for v in order_test.videos.split(500)])
     blank = encoder.encode_frames(torch.zeros(1, 1, 1, 32, 32))[0, 0]  # (32,): the features of a blank frame
 tasks = {"order": ((train_features, order_train.labels), (test_features, order_test.labels)),
          "order, off the ends": ((place_in_longer_sequences(train_features, blank, LONG_FRAMES, seed=10), order_train.labels),

@@ -852,7 +852,9 @@ plt.show()
 # hemispheres with 20 new lesions each (80 test lesions; the budget of this lesson allows no more
 # training runs), and score every test lesion on its own: `course.metrics.lesion_dice` gives each lesion the Dice over its
 # **Voronoi cell** (the voxels nearer to it than to any other lesion), so that a false positive
-# anywhere counts against the nearest lesion, and the three methods are paired lesion by lesion.
+# anywhere counts against the nearest lesion, and the three methods are paired lesion by lesion. The
+# bootstrap resamples the training runs first and then the lesions within each (two levels), so a
+# lucky run cannot pass for a general result.
 # Besides, the Dice of the lesion class over the whole volume and the **detection rate** (the share of
 # lesions the prediction touches, `course.metrics.detection_rate`).
 
@@ -876,6 +878,7 @@ def predict_slices(model: torch.nn.Module, volume: torch.Tensor) -> torch.Tensor
 
 methods = ("threshold (grey band)", "2D U-Net, slice-wise", "3D U-Net")
 per_lesion = {m: [] for m in methods}  # lesion Dice over its Voronoi cell, lesions of all seeds in order
+lesion_seed = []  # the training seed of each test lesion: the bootstrap resamples seeds, then lesions
 lesion_rows = []
 with tqdm(total=2 * LESION_STEPS * len(LESION_SEEDS), desc="lesion U-Nets (steps)") as bar:
     for seed in LESION_SEEDS:
@@ -908,6 +911,7 @@ with tqdm(total=2 * LESION_STEPS * len(LESION_SEEDS), desc="lesion U-Nets (steps
                 "2D U-Net, slice-wise": predict_slices(nets[2], x_test).argmax(1)[0],
                 "3D U-Net": segment(nets[3], x_test).argmax(1)[0],
             }
+            lesion_seed += [seed] * int(lesion_dice(test_mask, test_mask).size)
             for method, pred in predictions_draw.items():
                 per_lesion[method].extend(lesion_dice(pred == 1, test_mask).tolist())
                 lesion_rows.append((f"{seed}/{draw}", method, float(ref_dice(pred, test_mask.long(), 2)[1]),
@@ -921,11 +925,11 @@ print(f"\nper-lesion Dice (Voronoi cell), mean over {len(per_lesion['3D U-Net'])
       + ", ".join(f"{m} {np.mean(v):.3f}" for m, v in per_lesion.items()))
 lesion_verdicts = {
     ("3D", "2D"): compare("3D U-Net", per_lesion["3D U-Net"], "2D U-Net (slice-wise)",
-                          per_lesion["2D U-Net, slice-wise"], unit="lesion Dice points"),
+                          per_lesion["2D U-Net, slice-wise"], unit="lesion Dice points", groups=lesion_seed),
     ("3D", "threshold"): compare("3D U-Net", per_lesion["3D U-Net"], "threshold",
-                                 per_lesion["threshold (grey band)"], unit="lesion Dice points"),
+                                 per_lesion["threshold (grey band)"], unit="lesion Dice points", groups=lesion_seed),
     ("2D", "threshold"): compare("2D U-Net (slice-wise)", per_lesion["2D U-Net, slice-wise"], "threshold",
-                                 per_lesion["threshold (grey band)"], unit="lesion Dice points"),
+                                 per_lesion["threshold (grey band)"], unit="lesion Dice points", groups=lesion_seed),
 }
 for (a, b), v in lesion_verdicts.items():
     key = f"11.lesion_{a.lower()}_minus_{b.lower()}"
@@ -943,8 +947,8 @@ else:
           f"whole-volume lesion Dice was {'higher' if v.winner == '3D U-Net' else 'lower'} in "
           f"{sum((a[2] > b[2]) == (v.winner == '3D U-Net') for a, b in zip(lesion_rows[2::3], lesion_rows[1::3]))} "
           f"of {len(LESION_SEEDS) * TEST_DRAWS} test hemispheres.")
-    print("The interval treats lesions as independent; lesions of one training run share its network, so with only "
-          f"{len(LESION_SEEDS)} runs it is narrower than a between-run interval would be.")
+    print(f"The interval resamples the {len(LESION_SEEDS)} training runs, then the lesions of each (two levels): "
+          "with so few runs it can only be as wide as their disagreement shows.")
 
 # %% [markdown]
 # The threshold "detects" every lesion only because it calls every voxel in the grey-matter band a

@@ -590,7 +590,7 @@ print(f"one forward pass on a 64×224×224 clip: {flops / 1e9:.1f} GFLOPs")
 # 3. **Zero-shot**: evaluate the inflated digit classifier, without any video training, on boring
 #    clips made from test frames and on real moving test clips.
 # 4. **Fine-tune** on two small video tasks: *digit* with 60 training clips and *direction* (up,
-#    down, left, right — motion only) with 100 clips, against the same 3D network **from scratch**
+#    down, left, right — motion only) with 60 clips, against the same 3D network **from scratch**
 #    (PyTorch's default initialization), with the same data, schedule and seed. For direction the
 #    10-class head is replaced by a new 4-class one. We fine-tune the center-inflated network (the
 #    zero-shot step shows why not the average one). Few clips mean few optimization steps, so we
@@ -671,7 +671,7 @@ def start(kind: str, num_classes: int) -> nn.Module:
     return model
 
 
-tasks = {"digit": (60, 10), "direction": (100, 4)}  # label: (training clips, classes)
+tasks = {"digit": (60, 10), "direction": (60, 4)}  # label: (training clips, classes)
 runs = [("inflated, center", "center", 1), ("scratch", "scratch", 1),
         ("inflated, center, 2× ep.", "center", 2), ("scratch, 2× epochs", "scratch", 2)]  # (name, start, epochs ×)
 test_sets = {task: moving_digits(500, label=task, split="test", seed=1) for task in tasks}
@@ -739,7 +739,7 @@ plt.show()
 # * **Digit, 60 clips.** The pretrained network already knows digits and center inflation keeps
 #   that knowledge through fine-tuning; 60 clips are few to learn digits from scratch, even with
 #   twice the epochs.
-# * **Direction, 100 clips.** The label is pure motion, which the 2D network never saw. Compare the
+# * **Direction, 60 clips.** The label is pure motion, which the 2D network never saw. Compare the
 #   verdict at the same 8 epochs with the one at 16: a network from scratch can fit its training
 #   clips (compare the last training losses) and still generalize worse, and a longer schedule may
 #   let it catch up. If the pretrained start wins at 8 epochs but not at 16, the pretrained

@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course.medical.hounsfield import WINDOW_PRESETS, apply_window, window_preset
+from course.viz._figure import PngFigure
 
 __all__ = ["show_windows", "window_explorer", "show_volume_slices", "axial_for_display", "CONVENTIONS"]
 
@@ -108,7 +109,7 @@ def show_windows(hu: np.ndarray, presets: tuple[Window, ...] = ("lung", "mediast
     """
     image = _middle_slice(hu)  # (H, W)
     windows = [_window(w) for w in presets]
-    fig = Figure(figsize=(3.2 * (1 + len(windows)), 3.6), layout="constrained")
+    fig = PngFigure(figsize=(3.2 * (1 + len(windows)), 3.6), layout="constrained")
     axes = fig.subplots(1, 1 + len(windows), squeeze=False)[0]
     axes[0].imshow(image, cmap="gray")
     axes[0].set_title(f"raw ({image.min():.0f}..{image.max():.0f} HU)", fontsize=9)
@@ -164,7 +165,7 @@ def show_volume_slices(volume: np.ndarray, axis: int = 0, num: int = 6, *,
     # 3. draw: the image's vertical and horizontal axes are the two axes other than `axis`
     vertical, horizontal = [a for a in range(3) if a != axis]
     aspect = 1.0 if spacing is None else spacing[vertical] / spacing[horizontal]
-    fig = Figure(figsize=(2.6 * len(indices), 3.0), layout="constrained")
+    fig = PngFigure(figsize=(2.6 * len(indices), 3.0), layout="constrained")
     axes = fig.subplots(1, len(indices), squeeze=False)[0]
     for ax, index in zip(axes, indices):
         ax.imshow(np.take(volume, index, axis=axis), cmap="gray", vmin=vmin, vmax=vmax,

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from course.viz._figure import PngFigure
+
 __all__ = ["show_frames", "plot_sampled_indices", "clip_player"]
 
 
@@ -61,7 +63,7 @@ def show_frames(clip: torch.Tensor, indices: Sequence[int] | torch.Tensor | None
     rows, cols = math.ceil(len(positions) / ncols), min(ncols, len(positions))
     H, W = clip.shape[2], clip.shape[3]
     height_in = 2.0 * rows * H / W + (0.4 if title else 0.0)  # inches, 2 in per panel width
-    fig = Figure(figsize=(2.0 * cols, height_in), layout="constrained")
+    fig = PngFigure(figsize=(2.0 * cols, height_in), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
@@ -102,7 +104,7 @@ def plot_sampled_indices(index_sets: Mapping[str, torch.Tensor | Sequence[int]],
         raise ValueError(f"total_frames must be >= 1, got {total_frames}")
     # 2. one row per sampler: the whole video as a grey bar, sampled frames as dots
     names = list(index_sets)
-    fig = Figure(figsize=(10, 0.6 * len(names) + 1.2), layout="constrained")
+    fig = PngFigure(figsize=(10, 0.6 * len(names) + 1.2), layout="constrained")
     ax = fig.subplots()
     for row, name in enumerate(names):
         clips = torch.atleast_2d(torch.as_tensor(index_sets[name]))  # (num_clips, num_frames)

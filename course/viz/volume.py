@@ -26,21 +26,14 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from course.viz._figure import PngFigure
+
 __all__ = ["show_orthogonal_slices", "slice_viewer", "CONVENTIONS"]
 
 _PLANES = ("sagittal", "coronal", "axial")  # the plane of a RAS volume with axis 0, 1 or 2 fixed
 CONVENTIONS = ("radiological", "neurological", "array")
 _PAIRS = {"R": "RL", "L": "RL", "A": "AP", "P": "AP", "S": "SI", "I": "SI"}
 _OPPOSITE = {"R": "L", "L": "R", "A": "P", "P": "A", "S": "I", "I": "S"}
-
-
-class _Figure(Figure):
-    """A Figure that Jupyter shows as PNG even before pyplot's inline backend registered its formatter."""
-
-    def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png")
-        return buffer.getvalue()
 
 
 def _towards(axis_code: str, position: str, convention: str) -> str:
@@ -103,7 +96,7 @@ def show_orthogonal_slices(volume: np.ndarray, index: Sequence[int] | None = Non
     vmin = float(volume.min()) if vmin is None else vmin
     vmax = float(volume.max()) if vmax is None else vmax
     # 2. one panel per fixed axis; the two other axes are horizontal and vertical
-    fig = _Figure(figsize=(11, 3.8), layout="constrained")
+    fig = PngFigure(figsize=(11, 3.8), layout="constrained")
     axes = fig.subplots(1, 3)
     canonical = tuple(axcodes) == ("R", "A", "S")
     for fixed, ax in enumerate(axes):

@@ -79,7 +79,8 @@ from autograder import check
 #
 # * `label="digit"` — which digit (10 classes): any one frame shows it;
 # * `label="direction"` — which way it moves (4 classes): only the change between frames shows it;
-# * `label="order"` — which of two digits comes first (2 classes; used in lesson 07).
+# * `label="order"` — is the second digit 1–4 or 6–9 steps after the first on a clock of the ten
+#   digits (2 classes; a cyclic label, so that no single frame tells; used in lesson 07).
 #
 # **Why the canvas wraps around.** On an ordinary bounded canvas, a digit that moves right for 8
 # frames must start on the left, so its *position* in a single frame already hints at the

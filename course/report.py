@@ -209,13 +209,23 @@ def check_quotes(text: str, results: dict[str, tuple[float, float]], *, prefix: 
 
 
 def update_quotes(text: str, results: dict[str, tuple[float, float]]) -> str:
-    """``text`` with every quote of a key in ``results`` rewritten to the run's value (same decimals and unit)."""
+    """``text`` with every quote of a key in ``results`` rewritten to the run's value.
+
+    The quote keeps its decimals, its unit, its thousands separators, an explicit plus sign and its
+    minus sign (− or -).
+    """
     def repl(m: re.Match) -> str:
         if m["key"] not in results:
             return m.group(0)
         text_ = m["text"].replace("−", "-").replace(",", "")
         decimals = len(text_.split(".")[1]) if "." in text_ else 0
         value = results[m["key"]][0] * (100.0 if m["unit"] == "%" else 1.0)
+        number = f"{value:{',' if ',' in m['text'] else ''}.{decimals}f}"
+        unicode_minus = "−" in m["text"] or ("-" not in m["text"] and "−" in text)  # as the text writes it
+        if unicode_minus:
+            number = number.replace("-", "−")
+        if m["text"].startswith("+") and value >= 0:
+            number = "+" + number
         unit = f" {m['unit']}" if m["unit"] == "%" else (m["unit"] or "")
-        return f"{value:.{decimals}f}{unit}<!--{m['key']}-->"
+        return f"{number}{unit}<!--{m['key']}-->"
     return QUOTE_PATTERN.sub(repl, text)

@@ -55,6 +55,13 @@ def test_update_quotes_rewrites_numbers_keeping_decimals_and_unit():
     new = update_quotes(text, {"07.acc": (0.8953, 0.0), "07.d": (0.456, 0.0), "07.n": (7.2, 0.0)})
     assert new == "LRCN 89.5 %<!--07.acc--> and 0.46<!--07.d--> and 7<!--07.n--> and 1.0<!--08.other-->"
     assert check_quotes(new, {"07.acc": (0.8953, 0.0), "07.d": (0.456, 0.0), "07.n": (7.2, 0.0)}, prefix="07.") == []
+    runs = {"07.params": (12697264.0, 0.0), "07.neg": (-0.0612, 0.0)}
+    assert update_quotes("I3D 12,000,000<!--07.params--> and −0.10<!--07.neg-->", runs) == \
+        "I3D 12,697,264<!--07.params--> and −0.06<!--07.neg-->"
+    assert update_quotes("0.10<!--07.neg--> (a − b)", runs) == "−0.06<!--07.neg--> (a − b)"
+    assert update_quotes("0.10<!--07.neg-->", runs) == "-0.06<!--07.neg-->"
+    assert update_quotes("+0.10<!--07.d--> +1.0<!--07.neg-->", {**runs, "07.d": (0.25, 0.0)}) == \
+        "+0.25<!--07.d--> -0.1<!--07.neg-->"
 
 
 @pytest.mark.parametrize("seed", [0, 1])

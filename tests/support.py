@@ -18,3 +18,26 @@ def perturbed(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
         for p in model.parameters():
             p.add_(0.2 * torch.randn(p.shape, generator=g))
     return model.eval()
+
+
+def refuse(condition, fn):
+    """A known-wrong version of ``fn`` that raises ValueError whenever ``condition(*args, **kwargs)`` holds.
+
+    Used to prove that an exercise's cases include the minimum legal values: a solution that refuses
+    one of them must fail.
+    """
+    def mutant(*args, **kwargs):
+        if condition(*args, **kwargs):
+            raise ValueError("refused")
+        return fn(*args, **kwargs)
+    return mutant
+
+
+def assert_mutant_rejected(name: str, label: str, mutant, seed) -> None:  # noqa: ANN001
+    """Assert that exercise ``name`` rejects ``mutant`` on its public (seed None) or hidden cases."""
+    from autograder.check import evaluate
+    from autograder.exercises import find_exercise
+
+    ex = find_exercise(name)
+    verdict = evaluate(ex, mutant, ex.cases(seed))
+    assert not verdict.ok, f"{name}: the mutant that {label} passes the {'public' if seed is None else 'hidden'} cases"

@@ -62,6 +62,21 @@ def dice(pred: torch.Tensor, target: torch.Tensor, num_classes: int, *, smooth: 
     return (2 * both_count + smooth) / (pred_count + target_count + smooth)
 
 
+def _components(pred_mask: torch.Tensor | np.ndarray, target_mask: torch.Tensor | np.ndarray,
+                connectivity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Both masks as boolean arrays (validated) and the target's connected components (scipy's labels)."""
+    pred_np = np.asarray(pred_mask.detach().cpu() if isinstance(pred_mask, torch.Tensor) else pred_mask) != 0
+    target_np = np.asarray(target_mask.detach().cpu() if isinstance(target_mask, torch.Tensor) else target_mask) != 0
+    if pred_np.shape != target_np.shape:
+        raise ValueError(f"pred_mask and target_mask must have the same shape, got {pred_np.shape} and "
+                         f"{target_np.shape}")
+    if not 1 <= connectivity <= max(target_np.ndim, 1):
+        raise ValueError(f"connectivity must be in 1 … {target_np.ndim}, got {connectivity}")
+    structure = ndimage.generate_binary_structure(target_np.ndim, connectivity)
+    components, count = ndimage.label(target_np, structure=structure)
+    return pred_np, target_np, components, count
+
+
 def detection_rate(pred_mask: torch.Tensor | np.ndarray, target_mask: torch.Tensor | np.ndarray, *,
                    connectivity: int = 1) -> float:
     """Fraction of the target's connected components that overlap the prediction by >= 1 voxel.
@@ -81,17 +96,8 @@ def detection_rate(pred_mask: torch.Tensor | np.ndarray, target_mask: torch.Tens
     Raises:
         ValueError: different shapes or a connectivity outside 1 … ndim.
     """
-    # 1. validate, as boolean numpy arrays
-    pred_np = np.asarray(pred_mask.detach().cpu() if isinstance(pred_mask, torch.Tensor) else pred_mask) != 0
-    target_np = np.asarray(target_mask.detach().cpu() if isinstance(target_mask, torch.Tensor) else target_mask) != 0
-    if pred_np.shape != target_np.shape:
-        raise ValueError(f"pred_mask and target_mask must have the same shape, got {pred_np.shape} and "
-                         f"{target_np.shape}")
-    if not 1 <= connectivity <= max(target_np.ndim, 1):
-        raise ValueError(f"connectivity must be in 1 … {target_np.ndim}, got {connectivity}")
-    # 2. label the target's components
-    structure = ndimage.generate_binary_structure(target_np.ndim, connectivity)
-    components, count = ndimage.label(target_np, structure=structure)
+    # 1. validate; 2. label the target's components
+    pred_np, target_np, components, count = _components(pred_mask, target_mask, connectivity)
     if count == 0:
         return 1.0
     # 3. components with at least one predicted voxel
@@ -125,17 +131,8 @@ def lesion_dice(pred_mask: torch.Tensor | np.ndarray, target_mask: torch.Tensor 
     Raises:
         ValueError: different shapes or a connectivity outside 1 … ndim.
     """
-    # 1. validate, as boolean numpy arrays
-    pred_np = np.asarray(pred_mask.detach().cpu() if isinstance(pred_mask, torch.Tensor) else pred_mask) != 0
-    target_np = np.asarray(target_mask.detach().cpu() if isinstance(target_mask, torch.Tensor) else target_mask) != 0
-    if pred_np.shape != target_np.shape:
-        raise ValueError(f"pred_mask and target_mask must have the same shape, got {pred_np.shape} and "
-                         f"{target_np.shape}")
-    if not 1 <= connectivity <= max(target_np.ndim, 1):
-        raise ValueError(f"connectivity must be in 1 … {target_np.ndim}, got {connectivity}")
-    # 2. components, and the cell of each voxel: the component of its nearest target voxel
-    components, count = ndimage.label(target_np, structure=ndimage.generate_binary_structure(target_np.ndim,
-                                                                                              connectivity))
+    # 1. validate; 2. components, and (below) the cell of each voxel: the component of its nearest target voxel
+    pred_np, target_np, components, count = _components(pred_mask, target_mask, connectivity)
     if count == 0:
         return np.zeros(0)
     nearest = ndimage.distance_transform_edt(~target_np, return_distances=False, return_indices=True)

@@ -41,3 +41,26 @@ def assert_mutant_rejected(name: str, label: str, mutant, seed) -> None:  # noqa
     ex = find_exercise(name)
     verdict = evaluate(ex, mutant, ex.cases(seed))
     assert not verdict.ok, f"{name}: the mutant that {label} passes the {'public' if seed is None else 'hidden'} cases"
+
+
+def edge_mutant_test(cases: list, seeds: tuple = (None, 1, 2)):  # noqa: ANN201 - a pytest test function
+    """A parametrized test that every ``(exercise name, label, mutant)`` of ``cases`` is rejected.
+
+    Each mutant runs on the public cases (seed None) and on hidden cases of each other seed. Assign
+    the result to a module-level ``test_...`` name so pytest collects it.
+    """
+    import pytest
+
+    ids = ["public" if s is None else f"hidden{s}" for s in seeds]
+
+    @pytest.mark.parametrize("name, label, mutant", cases, ids=[f"{n}-{l}" for n, l, _ in cases])
+    @pytest.mark.parametrize("seed", list(seeds), ids=ids)
+    def test(name, label, mutant, seed):  # noqa: ANN001, ANN202
+        assert_mutant_rejected(name, label, mutant, seed)
+
+    return test
+
+
+def flatten_mutants(mutants: dict) -> list:
+    """``{exercise: {label: mutant}}`` as a list of ``(exercise, label, mutant)``."""
+    return [(name, label, fn) for name, table in mutants.items() for label, fn in table.items()]

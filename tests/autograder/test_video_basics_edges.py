@@ -20,7 +20,7 @@ from course.data.moving_digits import shift_frame as _ref_shift_frame
 from course.nn import conv3d as conv
 from course.nn import factorized, fusion
 from course.video import layout, sampling
-from support import assert_mutant_rejected, refuse
+from support import edge_mutant_test, flatten_mutants, refuse
 
 
 def _ints(*values) -> bool:
@@ -385,13 +385,10 @@ MUTANTS = {
         "accepts an even temporal kernel": _p3d_spatial_odd_only,
     },
 }
-CASES = [(name, label, fn) for name, mutants in MUTANTS.items() for label, fn in mutants.items()]
+CASES = flatten_mutants(MUTANTS)
 
 
-@pytest.mark.parametrize("name, label, mutant", CASES, ids=[f"{n}-{l}" for n, l, _ in CASES])
-@pytest.mark.parametrize("seed", [None, 1, 2], ids=["public", "hidden1", "hidden2"])
-def test_edge_mutant_is_rejected(name, label, mutant, seed):
-    assert_mutant_rejected(name, label, mutant, seed)
+test_edge_mutant_is_rejected = edge_mutant_test(CASES)
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))

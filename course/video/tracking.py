@@ -257,3 +257,360 @@ def associate(cost: torch.Tensor, *, max_cost: float) -> tuple[torch.Tensor, tor
     detection_free = torch.ones(M, dtype=torch.bool)
     detection_free[matches[:, 1]] = False
     return matches, torch.nonzero(track_free)[:, 0], torch.nonzero(detection_free)[:, 0]
+
+
+# --- trackers -------------------------------------------------------------------------------------
+def _frame_input(frame: tuple, index: int, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """One frame of a tracker's input or a metric's sequence: (boxes (K, 4) float64, values (K,))."""
+    if not isinstance(frame, (tuple, list)) or len(frame) != 2:
+        raise ValueError(f"frame {index} of {what} must be a pair; got {type(frame).__name__}")
+    first, second = frame
+    if what == "detections":
+        boxes, values = torch.as_tensor(first), torch.as_tensor(second)
+        order = "(boxes (N, 4), scores (N,))"
+    else:
+        values, boxes = torch.as_tensor(first), torch.as_tensor(second)
+        order = "(ids (N,), boxes (N, 4))"
+    boxes = boxes.reshape(-1, 4) if boxes.numel() == 0 else boxes
+    if boxes.ndim != 2 or boxes.shape[1] != 4 or values.shape != (len(boxes),):
+        raise ValueError(f"frame {index} of {what} must be {order}; got shapes {tuple(boxes.shape)} and "
+                         f"{tuple(values.shape)}")
+    if bool(((boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])).any()):
+        raise ValueError(f"frame {index} of {what} has a box with x2 < x1 or y2 < y1: boxes are [x1, y1, x2, y2]")
+    return boxes.to(torch.float64), values
+
+
+class _Tracks:
+    """The state of a set of tracks: Kalman means and covariances plus per-track counters (lists)."""
+
+    def __init__(self, model: BoxModel) -> None:
+        self.model = model
+        self.mean = torch.zeros(0, 8, dtype=model.F.dtype)
+        self.cov = torch.zeros(0, 8, 8, dtype=model.F.dtype)
+        self.info: list[dict] = []  # per track: id, hits, hit_streak, time_since_update, state, ...
+
+    def __len__(self) -> int:
+        return len(self.info)
+
+    def boxes(self, index: torch.Tensor | list[int] | None = None) -> torch.Tensor:
+        mean = self.mean if index is None else self.mean[torch.as_tensor(index, dtype=torch.int64)]
+        return state_to_boxes(mean)
+
+    def predict(self, index: list[int]) -> None:
+        if not index:
+            return
+        idx = torch.as_tensor(index, dtype=torch.int64)
+        mean = self.mean[idx].clone()
+        # a shrinking box must not turn inside out (SORT sets the area velocity to 0 in that case)
+        for k in (2, 3):
+            mean[:, k + 4] = torch.where(mean[:, k] + mean[:, k + 4] <= 0, 0.0, mean[:, k + 4])
+        self.mean[idx], self.cov[idx] = kalman_predict(mean, self.cov[idx], self.model.F, self.model.Q)
+
+    def update(self, index: list[int], boxes: torch.Tensor) -> None:
+        if not index:
+            return
+        idx = torch.as_tensor(index, dtype=torch.int64)
+        z = boxes_to_state(boxes).to(self.mean.dtype)
+        self.mean[idx], self.cov[idx] = kalman_update(self.mean[idx], self.cov[idx], z, self.model.H, self.model.R)
+
+    def add(self, boxes: torch.Tensor, infos: list[dict]) -> None:
+        mean, cov = initial_state(boxes, self.model)
+        self.mean, self.cov = torch.cat([self.mean, mean]), torch.cat([self.cov, cov])
+        self.info += infos
+
+    def keep(self, index: list[int]) -> None:
+        idx = torch.as_tensor(index, dtype=torch.int64)
+        self.mean, self.cov = self.mean[idx], self.cov[idx]
+        self.info = [self.info[i] for i in index]
+
+
+def _output(tracks: _Tracks, index: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(track_ids (K,) int64, boxes (K, 4) float32) of some tracks, in increasing id."""
+    index = sorted(index, key=lambda i: tracks.info[i]["id"])
+    ids = torch.tensor([tracks.info[i]["id"] for i in index], dtype=torch.int64)
+    return ids, tracks.boxes(index).float().reshape(-1, 4)
+
+
+def sort(detections: Frames, *, iou_threshold: float = 0.3, max_age: int = 1, min_hits: int = 3,
+         score_threshold: float = 0.6, model: BoxModel | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """SORT: Kalman prediction, Hungarian matching on IoU, one association per frame.
+
+    Per frame (Bewley et al. 2016 and their reference code ``sort.py``):
+
+    1. drop detections scoring below ``score_threshold`` (SORT itself takes whatever the detector
+       kept; the default is ByteTrack's ``high_threshold``, so both trackers start from the same
+       confident boxes);
+    2. predict every track; a track not updated last frame loses its hit streak;
+    3. match tracks to detections with cost 1 − IoU, rejecting pairs with IoU < ``iou_threshold``;
+    4. update matched tracks with their detection; start a track at every unmatched detection;
+    5. delete tracks unmatched for more than ``max_age`` frames;
+    6. report a track updated this frame whose hit streak is at least ``min_hits`` (or any updated
+       track during the first ``min_hits`` frames), with its Kalman-corrected box.
+
+    Args:
+        detections: list over frames of (boxes (Ni, 4) float [x1, y1, x2, y2] px, scores (Ni,)).
+        iou_threshold: smallest IoU of a kept match.
+        max_age: frames a track survives without a detection (>= 0).
+        min_hits: consecutive updates before a new track is reported (>= 0).
+        score_threshold: detections with a lower score are ignored.
+        model: the Kalman model; default :func:`constant_velocity_model`.
+
+    Returns:
+        list over frames of (track_ids (Ki,) int64 from 1 in order of birth, boxes (Ki, 4) float32).
+
+    Raises:
+        ValueError: a frame that is not (boxes (N, 4), scores (N,)), or a negative max_age/min_hits.
+    """
+    if max_age < 0 or min_hits < 0:
+        raise ValueError(f"max_age and min_hits must be >= 0; got {max_age} and {min_hits}")
+    tracks, next_id, out = _Tracks(model or constant_velocity_model()), 1, []
+    for frame_count, frame in enumerate(detections, start=1):
+        boxes, scores = _frame_input(frame, frame_count - 1, "detections")
+        boxes = boxes[scores.to(torch.float64) >= score_threshold]
+        # 2. predict
+        tracks.predict(list(range(len(tracks))))
+        for info in tracks.info:
+            if info["time_since_update"] > 0:
+                info["hit_streak"] = 0
+            info["time_since_update"] += 1
+        # 3. associate on 1 - IoU
+        cost = 1 - box_iou(tracks.boxes(), boxes)
+        matches, _, new = associate(cost, max_cost=1 - iou_threshold)
+        # 4. update and create
+        tracks.update(matches[:, 0].tolist(), boxes[matches[:, 1]])
+        for i in matches[:, 0].tolist():
+            info = tracks.info[i]
+            info.update(time_since_update=0, hits=info["hits"] + 1, hit_streak=info["hit_streak"] + 1)
+        tracks.add(boxes[new], [dict(id=next_id + k, hits=0, hit_streak=0, time_since_update=0)
+                                for k in range(len(new))])
+        next_id += len(new)
+        # 5. delete stale tracks, 6. report
+        report = [i for i, info in enumerate(tracks.info) if info["time_since_update"] < 1
+                  and (info["hit_streak"] >= min_hits or frame_count <= min_hits)]
+        out.append(_output(tracks, report))
+        tracks.keep([i for i, info in enumerate(tracks.info) if info["time_since_update"] <= max_age])
+    return out
+
+
+def bytetrack(detections: Frames, *, high_threshold: float = 0.6, low_threshold: float = 0.1,
+              match_threshold: float = 0.8, second_match_threshold: float = 0.5, track_buffer: int = 30,
+              new_track_threshold: float | None = None, unconfirmed_match_threshold: float = 0.7,
+              fuse_score: bool = True, model: BoxModel | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """ByteTrack: associate every detection box, the low-score ones in a second pass.
+
+    Per frame (Zhang et al. 2022, Algorithm 1, and the rules of their ``byte_tracker.py``); costs
+    are IoU distances 1 − IoU, and "≤ threshold" keeps a pair:
+
+    1. split detections into high (score ≥ ``high_threshold``) and low (``low_threshold`` < score
+       < ``high_threshold``); the rest are dropped;
+    2. predict confirmed and lost tracks (a lost track's size velocity is set to 0 first);
+    3. first association: those tracks with the high boxes, cost 1 − IoU·score (``fuse_score``),
+       gate ``match_threshold``; a matched lost track is re-activated with its old id;
+    4. second association: the still-unmatched tracks that were tracked last frame (not the lost
+       ones) with the low boxes, cost 1 − IoU, gate ``second_match_threshold``; tracks left over
+       become lost;
+    5. unconfirmed tracks (born last frame) with the high boxes left over, gate
+       ``unconfirmed_match_threshold``: matched ones are confirmed, the others deleted;
+    6. a new (unconfirmed) track from each remaining high box scoring ≥ ``new_track_threshold``
+       (ByteTrack's ``det_thresh``, default ``high_threshold + 0.1``); in frame 1 they start
+       confirmed. Low boxes never start a track;
+    7. delete tracks lost for more than ``track_buffer`` frames, and of a tracked and a lost track
+       with IoU > 0.85 keep the older;
+    8. report the confirmed tracks updated this frame, with their Kalman-corrected boxes.
+
+    Association uses :func:`associate` (gate after assignment) where ByteTrack's code gates inside
+    ``lap.lapjv``; the Kalman state is [cx, cy, w, h, ...] (module docstring) where ByteTrack's is
+    [cx, cy, w / h, h, ...] with noise proportional to the height.
+
+    Args:
+        detections: list over frames of (boxes (Ni, 4) float [x1, y1, x2, y2] px, scores (Ni,)).
+        high_threshold: score of a "high" box (ByteTrack's ``track_thresh``).
+        low_threshold: boxes scoring at most this are ignored.
+        match_threshold: largest IoU distance of a first-pass match.
+        second_match_threshold: largest IoU distance of a low-box match.
+        track_buffer: frames a lost track is kept for re-identification (>= 0).
+        new_track_threshold: smallest score that starts a track; default high_threshold + 0.1.
+        unconfirmed_match_threshold: largest IoU distance that confirms a new track.
+        fuse_score: multiply IoU by the detection score in the high-box passes (as ByteTrack on MOT17).
+        model: the Kalman model; default :func:`constant_velocity_model`.
+
+    Returns:
+        list over frames of (track_ids (Ki,) int64 from 1, boxes (Ki, 4) float32).
+
+    Raises:
+        ValueError: a frame that is not (boxes (N, 4), scores (N,)), low_threshold >= high_threshold,
+            or a negative track_buffer.
+    """
+    if not low_threshold < high_threshold or track_buffer < 0:
+        raise ValueError(f"need low_threshold < high_threshold and track_buffer >= 0; got {low_threshold}, "
+                         f"{high_threshold}, {track_buffer}")
+    new_track_threshold = high_threshold + 0.1 if new_track_threshold is None else new_track_threshold
+    tracks, next_id, out = _Tracks(model or constant_velocity_model()), 1, []
+
+    def matched(index: list[int], boxes: torch.Tensor, scores: torch.Tensor, frame_id: int) -> None:
+        tracks.update(index, boxes)
+        for i, score in zip(index, scores.tolist()):
+            tracks.info[i].update(state="tracked", confirmed=True, end_frame=frame_id, score=score)
+
+    def cost(index: list[int], boxes: torch.Tensor, scores: torch.Tensor | None) -> torch.Tensor:
+        iou = box_iou(tracks.boxes(index).reshape(-1, 4), boxes)
+        return 1 - (iou * scores.to(iou.dtype)[None, :] if scores is not None else iou)
+
+    for frame_id, frame in enumerate(detections, start=1):
+        boxes, scores = _frame_input(frame, frame_id - 1, "detections")
+        scores = scores.to(torch.float64)
+        # 1. high and low boxes
+        high = scores >= high_threshold
+        low = (scores > low_threshold) & ~high
+        hi_boxes, hi_scores, lo_boxes, lo_scores = boxes[high], scores[high], boxes[low], scores[low]
+        # 2. predict confirmed and lost tracks
+        pool = [i for i, t in enumerate(tracks.info) if t["confirmed"]]
+        unconfirmed = [i for i, t in enumerate(tracks.info) if not t["confirmed"]]
+        for i in pool:
+            if tracks.info[i]["state"] == "lost":
+                tracks.mean[i, 6:] = 0.0
+        tracks.predict(pool)
+        # 3. first association: high boxes
+        m1, free1, hi_free = associate(cost(pool, hi_boxes, hi_scores if fuse_score else None),
+                                       max_cost=match_threshold)
+        matched([pool[p] for p in m1[:, 0].tolist()], hi_boxes[m1[:, 1]], hi_scores[m1[:, 1]], frame_id)
+        # 4. second association: low boxes, only for tracks that were tracked
+        rest = [pool[p] for p in free1.tolist() if tracks.info[pool[p]]["state"] == "tracked"]
+        m2, free2, _ = associate(cost(rest, lo_boxes, None), max_cost=second_match_threshold)
+        matched([rest[p] for p in m2[:, 0].tolist()], lo_boxes[m2[:, 1]], lo_scores[m2[:, 1]], frame_id)
+        for p in free2.tolist():
+            tracks.info[rest[p]]["state"] = "lost"
+        # 5. unconfirmed tracks with the high boxes left over
+        hi_boxes, hi_scores = hi_boxes[hi_free], hi_scores[hi_free]
+        m3, free3, hi_free = associate(cost(unconfirmed, hi_boxes, hi_scores if fuse_score else None),
+                                       max_cost=unconfirmed_match_threshold)
+        matched([unconfirmed[p] for p in m3[:, 0].tolist()], hi_boxes[m3[:, 1]], hi_scores[m3[:, 1]], frame_id)
+        for p in free3.tolist():
+            tracks.info[unconfirmed[p]]["state"] = "removed"
+        # 6. new tracks from confident high boxes nobody claimed
+        new = hi_free[hi_scores[hi_free] >= new_track_threshold]
+        tracks.add(hi_boxes[new], [dict(id=next_id + k, state="tracked", confirmed=frame_id == 1, start_frame=frame_id,
+                                        end_frame=frame_id, score=s) for k, s in enumerate(hi_scores[new].tolist())])
+        next_id += len(new)
+        # 7. forget old lost tracks; a tracked and a lost track on the same box: keep the older
+        for t in tracks.info:
+            if t["state"] == "lost" and frame_id - t["end_frame"] > track_buffer:
+                t["state"] = "removed"
+        on = [i for i, t in enumerate(tracks.info) if t["state"] == "tracked"]
+        lost = [i for i, t in enumerate(tracks.info) if t["state"] == "lost"]
+        if on and lost:
+            age = [t["end_frame"] - t["start_frame"] for t in tracks.info]
+            for p, q in torch.nonzero(cost(on, tracks.boxes(lost), None) < 0.15).tolist():
+                a, b = on[p], lost[q]
+                tracks.info[b if age[a] > age[b] else a]["state"] = "removed"
+        # 8. report, then drop removed tracks
+        out.append(_output(tracks, [i for i, t in enumerate(tracks.info)
+                                    if t["state"] == "tracked" and t["confirmed"]]))
+        tracks.keep([i for i, t in enumerate(tracks.info) if t["state"] != "removed"])
+    return out
+
+
+# --- metrics --------------------------------------------------------------------------------------
+def mot_metrics(gt: Frames, hyp: Frames, *, iou_threshold: float = 0.5) -> dict[str, float]:
+    """CLEAR MOT (MOTA, MOTP) and identity (IDF1) metrics of a tracker's output against ground truth.
+
+    Per frame, as py-motmetrics' ``MOTAccumulator.update`` (Bernardin & Stiefelhagen 2008):
+    a ground-truth object and a hypothesis may pair when IoU ≥ ``iou_threshold``;
+
+    1. an object keeps the hypothesis it was last paired with (in any earlier frame) if that
+       hypothesis is present and may pair;
+    2. the remaining objects and hypotheses are paired by minimum total IoU distance (1 − IoU);
+       a pairing that differs from the object's last one is an **ID switch**;
+    3. unpaired objects are **misses** (FN), unpaired hypotheses **false positives** (FP).
+
+    MOTA = 1 − (FN + FP + IDSW) / number of ground-truth boxes; MOTP = mean IoU *distance* 1 − IoU
+    of the pairs (py-motmetrics' convention: lower is better). IDF1 (Ristani et al. 2016) pairs
+    whole trajectories once, globally: each ground-truth id with at most one hypothesis id so that
+    the number of frames in which paired ids may pair (IDTP) is largest; IDF1 = 2·IDTP /
+    (ground-truth boxes + hypothesis boxes).
+
+    Equal to py-motmetrics 1.4 with ``iou_matrix(..., max_iou=1 - iou_threshold)`` boxes as
+    (x, y, w, h) and its SciPy solver (the same tie-breaking: forbidden pairs get its large finite
+    cost, the full matrix is solved).
+
+    Args:
+        gt: list over frames of (ids (Ki,) int, boxes (Ki, 4) float [x1, y1, x2, y2] px); ids unique
+            per frame.
+        hyp: the tracker's output in the same format, as many frames as gt.
+        iou_threshold: smallest IoU of a pair, in [0, 1].
+
+    Returns:
+        dict with ``mota``, ``motp``, ``idf1`` (floats; NaN when undefined, e.g. no ground truth),
+        ``id_switches``, ``false_positives``, ``misses``, ``num_objects`` (ground-truth boxes),
+        ``num_matches`` (pairs, switches included) and ``idtp`` (ints).
+
+    Raises:
+        ValueError: different frame counts, a malformed frame, repeated ids in a frame, or a
+            threshold outside [0, 1].
+    """
+    if len(gt) != len(hyp):
+        raise ValueError(f"gt has {len(gt)} frames and hyp {len(hyp)}; give the tracker's output for every frame")
+    if not 0 <= iou_threshold <= 1:
+        raise ValueError(f"iou_threshold must be in [0, 1]; got {iou_threshold}")
+    last: dict[int, int] = {}  # object id -> hypothesis id of its last pairing
+    pair_frames: dict[tuple[int, int], int] = {}  # (object id, hypothesis id) -> frames they may pair
+    gt_frames: dict[int, int] = {}
+    hyp_frames: dict[int, int] = {}
+    switches = false_positives = misses = objects = matches = 0
+    distance_sum = 0.0
+    for t, (g, h) in enumerate(zip(gt, hyp)):
+        g_boxes, g_ids = _frame_input(g, t, "gt")
+        h_boxes, h_ids = _frame_input(h, t, "hyp")
+        g_ids, h_ids = g_ids.tolist(), h_ids.tolist()
+        if len(set(g_ids)) < len(g_ids) or len(set(h_ids)) < len(h_ids):
+            raise ValueError(f"frame {t} repeats an id; each id appears at most once per frame")
+        for i in g_ids:
+            gt_frames[i] = gt_frames.get(i, 0) + 1
+        for j in h_ids:
+            hyp_frames[j] = hyp_frames.get(j, 0) + 1
+        dist = (1 - box_iou(g_boxes, h_boxes)).numpy()  # (Ng, Nh)
+        valid = ~(dist > 1 - iou_threshold)
+        for a, b in zip(*np.nonzero(valid)):
+            pair_frames[g_ids[a], h_ids[b]] = pair_frames.get((g_ids[a], h_ids[b]), 0) + 1
+        g_free, h_free = np.ones(len(g_ids), bool), np.ones(len(h_ids), bool)
+        pairs = []
+        if len(g_ids) and len(h_ids):
+            # 1. keep last pairings that are still possible
+            for a, i in enumerate(g_ids):
+                if i in last and last[i] in h_ids:
+                    b = h_ids.index(last[i])
+                    if h_free[b] and valid[a, b]:
+                        g_free[a], h_free[b] = False, False
+                        pairs.append((a, b))
+            # 2. the rest by minimum total distance; forbidden pairs cost more than any allowed set
+            allowed = valid & g_free[:, None] & h_free[None, :]
+            if allowed.any():
+                large = 2 * min(dist.shape) * (np.abs(dist[allowed]).max() + 1) + 1
+                rows, cols = linear_sum_assignment(np.where(allowed, dist, large))
+                for a, b in zip(rows, cols):
+                    if allowed[a, b]:
+                        switches += int(g_ids[a] in last and last[g_ids[a]] != h_ids[b])
+                        g_free[a], h_free[b] = False, False
+                        pairs.append((a, b))
+        for a, b in pairs:
+            last[g_ids[a]] = h_ids[b]
+            distance_sum += float(dist[a, b])
+        # 3. leftovers
+        misses += int(g_free.sum())
+        false_positives += int(h_free.sum())
+        objects += len(g_ids)
+        matches += len(pairs)
+    # IDF1: one global pairing of trajectories maximizing the frames in which paired ids may pair
+    g_list, h_list = sorted(gt_frames), sorted(hyp_frames)
+    overlap = np.zeros((len(g_list), len(h_list)))
+    for (i, j), n in pair_frames.items():
+        overlap[g_list.index(i), h_list.index(j)] = n
+    rows, cols = linear_sum_assignment(overlap, maximize=True)
+    idtp = int(overlap[rows, cols].sum())
+    predictions = sum(hyp_frames.values())
+    nan = float("nan")
+    return dict(mota=1 - (misses + false_positives + switches) / objects if objects else nan,
+                motp=distance_sum / matches if matches else nan,
+                idf1=2 * idtp / (objects + predictions) if objects + predictions else nan,
+                id_switches=switches, false_positives=false_positives, misses=misses, num_objects=objects,
+                num_matches=matches, idtp=idtp)

@@ -14,6 +14,7 @@ seconds: any one unit throughout), and **scores** ``(N,)`` floats, higher = more
     match_detections(segments, scores, targets) true / false positive per detection (ActivityNet)
     mean_average_precision(...)                 mAP per tIoU threshold and their average
     proposals_from_actionness(actionness)       runs above thresholds become proposals (TAG)
+    segments_from_labels(labels)                runs of one non-background label become segments
 
 The evaluation follows ActivityNet's official ``Evaluation/eval_detection.py``
 (``compute_average_precision_detection`` with ``interpolated_prec_rec``; Caba Heilbron et al. 2015,
@@ -30,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["temporal_iou", "temporal_nms", "soft_temporal_nms", "average_precision", "match_detections",
-           "mean_average_precision", "proposals_from_actionness"]
+           "mean_average_precision", "proposals_from_actionness", "segments_from_labels"]
 
 
 # --- the exercises --------------------------------------------------------------------------------
@@ -380,6 +381,40 @@ def proposals_from_actionness(actionness: torch.Tensor, *,
     scores = (prefix[idx[:, 1]] - prefix[idx[:, 0]]) / (segments[:, 1] - segments[:, 0])
     order = torch.sort(scores, descending=True, stable=True).indices  # stable: the (start, end) order of `pairs`
     return segments[order], scores[order]
+
+
+def segments_from_labels(labels: torch.Tensor, *, background: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Turn a per-frame (or per-snippet) label sequence into segments: each maximal run of one
+    non-background label is a segment [start, end) with that label.
+
+    The inverse of painting segments into a label track (as ``course.data.streams`` does), for
+    ground truth or for a frame-wise classifier's predictions. Two actions of the same class with no
+    background between them become one segment.
+
+    Args:
+        labels: (T,) integer labels.
+        background: the label that is not an action.
+
+    Returns:
+        segments: (K, 2) float32 [start, end) in frames (snippets), in time order.
+        labels: (K,) int64 the label of each segment.
+
+    Raises:
+        ValueError: ``labels`` is not a 1-D integer tensor.
+    """
+    if labels.dim() != 1 or labels.is_floating_point() or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be a (T,) integer tensor, got {labels.dtype} {tuple(labels.shape)}")
+    if labels.numel() == 0:
+        return torch.zeros(0, 2, device=labels.device), torch.zeros(0, dtype=torch.int64, device=labels.device)
+    # 1. where a run starts: the first frame, and every frame whose label differs from the one before
+    starts = torch.cat([torch.ones(1, dtype=torch.bool, device=labels.device), labels[1:] != labels[:-1]])
+    begin = starts.nonzero()[:, 0]  # (R,) first frame of every run, background runs included
+    end = torch.cat([begin[1:], begin.new_tensor([labels.shape[0]])])  # (R,) one past the last frame
+    run_labels = labels[begin].long()
+    # 2. keep the runs that are not background
+    action = run_labels != background
+    segments = torch.stack([begin[action], end[action]], dim=1).float()  # (K, 2)
+    return segments, run_labels[action]
 
 
 def soft_temporal_nms(segments: torch.Tensor, scores: torch.Tensor, *, sigma: float = 0.5,

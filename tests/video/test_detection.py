@@ -9,8 +9,10 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score
 
+from course.data.streams import action_streams
 from course.video.detection import (average_precision, match_detections, mean_average_precision,
-                                    proposals_from_actionness, soft_temporal_nms, temporal_iou, temporal_nms)
+                                    proposals_from_actionness, segments_from_labels, soft_temporal_nms, temporal_iou,
+                                    temporal_nms)
 
 
 def _segments(n: int, seed: int, length: float = 40.0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -426,3 +428,44 @@ def test_proposals_edges_and_errors():
         proposals_from_actionness(torch.zeros(4), min_length=0)
     with pytest.raises(ValueError, match="thresholds"):
         proposals_from_actionness(torch.zeros(4), thresholds=())
+
+
+# --- segments_from_labels -------------------------------------------------------------------------
+def test_segments_from_labels_worked_case():
+    labels = torch.tensor([0, 2, 2, 0, 0, 1, 1, 1, 3, 0, 2])
+    segments, classes = segments_from_labels(labels)
+    assert segments.tolist() == [[1.0, 3.0], [5.0, 8.0], [8.0, 9.0], [10.0, 11.0]]  # runs touch the end too
+    assert classes.tolist() == [2, 1, 3, 2] and classes.dtype == torch.int64
+    segments, classes = segments_from_labels(labels, background=1)
+    assert classes.tolist() == [0, 2, 0, 3, 0, 2]
+
+
+def test_segments_from_labels_inverts_the_streams_labels():
+    for stream in action_streams(5, seed=3):
+        segments, classes = segments_from_labels(stream.labels)
+        assert torch.equal(segments, stream.segments) and torch.equal(classes, stream.segment_labels)
+
+
+def test_segments_from_labels_edges_and_errors():
+    assert segments_from_labels(torch.zeros(0, dtype=torch.int64))[0].shape == (0, 2)
+    assert segments_from_labels(torch.zeros(6, dtype=torch.int64))[0].shape == (0, 2)
+    assert segments_from_labels(torch.full((4,), 2))[0].tolist() == [[0.0, 4.0]]
+    with pytest.raises(ValueError, match="integer"):
+        segments_from_labels(torch.zeros(5))
+    with pytest.raises(ValueError, match=r"\(T,\)"):
+        segments_from_labels(torch.zeros(2, 3, dtype=torch.int64))
+
+
+# --- on a GPU -------------------------------------------------------------------------------------
+@pytest.mark.gpu
+def test_detection_on_cuda_matches_cpu():
+    segments, targets = _segments(31, seed=20), _segments(7, seed=21)
+    scores = torch.rand(31, generator=torch.Generator().manual_seed(22), dtype=torch.float64)
+    cuda = torch.device("cuda")
+    torch.testing.assert_close(temporal_iou(segments.to(cuda), targets.to(cuda)).cpu(), temporal_iou(segments, targets))
+    keep = temporal_nms(segments.to(cuda), scores.to(cuda), iou_threshold=0.4)
+    assert keep.device.type == "cuda" and keep.cpu().tolist() == temporal_nms(segments, scores, iou_threshold=0.4).tolist()
+    is_tp = match_detections(segments.to(cuda), scores.to(cuda), targets.to(cuda), tiou_threshold=0.3)
+    assert is_tp.cpu().tolist() == match_detections(segments, scores, targets, tiou_threshold=0.3).tolist()
+    assert average_precision(scores.to(cuda), is_tp, 7).item() == pytest.approx(
+        average_precision(scores, is_tp.cpu(), 7).item())

@@ -281,3 +281,15 @@ def test_lucas_kanade_of_the_pair_t1_t_is_the_backward_flow():
     inside = masks[1]
     assert flow[0, 0][inside].mean().item() == pytest.approx(-2.0, abs=0.2)
     assert flow[0, 1][inside].mean().item() == pytest.approx(-1.0, abs=0.2)
+
+
+@pytest.mark.gpu
+def test_propagation_and_measures_on_cuda_match_cpu():
+    clip, masks = _square_clip(T=4)
+    cuda = torch.device("cuda")
+    out = propagate_masks(masks[0].to(cuda), clip.to(cuda))
+    assert out.device.type == "cuda"
+    assert j_and_f(out.cpu(), propagate_masks(masks[0], clip))["J"] > 0.98  # kernels may round differently
+    shifted = torch.roll(masks, 2, dims=2)
+    torch.testing.assert_close(contour_accuracy(shifted.to(cuda), masks.to(cuda)).cpu(), contour_accuracy(shifted, masks))
+    torch.testing.assert_close(region_similarity(shifted.to(cuda), masks.to(cuda)).cpu(), region_similarity(shifted, masks))

@@ -464,7 +464,8 @@ def test_detection_on_cuda_matches_cpu():
     cuda = torch.device("cuda")
     torch.testing.assert_close(temporal_iou(segments.to(cuda), targets.to(cuda)).cpu(), temporal_iou(segments, targets))
     keep = temporal_nms(segments.to(cuda), scores.to(cuda), iou_threshold=0.4)
-    assert keep.device.type == "cuda" and keep.cpu().tolist() == temporal_nms(segments, scores, iou_threshold=0.4).tolist()
+    assert keep.device.type == "cuda"
+    assert keep.cpu().tolist() == temporal_nms(segments, scores, iou_threshold=0.4).tolist()
     is_tp = match_detections(segments.to(cuda), scores.to(cuda), targets.to(cuda), tiou_threshold=0.3)
     assert is_tp.cpu().tolist() == match_detections(segments, scores, targets, tiou_threshold=0.3).tolist()
     assert average_precision(scores.to(cuda), is_tp, 7).item() == pytest.approx(

@@ -291,5 +291,5 @@ def test_propagation_and_measures_on_cuda_match_cpu():
     assert out.device.type == "cuda"
     assert j_and_f(out.cpu(), propagate_masks(masks[0], clip))["J"] > 0.98  # kernels may round differently
     shifted = torch.roll(masks, 2, dims=2)
-    torch.testing.assert_close(contour_accuracy(shifted.to(cuda), masks.to(cuda)).cpu(), contour_accuracy(shifted, masks))
-    torch.testing.assert_close(region_similarity(shifted.to(cuda), masks.to(cuda)).cpu(), region_similarity(shifted, masks))
+    for measure in (contour_accuracy, region_similarity):
+        torch.testing.assert_close(measure(shifted.to(cuda), masks.to(cuda)).cpu(), measure(shifted, masks))

@@ -401,7 +401,8 @@ def bytetrack(detections: Frames, *, high_threshold: float = 0.6, low_threshold:
     Per frame (Zhang et al. 2022, Algorithm 1, and the rules of their ``byte_tracker.py``); costs
     are IoU distances 1 − IoU, and "≤ threshold" keeps a pair:
 
-    1. split detections into high (score ≥ ``high_threshold``) and low (``low_threshold`` < score
+    1. split detections into high (score ≥ ``high_threshold``; ByteTrack's code has >, so a score
+       equal to the threshold falls in neither set there) and low (``low_threshold`` < score
        < ``high_threshold``); the rest are dropped;
     2. predict confirmed and lost tracks (a lost track's size velocity is set to 0 first);
     3. first association: those tracks with the high boxes, cost 1 − IoU·score (``fuse_score``),

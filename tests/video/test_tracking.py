@@ -72,7 +72,8 @@ def test_kalman_update_equals_the_information_form():
     new_mean, new_cov = kalman_update(mean, cov, z, H, R)
     info = torch.linalg.inv(cov) + H.T @ torch.linalg.inv(R) @ H
     expect_cov = torch.linalg.inv(info)
-    expect_mean = (expect_cov @ (torch.linalg.solve(cov, mean[..., None]) + (H.T @ torch.linalg.inv(R) @ z.T).T[..., None]))[..., 0]
+    information = torch.linalg.solve(cov, mean[..., None]) + (H.T @ torch.linalg.inv(R) @ z.T).T[..., None]
+    expect_mean = (expect_cov @ information)[..., 0]
     torch.testing.assert_close(new_cov, expect_cov, rtol=1e-9, atol=1e-9)
     torch.testing.assert_close(new_mean, expect_mean, rtol=1e-9, atol=1e-9)
 
@@ -91,7 +92,8 @@ def test_kalman_predict_moves_by_velocity_and_grows_covariance():
     model = constant_velocity_model(dt=2.0)
     mean = torch.tensor([[10.0, 20.0, 12.0, 12.0, 1.5, -1.0, 0.0, 0.5]], dtype=torch.float64)
     new_mean, new_cov = kalman_predict(mean, model.P0[None], model.F, model.Q)
-    torch.testing.assert_close(new_mean, torch.tensor([[13.0, 18.0, 12.0, 13.0, 1.5, -1.0, 0.0, 0.5]], dtype=torch.float64))
+    expect = torch.tensor([[13.0, 18.0, 12.0, 13.0, 1.5, -1.0, 0.0, 0.5]], dtype=torch.float64)
+    torch.testing.assert_close(new_mean, expect)
     # position variance: P0 + dt² · velocity variance + Q
     assert new_cov[0, 0, 0].item() == pytest.approx(1.0 + 4 * 25.0 + 1.0)
     torch.testing.assert_close(new_cov, new_cov.transpose(-1, -2))
@@ -302,8 +304,8 @@ def _assert_same(ours: dict, theirs: dict) -> None:
 
 
 def _seq(frames: list[dict[int, list]]) -> list:
-    return [(torch.tensor(list(f), dtype=torch.int64), torch.tensor(list(f.values()), dtype=torch.float64).reshape(-1, 4))
-            for f in frames]
+    return [(torch.tensor(list(f), dtype=torch.int64),
+             torch.tensor(list(f.values()), dtype=torch.float64).reshape(-1, 4)) for f in frames]
 
 
 def test_mot_metrics_worked_case_by_hand():

@@ -123,6 +123,9 @@ def test_box_state_round_trip_and_kalman_errors():
         kalman_update(torch.zeros(2, 8), torch.zeros(2, 8, 8), torch.zeros(2, 5), model.H, model.R)
     with pytest.raises(ValueError, match="velocity_std"):
         constant_velocity_model(velocity_std=0)
+    empty_mean, empty_cov = torch.zeros(0, 8, dtype=torch.float64), torch.zeros(0, 8, 8, dtype=torch.float64)
+    assert kalman_predict(empty_mean, empty_cov, model.F, model.Q)[1].shape == (0, 8, 8)
+    assert kalman_update(empty_mean, empty_cov, torch.zeros(0, 4, dtype=torch.float64), model.H, model.R)[0].shape == (0, 8)
 
 
 # --- associate ------------------------------------------------------------------------------------

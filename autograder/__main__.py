@@ -20,7 +20,7 @@ def _grade(args: argparse.Namespace) -> int:
         print("note: no --seed (or AUTOGRADER_SEED) given: grading on the public cases only", file=sys.stderr)
     cfg = GradeConfig(submissions=Path(args.submissions), out=Path(args.out), seed=None if seed is None else int(seed),
                       jobs=args.jobs, assignments=args.assignment or None, force=args.force,
-                      memory_mb=args.memory_mb)
+                      memory_mb=args.memory_mb, box=not args.no_box)
     if args.source:
         cfg.source = Path(args.source)
     results = grade_submissions(cfg, progress=not args.quiet)
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--source", help="instructor source folder (default: the project's solutions/)")
     g.add_argument("--force", action="store_true", help="re-grade submissions that are already graded")
     g.add_argument("--memory-mb", type=int, default=2048, help="memory limit of a grading process (default 2048)")
+    g.add_argument("--no-box", action="store_true",
+                   help="grade without the bubblewrap box (only where it cannot be built; every feedback page says so)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_grade)
     r = sub.add_parser("release", help="regenerate source notebooks and the student release")

@@ -51,7 +51,7 @@ def main(workdir: Path) -> int:
     # 2. sandbox: limits, user, Landlock; quiet threads; no core dumps; write errors instead of SIGXFSZ
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     notes = sandbox.apply(workdir, job["deny_read"], memory_mb=job["memory_mb"], cpu_seconds=job["cpu_seconds"],
-                          drop_to=job["drop_to"])
+                          drop_to=job["drop_to"], boxed=job.get("boxed", False))
     (workdir / "sandbox_notes.json").write_text(json.dumps(notes))
     torch.set_num_threads(1)
     os.chdir(workdir)

@@ -25,8 +25,10 @@ def render_feedback(record: dict) -> str:
         rows.append(f"<tr class='{css}'><td><code>{e(r['exercise_id'])}</code></td><td>{r['score']:g} / "
                     f"{r['max_score']:g}</td><td>{e(r['status'])}</td><td>{r.get('passed', 0)} / {r.get('total', 0)}"
                     f"</td><td>{detail}</td></tr>")
-    notes = [*record.get("problems", []), *(f"cell {c['grade_id']}: {c['error']}" for c in record.get("cell_errors", [])),
-             *record.get("sandbox_notes", [])]
+    # what the student may see: problems of the notebook, errors of its cells, and how it was graded;
+    # the child's sandbox notes (users, mechanisms) stay in the instructor's results/ record
+    notes = [*record.get("grading_notes", []), *record.get("problems", []),
+             *(f"cell {c['grade_id']}: {c['error']}" for c in record.get("cell_errors", []))]
     notes_html = "".join(f"<li>{e(str(n))}</li>" for n in notes)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{e(record['assignment_id'])} — "
             f"{e(record['student_id'])}</title><style>{_STYLE}</style></head><body>"

@@ -4,10 +4,12 @@ For each submission ``SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb`
 
 1. take the setup cells from the instructor's source and the solution cells from the submission
    (matched by grade_id; see :mod:`autograder.notebook`);
-2. run them in a child process (:mod:`autograder._child`): a fresh interpreter in its own session,
-   with resource limits, an unprivileged user when the grader is root, Landlock file-system and
-   network rules (:mod:`autograder.sandbox`), a scrubbed environment, a temporary working folder,
-   and the reference modules of the graded exercises unreadable;
+2. run them in a child process (:mod:`autograder._child`) inside a box built by the operating system
+   (:mod:`autograder.box`: bubblewrap's user, mount, PID, IPC and network namespaces; only Python, the
+   environment and the student-visible packages mounted read-only; the reference modules of the graded
+   exercises replaced by ``/dev/null``), with resource limits and Landlock rules as a second layer
+   (:mod:`autograder.sandbox`), a scrubbed environment and its own working folder. Where the box
+   cannot be built, grading refuses unless ``box=False`` (``--no-box``), and every feedback page says so;
 3. the child calls the student's functions on the public and hidden cases and writes back plain
    data only; the trusted parent compares with the reference (:mod:`autograder.verdict`);
 4. a crash, a time-out or a limit zeroes the exercise it happened in; the child is restarted for the
@@ -34,6 +36,7 @@ import time
 from pathlib import Path
 
 from autograder import transport
+from autograder.box import box_command, box_problem
 from autograder.check import reference_outcomes
 from autograder.exercises import exercises_for
 from autograder.notebook import SourceNotebook, read_source, read_submission
@@ -43,7 +46,7 @@ from autograder.verdict import Outcome, judge
 __all__ = ["GradeConfig", "grade_submissions", "grade_one", "GRADES_COLUMNS"]
 
 GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_score", "status"]
-GRADER_VERSION = 1
+GRADER_VERSION = 2  # 2: children graded in a bubblewrap box
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PRIVATE = (".git", "build", "solutions", "tests", "bench")  # unreadable to student code while grading
 
@@ -61,7 +64,8 @@ class GradeConfig:
     force: bool = False                          # re-grade what is already graded
     memory_mb: int = 2048                        # address-space limit of the child
     setup_timeout: float = 30.0                  # seconds for interpreter start + the notebook's cells
-    drop_privileges: bool = True                 # run the child as nobody when the grader is root
+    drop_privileges: bool = True                 # unboxed only: run the child as nobody when the grader is root
+    box: bool = True                             # each child in a bubblewrap box; False: without (feedback says so)
 
 
 @dataclasses.dataclass
@@ -75,6 +79,7 @@ class _Prepared:
     inputs_file: Path
     deny_read: list[str]
     blocked_modules: list[str]
+    hidden_files: list[str]                      # the reference modules' files: /dev/null inside the box
 
 
 def grade_submissions(cfg: GradeConfig, *, progress: bool = True) -> list[dict]:
@@ -87,7 +92,11 @@ def grade_submissions(cfg: GradeConfig, *, progress: bool = True) -> list[dict]:
 
     if not cfg.submissions.is_dir():
         raise FileNotFoundError(f"submissions folder {cfg.submissions} does not exist")
+    if cfg.box and (problem := box_problem()) is not None:
+        raise RuntimeError(f"cannot build the grading box: {problem}. Fix that, or grade without the box "
+                           "(--no-box; every feedback page then says the submission was graded unboxed)")
     cfg.out.mkdir(parents=True, exist_ok=True)
+    lock = _lock_out(cfg.out)
     work = Path(tempfile.mkdtemp(prefix="grading-"))
     os.chmod(work, 0o711)
     try:
@@ -105,6 +114,28 @@ def grade_submissions(cfg: GradeConfig, *, progress: bool = True) -> list[dict]:
         return results
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        lock.close()
+
+
+def _lock_out(out: Path):  # noqa: ANN202 - an open file holding the lock
+    """Take the output folder's lock (``OUT/.grading.lock``, flock) or fail at once.
+
+    Two graders writing the same grades, cache and gradebook would both grade the whole class and
+    race at the end; the second one is refused with a message instead.
+
+    Raises:
+        RuntimeError: another grading run holds the lock.
+    """
+    import fcntl
+
+    f = open(out / ".grading.lock", "a+")  # noqa: SIM115 - held until the run ends
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise RuntimeError(f"another grading run is writing to {out} (it holds {out / '.grading.lock'}); "
+                           "wait for it to finish or choose another --out") from None
+    return f
 
 
 def _find_submissions(cfg: GradeConfig) -> list[tuple[str, str, Path | None]]:
@@ -132,16 +163,19 @@ def _prepare(cfg: GradeConfig, assignment: str, work: Path) -> _Prepared:
     inputs = [[{"args": transport.encode(c.args), "kwargs": transport.encode(c.kwargs)} for c in cs] for cs in cases]
     inputs_file = work / f"{assignment}-inputs.pt"
     transport.save(inputs, inputs_file)
+    os.chmod(inputs_file, 0o600)  # the hidden cases: readable only by the grader (and the box it binds them into)
     modules = sorted({ex.reference_module for ex in exercises})
     # the solutions, other students' work, the outputs, and anything in the project that holds or tests
     # the references (git history, executed notebooks, tests with independent implementations)
     deny = [str(p) for p in (cfg.source, cfg.submissions, cfg.out, *(PROJECT_ROOT / d for d in PROJECT_PRIVATE))]
+    hidden = []
     for mod in modules:
         spec = importlib.util.find_spec(mod)
         if spec is not None and spec.origin:
+            hidden.append(spec.origin)
             deny.append(spec.origin)
             deny.append(importlib.util.cache_from_source(spec.origin))
-    return _Prepared(source, exercises, cases, expected, inputs_file, deny, modules)
+    return _Prepared(source, exercises, cases, expected, inputs_file, deny, modules, hidden)
 
 
 def _digest(data: bytes) -> str:
@@ -206,7 +240,7 @@ def grade_one(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, 
                      "reason": verdict.reason, "hint": verdict.hint})
     return {"student_id": student, "assignment_id": prep.source.assignment, "exercises": rows,
             "problems": sub.problems, "cell_errors": cell_errors, "sandbox_notes": notes,
-            "seconds": round(time.perf_counter() - t0, 3)}
+            "grading_notes": [] if cfg.box else [UNBOXED], "seconds": round(time.perf_counter() - t0, 3)}
 
 
 def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student: str,
@@ -218,20 +252,23 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
     cell_errors: list[dict] = []
     notes: list[str] = []
     start = 0
-    drop_to = _nobody() if cfg.drop_privileges and os.geteuid() == 0 and _readable_by_others() else None
+    drop_to = (_nobody() if not cfg.box and cfg.drop_privileges and os.geteuid() == 0 and _readable_by_others()
+               else None)  # in the box the user namespace is the isolation
     while start < n:
         wd = Path(tempfile.mkdtemp(prefix=f"{_safe(student)}-", dir=work))
         shutil.copyfile(prep.inputs_file, wd / "inputs.pt")
+        os.chmod(wd, 0o700)
         timeouts = [ex.timeout for ex in prep.exercises]
         job = {"cells": program, "exercises": [ex.name for ex in prep.exercises], "start": start,
                "forbidden_ops": [list(ex.forbidden_ops) for ex in prep.exercises],
                "deny_read": prep.deny_read, "blocked_modules": prep.blocked_modules, "memory_mb": cfg.memory_mb,
-               "cpu_seconds": int(cfg.setup_timeout + sum(timeouts[start:]) + 5), "drop_to": drop_to}
+               "cpu_seconds": int(cfg.setup_timeout + sum(timeouts[start:]) + 5), "drop_to": drop_to,
+               "boxed": cfg.box}
         (wd / "job.json").write_text(json.dumps(job))
         if drop_to is not None:
             for p in (wd, wd / "job.json", wd / "inputs.pt"):
                 os.chown(p, drop_to, drop_to)
-        died_in, how = _supervise(wd, cfg, timeouts, start)
+        died_in, how = _supervise(wd, cfg, timeouts, start, prep.hidden_files)
         for i in range(start, n):
             path = wd / f"result_{i}.pt"
             if path.is_file():
@@ -266,7 +303,12 @@ def _kind(how: str) -> str:
     return "timeout" if how.startswith("timed out") else "crash"
 
 
-def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int) -> tuple[str | None, str]:
+UNBOXED = ("graded WITHOUT the operating-system box (bubblewrap namespaces): only resource limits and Landlock "
+           "isolated this submission from the machine and from other submissions")
+
+
+def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int,
+               hidden: list[str]) -> tuple[str | None, str]:
     """Run the child and watch its progress; kill its process group past a time limit.
 
     Returns:
@@ -280,7 +322,10 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int) ->
         if var in os.environ:
             env[var] = os.environ[var]
     with open(wd / "child_stderr.txt", "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-I", "-m", "autograder._child", str(wd)], cwd=wd, env=env,
+        argv = [sys.executable, "-I", "-m", "autograder._child", str(wd)]
+        if cfg.box:
+            argv = box_command(argv, workdir=wd, hidden=hidden)
+        proc = subprocess.Popen(argv, cwd=wd, env=env,
                                 stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True)
     where, since, t_start = "start", time.monotonic(), time.monotonic()
     cap = cfg.setup_timeout + sum(timeouts[start:]) + 5

@@ -41,7 +41,8 @@ def landlock_abi() -> int:
         return 0
 
 
-def apply(workdir: Path, deny_read: list[str], *, memory_mb: int, cpu_seconds: int, drop_to: int | None) -> list[str]:
+def apply(workdir: Path, deny_read: list[str], *, memory_mb: int, cpu_seconds: int, drop_to: int | None,
+          boxed: bool = False) -> list[str]:
     """Sandbox the calling process (irreversibly).
 
     Args:
@@ -50,6 +51,8 @@ def apply(workdir: Path, deny_read: list[str], *, memory_mb: int, cpu_seconds: i
         memory_mb: address-space limit in MiB.
         cpu_seconds: CPU-time limit in seconds.
         drop_to: uid/gid to switch to (root only), or None to stay.
+        boxed: the process already runs in the grader's box (:mod:`autograder.box`), whose user
+            namespace makes "root" an unprivileged user of the box alone.
 
     Returns:
         The mechanisms that could not be applied, as readable notes (empty when all were).
@@ -77,6 +80,9 @@ def apply(workdir: Path, deny_read: list[str], *, memory_mb: int, cpu_seconds: i
         os.setgid(drop_to)
         os.setuid(drop_to)
         resource.setrlimit(resource.RLIMIT_NPROC, (128, 128))
+    elif os.geteuid() == 0 and boxed:
+        _drop_capabilities()
+        notes.append("ran in the box as root of its own user namespace, with no capabilities")
     elif os.geteuid() == 0:
         _drop_capabilities()
         notes.append("ran as root with all capabilities dropped (the Python installation is not readable by "

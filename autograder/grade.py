@@ -327,7 +327,8 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int,
             argv = box_command(argv, workdir=wd, hidden=hidden)
         proc = subprocess.Popen(argv, cwd=wd, env=env,
                                 stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True)
-    where, since, t_start = "start", time.monotonic(), time.monotonic()
+    where, t_start = "start", time.monotonic()
+    first_seen = {where: t_start}  # a state's clock starts when it is first reported and never restarts
     cap = cfg.setup_timeout + sum(timeouts[start:]) + 5
     how = ""
     while proc.poll() is None:
@@ -337,7 +338,9 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int,
         except OSError:  # missing, a FIFO, a link or too long: no progress read this time
             current = where
         if current != where:
-            where, since = current, now
+            where = current
+            first_seen.setdefault(where, now)
+        since = first_seen[where]
         if where.startswith("exercise "):
             try:
                 limit = timeouts[int(where.split()[1])]

@@ -10,7 +10,9 @@ import dataclasses
 import json
 from pathlib import Path
 
-__all__ = ["SourceNotebook", "Submission", "read_source", "read_submission"]
+__all__ = ["SourceNotebook", "Submission", "read_source", "read_submission", "MAX_NOTEBOOK_BYTES"]
+
+MAX_NOTEBOOK_BYTES = 16 * 2**20  # a lesson's notebook with outputs is well under 5 MB; larger ones are not parsed
 
 
 @dataclasses.dataclass
@@ -89,8 +91,10 @@ def read_submission(path: Path | None, source: SourceNotebook) -> Submission:
     """
     if path is None:
         return Submission({}, ["no notebook was submitted"], readable=False)
-    try:
-        nb = json.loads(Path(path).read_bytes().decode("utf-8"))
+    from autograder.transport import read_regular
+
+    try:  # a regular file of bounded size (not a FIFO, a link or a 60 MB bomb), then JSON
+        nb = json.loads(read_regular(path, MAX_NOTEBOOK_BYTES).decode("utf-8"))
         cells = nb["cells"]
         if not isinstance(cells, list):
             raise TypeError("'cells' is not a list")

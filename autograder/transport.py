@@ -61,12 +61,23 @@ def encode(x: Any, depth: int = 0) -> Any:
     return {"t": "foreign", "v": _type_name(x)}
 
 
-def decode(d: Any, depth: int = 0) -> Any:
+MAX_NODES = 200_000  # containers and leaves one decoded value may have (a case or a result is far smaller)
+
+
+def decode(d: Any, depth: int = 0, *, budget: list[int] | None = None) -> Any:
     """Inverse of :func:`encode`.
 
+    A pickle can refer to one object many times, so a 2 KB file may stand for a tree of 10⁸ leaves;
+    decoding counts the nodes it builds and stops past :data:`MAX_NODES`.
+
     Raises:
-        ValueError: the data is not what :func:`encode` writes.
+        ValueError: the data is not what :func:`encode` writes, or has more than MAX_NODES nodes.
     """
+    if budget is None:
+        budget = [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError(f"transport data with more than {MAX_NODES} nodes (shared references?)")
     if depth > MAX_DEPTH + 1 or type(d) is not dict or type(d.get("t")) is not str:
         raise ValueError("malformed transport data")
     t, v = d["t"], d.get("v")
@@ -79,10 +90,10 @@ def decode(d: Any, depth: int = 0) -> Any:
     if t == "npscalar" and type(v) in (bool, int, float) and d.get("d") in _NP_SCALARS:
         return np.dtype(d["d"]).type(v)
     if t in ("tuple", "list") and type(v) is list:
-        items = [decode(i, depth + 1) for i in v]
+        items = [decode(i, depth + 1, budget=budget) for i in v]
         return tuple(items) if t == "tuple" else items
     if t == "dict" and type(v) is list and type(d.get("k")) is list and len(d["k"]) == len(v):
-        return {k: decode(i, depth + 1) for k, i in zip(d["k"], v) if type(k) in (str, int)}
+        return {k: decode(i, depth + 1, budget=budget) for k, i in zip(d["k"], v) if type(k) in (str, int)}
     if t == "foreign" and type(v) is str:
         return Foreign(v[:200])
     raise ValueError(f"malformed transport data (tag {t!r})")

@@ -210,3 +210,32 @@ def test_grading_refuses_without_the_box_unless_told(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="--no-box"):
         grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=tmp_path / "out"), progress=False)
     grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=tmp_path / "out", box=False), progress=False)
+
+
+def test_rewriting_progress_does_not_restart_an_exercise_clock(tmp_path):
+    """Check that a function which keeps resetting its progress report still times out at its limit.
+
+    The child reports where it is in a file of its own folder; a student who rewrote it back and
+    forth used to restart the per-exercise clock and got full marks for a 25 s sleep against a 10 s limit.
+    """
+    ex = exercises_for(LESSON)[0]
+    nb = _source()
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == ex.name)
+    body = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    cell["source"] = body + f"""
+import os as _os, time as _time
+_honest = {ex.name}
+def {ex.name}(*args, **kwargs):
+    for _ in range(8):  # 8 x 0.3 x limit = 2.4 x the limit, the clock 'restarted' every 0.3 x limit
+        for _state in ('cell x', 'exercise 0'):
+            with open('progress.tmp', 'w') as _f:
+                _f.write(_state)
+            _os.replace('progress.tmp', 'progress')
+            _time.sleep(0.05)
+        _time.sleep({0.3 * ex.timeout})
+    return _honest(*args, **kwargs)
+"""
+    rec = _grade(tmp_path, nb, box=True)
+    first = rec["exercises"][0]
+    assert first["score"] == 0 and first["status"] == "timeout", first
+    assert all(r["score"] == r["max_score"] for r in rec["exercises"][1:]), rec

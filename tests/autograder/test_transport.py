@@ -91,3 +91,32 @@ def test_notes_and_cell_errors_are_validated(tmp_path):
     transport.save(transport.encode([{"grade_id": "a", "error": "e" * 900}, {"grade_id": 3, "error": "x"}, "junk"]),
                    errors)
     assert _load_cell_errors(errors) == [{"grade_id": "a", "error": "e" * 500}]
+
+
+def test_shared_references_cannot_expand_into_a_huge_tree(tmp_path):
+    """Check that a small result file whose lists share references (10⁸ leaves once expanded) is refused."""
+    leaf = transport.encode(1)
+    node = leaf
+    for _ in range(8):
+        node = {"t": "list", "v": [node] * 10}  # the same object ten times: pickled once
+    path = tmp_path / "bomb.pt"
+    transport.save(node, path)
+    assert path.stat().st_size < 10_000
+    with pytest.raises(ValueError, match="nodes"):
+        transport.decode(transport.load(path))
+    assert transport.decode(transport.encode([[1] * 1000] * 10)) == [[1] * 1000] * 10  # honest sizes pass
+
+
+def test_a_huge_notebook_is_not_parsed(tmp_path):
+    """Check that a submission over the size cap is reported unreadable without being read into memory."""
+    from autograder.notebook import MAX_NOTEBOOK_BYTES, read_source, read_submission
+    from autograder.release import PROJECT_ROOT
+
+    lesson = "01_video_tensors"
+    source = read_source(PROJECT_ROOT / "solutions" / lesson / f"{lesson}.ipynb", lesson)
+    big = tmp_path / f"{lesson}.ipynb"
+    with open(big, "wb") as f:
+        f.write(b'{"cells": [], "pad": "')
+        f.truncate(MAX_NOTEBOOK_BYTES + 10)
+    sub = read_submission(big, source)
+    assert not sub.readable and "bytes" in sub.problems[0]

@@ -154,6 +154,7 @@ for (s, e), v in zip(cases.tolist(), detection.temporal_iou(a, cases)[0].tolist(
 from course.data.streams import action_stream
 from course.viz.tasks import plot_timeline
 from course.viz.video import show_frames
+from IPython.display import display
 
 CLASS_NAMES = ["up", "down", "left", "right"]  # class k = direction k − 1 of course.data.moving_digits
 stream = action_stream(seed=7, split="test")
@@ -161,8 +162,8 @@ print(f"video {tuple(stream.video.shape)}, {len(stream.segments)} actions, "
       f"{(stream.labels > 0).float().mean():.0%} of the frames inside an action")
 for (s, e), k in zip(stream.segments.tolist(), stream.segment_labels.tolist()):
     print(f"  [{s:4.0f}, {e:4.0f})  {CLASS_NAMES[k - 1]}")
-plot_timeline(len(stream.labels), stream.segments, stream.segment_labels, class_names=CLASS_NAMES,
-              title="One untrimmed stream: the true actions")
+display(plot_timeline(len(stream.labels), stream.segments, stream.segment_labels, class_names=CLASS_NAMES,
+                      title="One untrimmed stream: the true actions"))
 
 # %% [markdown]
 # Eight frames across the start of the first action. The digit jitters in place, then slides: no
@@ -170,8 +171,8 @@ plot_timeline(len(stream.labels), stream.segments, stream.segment_labels, class_
 
 # %%
 first = int(stream.segments[0, 0])
-show_frames(stream.video, range(max(first - 4, 0), first + 4), ncols=8,
-            title=f"frames {max(first - 4, 0)}–{first + 3}; the action starts at frame {first}")
+display(show_frames(stream.video, range(max(first - 4, 0), first + 4), ncols=8,
+                    title=f"frames {max(first - 4, 0)}–{first + 3}; the action starts at frame {first}"))
 
 # %% [markdown]
 # ## 2. Temporal non-maximum suppression
@@ -497,10 +498,11 @@ for name in models:
 # %%
 shown = 3
 out = runs["3D CNN", "hard"][shown]
-plot_timeline(len(test_streams[shown].labels), test_streams[shown].segments, test_streams[shown].segment_labels,
-              out["segments"], out["labels"], out["scores"].clamp(0, 1), actionness=out["actionness"],
-              snippet_starts=torch.arange(len(out["actionness"])) * STRIDE, snippet_length=SNIPPET,
-              class_names=CLASS_NAMES, title="Test stream 3: true actions and 3D CNN detections (after NMS)")
+example = test_streams[shown]
+display(plot_timeline(len(example.labels), example.segments, example.segment_labels,
+                      out["segments"], out["labels"], out["scores"].clamp(0, 1), actionness=out["actionness"],
+                      snippet_starts=torch.arange(len(out["actionness"])) * STRIDE, snippet_length=SNIPPET,
+                      class_names=CLASS_NAMES, title="Test stream 3: true actions and 3D CNN detections (after NMS)"))
 
 # %% [markdown]
 # The verdicts, per test stream (mAP at tIoU 0.5 of each stream; the bootstrap resamples the 16
@@ -859,10 +861,10 @@ cross = int(np.argmax(overlap))
 frames = [min(max(cross + k, 0), len(boxes) - 1) for k in (-6, -3, -1, 1, 3, 6)]
 print(f"scene {s}, draw {d}: the digits overlap most at frame {cross}; ID switches: "
       + ", ".join(f"{name} {int(table[name]['id_switches'][worst])}" for name in TRACKERS))
-show_tracks(scenes[s].video, outputs["SORT", s, d], frames, title=f"SORT, scene {s}")
+display(show_tracks(scenes[s].video, outputs["SORT", s, d], frames, title=f"SORT, scene {s}"))
 
 # %%
-show_tracks(scenes[s].video, outputs["ByteTrack", s, d], frames, title=f"ByteTrack, scene {s}")
+display(show_tracks(scenes[s].video, outputs["ByteTrack", s, d], frames, title=f"ByteTrack, scene {s}"))
 
 # %% [markdown]
 # ## Part C — Mask propagation
@@ -970,8 +972,8 @@ compare("Lucas–Kanade", jf["Lucas–Kanade"], "copy the first mask", jf["copy 
 compare("Horn–Schunck", jf["Horn–Schunck"], "Lucas–Kanade", jf["Lucas–Kanade"], unit="J&F points");
 
 # %%
-show_masks(shown_video, masks_shown["Lucas–Kanade"], [0, 3, 6, 9, 12, 15], gt_masks=shown_truth,
-           title="Lucas–Kanade propagation (filled) and the true mask (white outline), clip 0")
+display(show_masks(shown_video, masks_shown["Lucas–Kanade"], [0, 3, 6, 9, 12, 15], gt_masks=shown_truth,
+                   title="Lucas–Kanade propagation (filled) and the true mask (white outline), clip 0"))
 
 # %% [markdown]
 # ## Part D — What SAM 2 and text-to-video models do differently
@@ -1010,7 +1012,7 @@ show_masks(shown_video, masks_shown["Lucas–Kanade"], [0, 3, 6, 9, 12, 15], gt_
 # %%
 from course.viz.tasks import video_models_diagram
 
-video_models_diagram()
+display(video_models_diagram())
 
 # %% [markdown]
 # Why the latent: the number of values a denoiser must handle per step, for a clip of Stable Video

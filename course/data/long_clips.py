@@ -4,11 +4,12 @@ Two seeded, vectorised generators on the wrap-around canvas of :mod:`course.data
 (its digit images: sklearn's handwritten digits, disjoint train and test images):
 
     twitch_digits(num_clips, ...)    label = (digit, twitch axis): appearance AND fast motion decide.
-        A digit drifts 1 px per frame in a random direction (motion everywhere, uninformative).
-        Once per clip, at a random frame t0 in 1 … T-2, it *twitches*: for ``twitch_frames`` frames
-        it jumps ``jump`` px along the vertical or horizontal axis (random sign) and then returns to
-        its path. The axis is half the label, the digit the other half. A pathway that sees one
-        frame in α misses the twitch most of the time; one frame never shows both halves.
+        A digit drifts ``drift`` px per frame in a random direction (0: it stands still). A few times
+        per clip (``twitches``), at random frames in 1 … T-2, it *twitches*: for ``twitch_frames``
+        frames it jumps ``jump`` px along the vertical or horizontal axis (random sign) and then
+        returns to its path. The axis is half the label, the digit the other half. A pathway that
+        sees one frame in α misses most twitches; one frame never shows the axis (the position is
+        uniform on the torus).
     event_count_clips(num_clips, ...) label = number of brief flashes (1 … max_events) in a long clip.
         Small bright squares flash for ``event_frames`` frames at random, non-overlapping times over
         the whole clip, at random places. A window that sees only part of the clip undercounts.
@@ -47,7 +48,7 @@ class TwitchClips(NamedTuple):
     labels: torch.Tensor  # (N,) int64: digit_index * 2 + axis
     digits: torch.Tensor  # (N,) int64: the digit class shown (one of `digits`)
     axes: torch.Tensor  # (N,) int64: 0 vertical, 1 horizontal twitch
-    twitch_start: torch.Tensor  # (N,) int64: first frame of the twitch
+    twitch_start: torch.Tensor  # (N, twitches) int64: first frame of each twitch, sorted
     positions: torch.Tensor  # (N, T, 2) int64: (row, column) of the digit's top-left pixel
 
 
@@ -66,7 +67,7 @@ def _render(images: torch.Tensor, positions: torch.Tensor, size: int) -> torch.T
 
 def twitch_digits(num_clips: int, *, split: str = "train", seed: int = 0, num_frames: int = 16, size: int = 32,
                   digits: Sequence[int] = (0, 1, 2, 3), digit_size: int = 12, jump: int = 4,
-                  twitch_frames: int = 1) -> TwitchClips:
+                  twitch_frames: int = 1, twitches: int = 1, drift: int = 1) -> TwitchClips:
     """Digits that drift and twitch once; the label needs the digit and the twitch axis.
 
     Args:
@@ -78,7 +79,10 @@ def twitch_digits(num_clips: int, *, split: str = "train", seed: int = 0, num_fr
         digits: the digit classes used, distinct, in 0..9; label = index in ``digits`` · 2 + axis.
         digit_size: side of the digit in pixels.
         jump: twitch distance in pixels, >= 1.
-        twitch_frames: how many frames the twitch lasts, >= 1.
+        twitch_frames: how many frames each twitch lasts, >= 1.
+        twitches: how many twitches per clip (same axis, each with its own sign and start; starts drawn
+            without replacement from 1 … T - 1 - twitch_frames, so twitches may touch but are distinct).
+        drift: pixels per frame of the steady motion (0: the digit stands still between twitches).
 
     Returns:
         A :class:`TwitchClips`; labels are balanced (each of the 2·len(digits) classes N // K or
@@ -93,10 +97,11 @@ def twitch_digits(num_clips: int, *, split: str = "train", seed: int = 0, num_fr
     digits = tuple(int(d) for d in digits)
     if not digits or len(set(digits)) != len(digits) or not all(0 <= d <= 9 for d in digits):
         raise ValueError(f"digits must be distinct classes in 0..9, got {digits}")
-    if num_clips < 1 or jump < 1 or twitch_frames < 1 or num_frames < twitch_frames + 2 or not 1 <= digit_size <= size:
-        raise ValueError(f"need num_clips >= 1, jump >= 1, twitch_frames >= 1, num_frames >= twitch_frames + 2 and "
-                         f"1 <= digit_size <= size; got {num_clips}, {jump}, {twitch_frames}, {num_frames}, "
-                         f"{digit_size}, {size}")
+    if num_clips < 1 or jump < 1 or twitch_frames < 1 or drift < 0 or not 1 <= twitches <= num_frames - 1 - \
+            twitch_frames or not 1 <= digit_size <= size:
+        raise ValueError(f"need num_clips >= 1, jump >= 1, twitch_frames >= 1, drift >= 0, 1 <= twitches <= "
+                         f"num_frames - 1 - twitch_frames and 1 <= digit_size <= size; got {num_clips}, {jump}, "
+                         f"{twitch_frames}, {drift}, {twitches}, {num_frames}, {digit_size}, {size}")
     N, T, S = num_clips, num_frames, size
     rng = np.random.default_rng([seed, _SPLITS.index(split), 12])
     images, classes, _ = digit_images(split, digit_size=digit_size)  # (M, d, d), (M,)
@@ -112,17 +117,21 @@ def twitch_digits(num_clips: int, *, split: str = "train", seed: int = 0, num_fr
         mine = np.flatnonzero(digit == d)
         image_rows[mine] = rng.choice(np.flatnonzero(cls == d), size=len(mine))
 
-    # 3. path: uniform start, drift 1 px per frame in one of 4 directions
+    # 3. path: uniform start, `drift` px per frame in one of 4 directions
     start = rng.integers(0, S, size=(N, 1, 2))  # (N, 1, 2)
-    drift = _DRIFT[rng.integers(0, 4, size=N)][:, None, :]  # (N, 1, 2)
-    positions = start + np.arange(T)[None, :, None] * drift  # (N, T, 2)
+    steps = drift * _DRIFT[rng.integers(0, 4, size=N)][:, None, :]  # (N, 1, 2)
+    positions = start + np.arange(T)[None, :, None] * steps  # (N, T, 2)
 
-    # 4. the twitch: frames t0 … t0 + twitch_frames - 1 move `jump` px along the axis, random sign
-    t0 = rng.integers(1, T - twitch_frames, size=N)  # (N,) in 1 … T - 1 - twitch_frames
-    sign = rng.choice([-1, 1], size=N)
-    during = (np.arange(T)[None, :] >= t0[:, None]) & (np.arange(T)[None, :] < (t0 + twitch_frames)[:, None])
+    # 4. the twitches: frames t0 … t0 + twitch_frames - 1 move `jump` px along the axis, random sign
+    num_starts = T - 1 - twitch_frames  # starts 1 … T - 1 - twitch_frames
+    t0 = 1 + np.argsort(rng.random((N, num_starts)), axis=1)[:, :twitches]  # (N, twitches) distinct starts
+    t0 = np.sort(t0, axis=1)
+    sign = rng.choice([-1, 1], size=(N, twitches))
+    frames = np.arange(T)[None, None, :]  # (1, 1, T)
+    during = (frames >= t0[..., None]) & (frames < (t0 + twitch_frames)[..., None])  # (N, twitches, T)
+    shift = (during * (sign * jump)[..., None]).sum(axis=1)  # (N, T); touching twitches add up
     offset = np.zeros((N, T, 2), dtype=np.int64)
-    offset[np.arange(N), :, axes] = during * (sign * jump)[:, None]  # row offset if vertical, column if horizontal
+    offset[np.arange(N), :, axes] = shift  # row offset if vertical, column offset if horizontal
     positions = (positions + offset) % S
 
     # 5. render

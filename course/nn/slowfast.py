@@ -336,7 +336,7 @@ class SlowFast(nn.Module):
                              "(the stem)")
         self.use_slow, self.use_fast = "slow" in c.pathways, "fast" in c.pathways
         fused = self.use_slow and self.use_fast
-        slow_ch, fast_ch = c.width, _fast_channels(c.width, c.beta)
+        slow_ch, fast_ch = c.width, (_fast_channels(c.width, c.beta) if self.use_fast else 0)
         if self.use_slow:
             self.slow_stem = _stem(c.in_channels, slow_ch, c.slow_temporal_kernels[0], c)
             self.slow_stages = nn.ModuleList()

@@ -104,3 +104,16 @@ def test_ltc_input_is_average_pooling_for_integer_factors():
     assert out.shape == (3, 1, 12, 16, 16) and torch.allclose(out, expected, atol=1e-6)
     with pytest.raises(ValueError):
         ltc_input(videos, 21, 16)
+
+
+def test_several_twitches_on_a_still_digit():
+    c = twitch_digits(50, seed=7, num_frames=16, size=16, digit_size=8, jump=4, twitches=3, drift=0, digits=(0, 1))
+    assert c.twitch_start.shape == (50, 3)
+    for n in range(50):
+        starts = set(c.twitch_start[n].tolist())
+        assert len(starts) == 3 and min(starts) >= 1 and max(starts) <= 14
+        moved = (c.positions[n] != c.positions[n, 0]).any(dim=1)  # (T,) frames away from the start
+        assert set(torch.nonzero(moved).flatten().tolist()) == starts
+        axis = int(c.axes[n])
+        assert (c.positions[n, :, 1 - axis] == c.positions[n, 0, 1 - axis]).all()  # never off the label's axis
+    assert set(c.labels.tolist()) == {0, 1, 2, 3}

@@ -1,9 +1,12 @@
 """The grading child: sandbox itself, run a submission's cells, call its functions, write plain data.
 
-Run as ``python -I -m autograder._child WORKDIR`` by :mod:`autograder.grade`, never by hand.
-WORKDIR holds ``job.json`` (cells, exercises, limits) and ``inputs.pt`` (the cases). The child
-writes ``progress`` (the index of the exercise it is in) and ``result_<i>.pt`` per exercise. It
-trusts nothing after the sandbox is applied; the parent trusts nothing the child writes.
+Run as ``python -I -m autograder._child WORKDIR FD`` by :mod:`autograder.grade`, never by hand.
+WORKDIR holds ``job.json`` (cells, exercises, limits) and ``inputs.pt`` (the cases); in the box it
+is read-only and the only writable folder is the box's private ``/tmp``. The child sends framed
+messages over the pipe ``FD`` that the grader created (:class:`autograder.transport.ChannelWriter`):
+``PROG`` where it is ("cell <id>", "exercise <i>", "done"), ``RSLT`` one exercise's outcomes,
+``CERR`` the cells' errors, ``NOTE`` the sandbox notes. It trusts nothing after the sandbox is
+applied; the parent trusts nothing the child sends.
 """
 from __future__ import annotations
 
@@ -29,20 +32,16 @@ class _BlockReferences(importlib.abc.MetaPathFinder):
         return None
 
 
-def _write_progress(workdir: Path, text: str) -> None:
-    tmp = workdir / "progress.tmp"
-    tmp.write_text(text)
-    os.replace(tmp, workdir / "progress")
-
-
-def main(workdir: Path) -> int:
+def main(workdir: Path, fd: int) -> int:
     # 1. read the job before the sandbox closes anything
     job = json.loads((workdir / "job.json").read_text())
     import torch  # noqa: F401 - imported before the limits, as the grader's own dependency
 
     from autograder import sandbox, transport
 
+    channel = transport.ChannelWriter(fd)
     inputs = transport.load(workdir / "inputs.pt")
+    writable = Path(job.get("writable", str(workdir)))
     if any(job["forbidden_ops"]):  # the first dispatch mode imports torch._dynamo (~2 s): pay it before timing
         from autograder.verdict import OpRecorder
 
@@ -50,13 +49,13 @@ def main(workdir: Path) -> int:
             torch.zeros(1).add(1)
     # 2. sandbox: limits, user, Landlock; quiet threads; no core dumps; write errors instead of SIGXFSZ
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    notes = sandbox.apply(workdir, job["deny_read"], memory_mb=job["memory_mb"], cpu_seconds=job["cpu_seconds"],
+    notes = sandbox.apply(writable, job["deny_read"], memory_mb=job["memory_mb"], cpu_seconds=job["cpu_seconds"],
                           drop_to=job["drop_to"], boxed=job.get("boxed", False))
-    (workdir / "sandbox_notes.json").write_text(json.dumps(notes))
+    channel.send(b"NOTE", json.dumps(notes).encode())
     torch.set_num_threads(1)
-    os.chdir(workdir)
-    # 3. the student's output goes to files, never to the grader
-    sys.stdout = open(workdir / "stdout.txt", "w", buffering=1)  # noqa: SIM115
+    os.chdir(writable)
+    # 3. the student's output goes to a file, never to the grader
+    sys.stdout = open(writable / "stdout.txt", "w", buffering=1)  # noqa: SIM115
     sys.stderr = sys.stdout
     sys.meta_path.insert(0, _BlockReferences(job["blocked_modules"]))
     for name in job["blocked_modules"]:
@@ -66,12 +65,12 @@ def main(workdir: Path) -> int:
     cell_errors = []
     if job["start"] == 0:
         for cell in job["cells"]:
-            _write_progress(workdir, f"cell {cell['grade_id']}")
+            channel.send(b"PROG", f"cell {cell['grade_id']}".encode())
             try:
                 exec(compile(_python_source(cell["source"]), f"<cell {cell['grade_id']}>", "exec"), namespace)  # noqa: S102
             except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
                 cell_errors.append({"grade_id": cell["grade_id"], "error": _short_error(exc)})
-        transport.save(transport.encode(cell_errors), workdir / "cell_errors.pt")
+        channel.send(b"CERR", transport.dumps(transport.encode(cell_errors)))
     else:
         for cell in job["cells"]:
             try:
@@ -81,7 +80,7 @@ def main(workdir: Path) -> int:
     # 5. call each exercise on its cases, one result file per exercise
     for i in range(job["start"], len(job["exercises"])):
         name = job["exercises"][i]
-        _write_progress(workdir, f"exercise {i}")
+        channel.send(b"PROG", f"exercise {i}".encode())
         fn = namespace.get(name)
         outcomes = []
         if not callable(fn):
@@ -90,8 +89,8 @@ def main(workdir: Path) -> int:
             forbidden = tuple(job["forbidden_ops"][i])
             for case in inputs[i]:
                 outcomes.append(_call(fn, case, transport, forbidden))
-        transport.save(outcomes, workdir / f"result_{i}.pt")
-    _write_progress(workdir, "done")
+        channel.send(b"RSLT", i.to_bytes(4, "big") + transport.dumps(outcomes))
+    channel.send(b"PROG", b"done")
     return 0
 
 
@@ -138,4 +137,4 @@ def _short_error(exc: BaseException, *, with_type: bool = True) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    sys.exit(main(Path(sys.argv[1]), int(sys.argv[2])))

@@ -14,8 +14,8 @@ with:
   reference modules of the graded exercises replaced by ``/dev/null`` (not importable, not readable)
   and their byte-code folders by empty ones; the solutions, the tests, the git history, the other
   submissions, the outputs and any other copy of the project are simply not there;
-* the child's own working folder as its only writable host folder, and a size-limited private
-  ``/tmp``;
+* its job folder (job and inputs) read-only, and a size-limited private ``/tmp`` as the only
+  writable place (results travel over a pipe, not files: :mod:`autograder.transport`);
 * ``--die-with-parent`` and a PID namespace: when the child (or the grader) ends, everything it
   started is killed by the kernel, ``setsid`` daemons included.
 
@@ -26,7 +26,7 @@ and the grader refuses unless told to grade without it.
 from __future__ import annotations
 
 import functools
-import importlib.util
+import importlib
 import os
 import shutil
 import subprocess
@@ -69,10 +69,10 @@ def package_roots() -> list[Path]:
     """The folders of the import packages ``course`` and ``autograder`` (wherever they are installed)."""
     roots = []
     for name in ("course", "autograder"):
-        spec = importlib.util.find_spec(name)
-        if spec is None or not spec.submodule_search_locations:
-            raise RuntimeError(f"the package {name!r} cannot be found; install the project (pip install -e .)")
-        roots.append(Path(list(spec.submodule_search_locations)[0]).resolve())
+        module = importlib.import_module(name)
+        if getattr(module, "__file__", None) is None:  # a namespace package: some other folder of that name
+            raise RuntimeError(f"the package {name!r} is not the project's; install the project (pip install -e .)")
+        roots.append(Path(module.__file__).resolve().parent)
     return roots
 
 
@@ -96,7 +96,7 @@ def box_command(argv: list[str], *, workdir: Path | None, hidden: Iterable[str |
 
     Args:
         argv: the command to run inside (an absolute interpreter path first).
-        workdir: the child's working folder, bound read-write at the same path (None: none).
+        workdir: the child's job folder (its job and inputs), bound read-only at the same path (None: none).
         hidden: files to replace by ``/dev/null`` inside the box (the reference modules); their
             ``__pycache__`` folders are replaced by empty ones.
         tmp_mb: size of the private ``/tmp`` (a tmpfs) in MiB.
@@ -130,8 +130,8 @@ def box_command(argv: list[str], *, workdir: Path | None, hidden: Iterable[str |
         cache = path.parent / "__pycache__"
         if cache.is_dir():
             cmd += ["--tmpfs", str(cache), "--remount-ro", str(cache)]
-    # 4. a private /proc, /dev and /tmp; the working folder is the only writable host folder
+    # 4. a private /proc and /dev; a size-limited private /tmp is the only writable folder
     cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp"]
     if workdir is not None:
-        cmd += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+        cmd += ["--ro-bind", str(workdir), str(workdir), "--chdir", str(workdir)]
     return [*cmd, "--", *argv]

@@ -27,6 +27,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -263,19 +264,18 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
                "forbidden_ops": [list(ex.forbidden_ops) for ex in prep.exercises],
                "deny_read": prep.deny_read, "blocked_modules": prep.blocked_modules, "memory_mb": cfg.memory_mb,
                "cpu_seconds": int(cfg.setup_timeout + sum(timeouts[start:]) + 5), "drop_to": drop_to,
-               "boxed": cfg.box}
+               "boxed": cfg.box, "writable": BOX_TMP if cfg.box else str(wd)}
         (wd / "job.json").write_text(json.dumps(job))
         if drop_to is not None:
             for p in (wd, wd / "job.json", wd / "inputs.pt"):
                 os.chown(p, drop_to, drop_to)
-        died_in, how = _supervise(wd, cfg, timeouts, start, prep.hidden_files)
-        for i in range(start, n):
-            path = wd / f"result_{i}.pt"
-            if path.is_file():
-                outcomes[i] = _load_outcomes(path)
+        died_in, how, sent = _supervise(wd, cfg, timeouts, start, prep.hidden_files)
+        for i, data in sent.results.items():
+            if start <= i < n:
+                outcomes[i] = _load_outcomes(data)
         if start == 0:
-            cell_errors = _load_cell_errors(wd / "cell_errors.pt")
-            notes = _load_notes(wd / "sandbox_notes.json")
+            cell_errors = _load_cell_errors(sent.cell_errors)
+            notes = _load_notes(sent.notes)
         if died_in is None:
             break
         if died_in == "start":  # before any student code ran: the grader's own message is trustworthy
@@ -307,13 +307,37 @@ UNBOXED = ("graded WITHOUT the operating-system box (bubblewrap namespaces): onl
            "isolated this submission from the machine and from other submissions")
 
 
+BOX_TMP = "/tmp"  # noqa: S108 - the box's private tmpfs: the child's only writable folder there
+
+
+@dataclasses.dataclass
+class _Sent:
+    """What the child sent over its channel (raw bytes, untrusted until validated)."""
+
+    results: dict[int, bytes] = dataclasses.field(default_factory=dict)
+    cell_errors: bytes = b""
+    notes: bytes = b""
+
+    def take(self, tag: bytes, payload: bytes) -> str | None:
+        """File one frame; return the progress text of a ``PROG`` frame (None for the others)."""
+        if tag == b"PROG":
+            return payload[:100].decode(errors="replace")
+        if tag == b"RSLT" and len(payload) >= 4:
+            self.results[int.from_bytes(payload[:4], "big")] = payload[4:]
+        elif tag == b"CERR":
+            self.cell_errors = payload
+        elif tag == b"NOTE":
+            self.notes = payload[:64 * 1024]
+        return None
+
+
 def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int,
-               hidden: list[str]) -> tuple[str | None, str]:
-    """Run the child and watch its progress; kill its process group past a time limit.
+               hidden: list[str]) -> tuple[str | None, str, _Sent]:
+    """Run the child, read its channel, and kill it past a time limit or a size limit.
 
     Returns:
-        (where it stopped, how) when it did not finish: where is "start", "cell <id>" or
-        "exercise <i>"; (None, "") when it finished.
+        (where it stopped, how, what it sent): where is "start", "cell <id>" or "exercise <i>" when it
+        did not finish, None when it finished (how is then "").
     """
     env = {"PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin", "HOME": str(wd), "LANG": "C.UTF-8",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg",
@@ -321,47 +345,57 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int,
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine-specific safety settings, kept
         if var in os.environ:
             env[var] = os.environ[var]
+    if cfg.box:
+        env.update(HOME=BOX_TMP, TMPDIR=BOX_TMP)
+    read_fd, write_fd = os.pipe()
     with open(wd / "child_stderr.txt", "wb") as err:
-        argv = [sys.executable, "-I", "-m", "autograder._child", str(wd)]
+        argv = [sys.executable, "-I", "-m", "autograder._child", str(wd), str(write_fd)]
         if cfg.box:
             argv = box_command(argv, workdir=wd, hidden=hidden)
-        proc = subprocess.Popen(argv, cwd=wd, env=env,
+        proc = subprocess.Popen(argv, cwd=wd, env=env, pass_fds=(write_fd,),
                                 stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True)
+    os.close(write_fd)  # the child holds the only write end: end of file when it (and all it started) ends
+    channel, sent = transport.ChannelReader(read_fd), _Sent()
     where, t_start = "start", time.monotonic()
     first_seen = {where: t_start}  # a state's clock starts when it is first reported and never restarts
     cap = cfg.setup_timeout + sum(timeouts[start:]) + 5
     how = ""
-    while proc.poll() is None:
-        now = time.monotonic()
-        try:
-            current = transport.read_regular(wd / "progress", 100).decode(errors="replace")
-        except OSError:  # missing, a FIFO, a link or too long: no progress read this time
-            current = where
-        if current != where:
-            where = current
-            first_seen.setdefault(where, now)
-        since = first_seen[where]
-        if where.startswith("exercise "):
-            try:
-                limit = timeouts[int(where.split()[1])]
-            except (ValueError, IndexError):
-                limit = cfg.setup_timeout
-        else:
+    try:
+        while True:
+            running = proc.poll() is None
+            select.select([read_fd], [], [], 0.02 if running else 0)
+            for tag, payload in channel.read_available():
+                current = sent.take(tag, payload)
+                if current is not None and current != where:
+                    where = current
+                    first_seen.setdefault(where, time.monotonic())
+            if channel.error:  # a flood: stop the child, keep what came before
+                how = channel.error
+                break
+            if not running:
+                break
+            now = time.monotonic()
             limit = cfg.setup_timeout
-        if now - since > limit or now - t_start > cap:
-            how = f"timed out after {now - since:.0f} s"
-            break
-        time.sleep(0.02)
-    _kill_group(proc)
+            if where.startswith("exercise "):
+                try:
+                    limit = timeouts[int(where.split()[1])]
+                except (ValueError, IndexError):
+                    pass
+            if now - first_seen[where] > limit or now - t_start > cap:
+                how = f"timed out after {now - first_seen[where]:.0f} s"
+                break
+    finally:
+        _kill_group(proc)
+        os.close(read_fd)
     if how:
-        return where, how
+        return where, how, sent
     if where == "done" and proc.returncode == 0:
-        return None, ""
+        return None, "", sent
     code = proc.returncode
     how = f"the process was killed by signal {signal.Signals(-code).name}" if code < 0 else f"the process exited with code {code}"
     if code == -signal.SIGKILL or code == -signal.SIGXCPU:
         how += " (a memory or CPU limit?)"
-    return (where if where != "done" else None), how
+    return (where if where != "done" else None), how, sent
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -372,9 +406,10 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _load_outcomes(path: Path) -> list[Outcome]:
+def _load_outcomes(data: bytes) -> list[Outcome]:
+    """One exercise's outcomes as the child sent them, validated (anything malformed is an error outcome)."""
     try:
-        raw = transport.load(path)
+        raw = transport.loads(data)
         if type(raw) is not list:
             raise ValueError("not a list")
         out = []
@@ -392,30 +427,27 @@ def _load_outcomes(path: Path) -> list[Outcome]:
             else:
                 raise ValueError(f"unknown outcome kind {kind!r}")
         return out
-    except Exception as exc:  # noqa: BLE001 - the file is untrusted
-        return [Outcome("error", message=f"the result file could not be read ({type(exc).__name__})")]
+    except Exception as exc:  # noqa: BLE001 - the bytes are untrusted
+        return [Outcome("error", message=f"the results could not be read ({type(exc).__name__})")]
 
 
-def _load_plain(path: Path, default):  # noqa: ANN001, ANN202
-    try:
-        value = transport.decode(transport.load(path))
-        return value if isinstance(value, list) else default
-    except Exception:  # noqa: BLE001
-        return default
-
-
-def _load_cell_errors(path: Path) -> list[dict]:
+def _load_cell_errors(data: bytes) -> list[dict]:
     """The child's cell errors, validated: at most 50 ``{"grade_id": str, "error": str}``, texts cut to 500."""
-    raw = _load_plain(path, default=[])
+    try:
+        raw = transport.decode(transport.loads(data))
+    except Exception:  # noqa: BLE001 - untrusted (or nothing sent)
+        return []
+    if not isinstance(raw, list):
+        return []
     return [{"grade_id": str(r["grade_id"])[:100], "error": str(r["error"])[:500]} for r in raw[:50]
             if type(r) is dict and type(r.get("grade_id")) is str and type(r.get("error")) is str]
 
 
-def _load_notes(path: Path) -> list[str]:
+def _load_notes(data: bytes) -> list[str]:
     """The child's sandbox notes, validated: a JSON list of at most 20 strings of 300 characters (else none)."""
     try:
-        raw = json.loads(transport.read_regular(path, 64 * 1024))
-    except (OSError, ValueError):
+        raw = json.loads(data)
+    except ValueError:
         return []
     if type(raw) is not list:
         return []

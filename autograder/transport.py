@@ -1,7 +1,8 @@
 """Plain-data transport between the grader and its sandboxed child.
 
-Values cross the process boundary as files written with ``torch.save`` and read with
-``torch.load(weights_only=True)``, which rebuilds tensors, numbers, strings and containers but never
+Values cross the process boundary as framed messages over a pipe the grader creates (the child's
+results, progress and notes; see :class:`ChannelReader`), their payloads written with ``torch.save``
+and read with ``torch.load(weights_only=True)``, which rebuilds tensors, numbers, strings and containers but never
 runs code from the file. Arrays travel as tensors tagged with their kind, so the trusted side sees
 the exact type the student returned; anything else arrives as a :class:`Foreign` that names the type
 and compares unequal to everything.
@@ -12,13 +13,14 @@ import dataclasses
 import io
 import os
 import stat
+import struct
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["Foreign", "encode", "decode", "save", "load"]
+__all__ = ["Foreign", "encode", "decode", "save", "load", "dumps", "loads", "ChannelWriter", "ChannelReader"]
 
 MAX_DEPTH = 16
 
@@ -137,6 +139,85 @@ def read_regular(path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> by
         return data
     finally:
         os.close(fd)
+
+
+def dumps(obj: Any) -> bytes:
+    """Already-encoded data as bytes (the format of :func:`save`)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def loads(data: bytes) -> Any:
+    """Inverse of :func:`dumps`, without running any code from the bytes (``weights_only=True``)."""
+    return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+
+
+# --- the channel: framed messages from the child to the grader over a pipe the grader created -----
+FRAME_HEADER = struct.Struct("!4sI")  # tag (4 bytes), payload length
+MAX_FRAME_BYTES = 64 * 2**20          # one message (a result of one exercise) at most
+MAX_CHANNEL_BYTES = 256 * 2**20       # everything one child may send
+
+
+class ChannelWriter:
+    """The child's end: ``send(tag, payload)`` writes one frame to a pipe file descriptor."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def send(self, tag: bytes, payload: bytes) -> None:
+        data = FRAME_HEADER.pack(tag, len(payload)) + payload
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+
+class ChannelReader:
+    """The grader's end: reads what is there without blocking and splits it into frames.
+
+    Everything is untrusted: a frame longer than :data:`MAX_FRAME_BYTES` or a total over
+    :data:`MAX_CHANNEL_BYTES` sets :attr:`error`, and the grader stops the child.
+    """
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        os.set_blocking(fd, False)
+        self.buffer = bytearray()
+        self.total = 0
+        self.closed = False
+        self.error: str | None = None
+
+    def read_available(self) -> list[tuple[bytes, bytes]]:
+        """The complete frames received since the last call.
+
+        When the child breaks a limit, the frames before the breach are returned and :attr:`error`
+        says what happened (nothing more is read).
+        """
+        while not self.closed and self.error is None:
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                break
+            if not chunk:
+                self.closed = True
+                break
+            self.total += len(chunk)
+            self.buffer += chunk
+            if self.total > MAX_CHANNEL_BYTES:
+                self.error = f"the grading process sent more than {MAX_CHANNEL_BYTES >> 20} MB"
+        frames = []
+        while len(self.buffer) >= FRAME_HEADER.size:
+            tag, size = FRAME_HEADER.unpack_from(self.buffer)
+            if size > MAX_FRAME_BYTES:
+                self.error = self.error or f"the grading process sent a message of {size} bytes (at most {MAX_FRAME_BYTES})"
+                self.buffer.clear()
+                break
+            end = FRAME_HEADER.size + size
+            if len(self.buffer) < end:
+                break
+            frames.append((bytes(tag), bytes(self.buffer[FRAME_HEADER.size:end])))
+            del self.buffer[:end]
+        return frames
 
 
 def load(path: str | os.PathLike) -> Any:

@@ -212,25 +212,25 @@ def test_grading_refuses_without_the_box_unless_told(tmp_path, monkeypatch):
     grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=tmp_path / "out", box=False), progress=False)
 
 
-def test_rewriting_progress_does_not_restart_an_exercise_clock(tmp_path):
-    """Check that a function which keeps resetting its progress report still times out at its limit.
+def test_forged_progress_does_not_restart_an_exercise_clock(tmp_path):
+    """Check that a function which keeps sending "I moved on" still times out at its exercise's limit.
 
-    The child reports where it is in a file of its own folder; a student who rewrote it back and
-    forth used to restart the per-exercise clock and got full marks for a 25 s sleep against a 10 s limit.
+    The child reports where it is over the grader's pipe, which student code can write to as well; a
+    student who reported states back and forth used to restart the per-exercise clock and got full
+    marks for a 25 s sleep against a 10 s limit.
     """
     ex = exercises_for(LESSON)[0]
     nb = _source()
     cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == ex.name)
     body = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
     cell["source"] = body + f"""
-import os as _os, time as _time
-_honest = {ex.name}
+import sys as _sys, time as _time
+from autograder.transport import ChannelWriter as _Writer
+_honest, _channel = {ex.name}, _Writer(int(_sys.argv[-1]))
 def {ex.name}(*args, **kwargs):
     for _ in range(8):  # 8 x 0.3 x limit = 2.4 x the limit, the clock 'restarted' every 0.3 x limit
-        for _state in ('cell x', 'exercise 0'):
-            with open('progress.tmp', 'w') as _f:
-                _f.write(_state)
-            _os.replace('progress.tmp', 'progress')
+        for _state in (b'cell x', b'exercise 0'):
+            _channel.send(b'PROG', _state)
             _time.sleep(0.05)
         _time.sleep({0.3 * ex.timeout})
     return _honest(*args, **kwargs)
@@ -238,4 +238,26 @@ def {ex.name}(*args, **kwargs):
     rec = _grade(tmp_path, nb, box=True)
     first = rec["exercises"][0]
     assert first["score"] == 0 and first["status"] == "timeout", first
+    assert all(r["score"] == r["max_score"] for r in rec["exercises"][1:]), rec
+
+
+@pytest.mark.parametrize("payload", ["flood", "fifo"])
+def test_a_flooding_or_blocking_child_costs_its_own_exercise_only(tmp_path, payload):
+    """Check that a child that floods the grader's pipe, or leaves a FIFO where files were, is stopped alone.
+
+    The grader reads the pipe without blocking and with a size cap, and reads no file the child made.
+    """
+    ex = exercises_for(LESSON)[0]
+    nb = _source()
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == ex.name)
+    body = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    attack = {
+        "flood": "import sys as _s, os as _o\n_b = b'x' * (1 << 20)\nwhile True:\n    _o.write(int(_s.argv[-1]), _b)\n",
+        "fifo": "import os as _o\nfor _n in ('progress', 'cell_errors.pt', 'sandbox_notes.json'):\n"
+                "    _o.mkfifo(_n)\nreturn None\n",
+    }[payload]
+    cell["source"] = body + f"\n_honest = {ex.name}\ndef {ex.name}(*args, **kwargs):\n" + \
+        "".join("    " + line + "\n" for line in attack.splitlines())
+    rec = _grade(tmp_path, nb, box=True)
+    assert rec["exercises"][0]["score"] == 0
     assert all(r["score"] == r["max_score"] for r in rec["exercises"][1:]), rec

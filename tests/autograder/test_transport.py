@@ -76,21 +76,41 @@ def test_read_regular_refuses_fifos_links_and_large_files(tmp_path):
     assert read_regular(big, 101) == b"x" * 101
 
 
-def test_notes_and_cell_errors_are_validated(tmp_path):
-    """Check that a non-list, over-long or mistyped notes file and cell errors are cut down or dropped, never crash."""
+def test_notes_and_cell_errors_are_validated():
+    """Check that non-list, over-long or mistyped notes and cell errors are cut down or dropped, never crash."""
     import json
 
     from autograder.grade import _load_cell_errors, _load_notes
 
-    notes = tmp_path / "sandbox_notes.json"
     for raw, expected in [({"a": 1}, []), ("text", []), ([1, None, "ok"], ["ok"]), (["x" * 1000] * 50, ["x" * 300] * 20)]:
-        notes.write_text(json.dumps(raw))
-        assert _load_notes(notes) == expected
-    assert _load_notes(tmp_path / "missing.json") == []
-    errors = tmp_path / "cell_errors.pt"
-    transport.save(transport.encode([{"grade_id": "a", "error": "e" * 900}, {"grade_id": 3, "error": "x"}, "junk"]),
-                   errors)
+        assert _load_notes(json.dumps(raw).encode()) == expected
+    assert _load_notes(b"") == [] and _load_notes(b"\xff\xfe") == []
+    errors = transport.dumps(transport.encode([{"grade_id": "a", "error": "e" * 900}, {"grade_id": 3, "error": "x"},
+                                               "junk"]))
     assert _load_cell_errors(errors) == [{"grade_id": "a", "error": "e" * 500}]
+    assert _load_cell_errors(b"") == [] and _load_cell_errors(transport.dumps({"not": "a list"})) == []
+
+
+def test_the_channel_splits_frames_and_refuses_floods():
+    """Check that frames arrive whole however the bytes are cut, and that an oversized frame is refused."""
+    import os
+
+    r, w = os.pipe()
+    try:
+        writer, reader = transport.ChannelWriter(w), transport.ChannelReader(r)
+        writer.send(b"PROG", b"cell setup")
+        data = transport.FRAME_HEADER.pack(b"RSLT", 6) + b"abcdef"
+        os.write(w, data[:5])
+        assert reader.read_available() == [(b"PROG", b"cell setup")]
+        os.write(w, data[5:])
+        assert reader.read_available() == [(b"RSLT", b"abcdef")]
+        writer.send(b"PROG", b"exercise 0")
+        os.write(w, transport.FRAME_HEADER.pack(b"RSLT", transport.MAX_FRAME_BYTES + 1))
+        assert reader.read_available() == [(b"PROG", b"exercise 0")]  # what came before the breach
+        assert "message of" in reader.error
+    finally:
+        os.close(r)
+        os.close(w)
 
 
 def test_shared_references_cannot_expand_into_a_huge_tree(tmp_path):

@@ -29,7 +29,11 @@ def _grade(args: argparse.Namespace) -> int:
         total = sum(r["max_score"] for r in rec["exercises"])
         print(f"{rec['student_id']:<20} {rec['assignment_id']:<22} {score:g}/{total:g}"
               f"{'  (unchanged)' if rec.get('reused') else ''}")
-    print(f"wrote {cfg.out / 'grades.csv'}, feedback/ and gradebook.db")
+    flagged = sorted({(rec["student_id"], rec["assignment_id"]) for rec in results if rec.get("review")})
+    if flagged:
+        print(f"{len(flagged)} submission(s) use names that can bypass the sandbox's checks or reach a forbidden "
+              f"operator: read the cells listed in {cfg.out / 'review.csv'} (scores are unchanged)")
+    print(f"wrote {cfg.out / 'grades.csv'}, review.csv, feedback/ and gradebook.db")
     return 0
 
 

@@ -11,8 +11,9 @@ with:
   127.0.0.1 of the host), and cannot signal anything outside;
 * a file system made of read-only binds of what Python needs (the system libraries, the Python
   installation and the environment, the project's ``course`` and ``autograder`` packages), with the
-  reference modules of the graded exercises replaced by ``/dev/null`` (not importable, not readable)
-  and their byte-code folders by empty ones; the solutions, the tests, the git history, the other
+  reference modules of the graded exercises and the exercise specs (whose known-wrong solutions are
+  one edit from right ones) replaced by ``/dev/null`` (not importable, not readable) and their
+  byte-code folders by empty ones; the solutions, the tests, the git history, the other
   submissions, the outputs and any other copy of the project are simply not there;
 * its job folder (job and inputs) read-only, and a size-limited private ``/tmp`` as the only
   writable place (results travel over a pipe, not files: :mod:`autograder.transport`);

@@ -16,7 +16,9 @@ For each submission ``SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb`
    exercises after it.
 
 Outputs under OUT: ``grades.csv``, ``results/<student>/<assignment>.json`` (also the resume cache),
-``feedback/<student>/<assignment>.html`` and ``gradebook.db`` (nbgrader's gradebook).
+``feedback/<student>/<assignment>.html``, ``gradebook.db`` (nbgrader's gradebook) and ``review.csv``
+(cells to read by hand: :mod:`autograder.review`; the operator check in the child is advice, since
+the child's interpreter belongs to the student).
 """
 from __future__ import annotations
 
@@ -41,13 +43,15 @@ from autograder.box import box_command, box_problem
 from autograder.check import reference_outcomes
 from autograder.exercises import exercises_for
 from autograder.notebook import SourceNotebook, read_source, read_submission
+from autograder.review import review_cells
 from autograder.spec import Case, Exercise
 from autograder.verdict import Outcome, judge
 
 __all__ = ["GradeConfig", "grade_submissions", "grade_one", "GRADES_COLUMNS"]
 
 GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_score", "status"]
-GRADER_VERSION = 2  # 2: children graded in a bubblewrap box
+REVIEW_COLUMNS = ["student_id", "assignment_id", "exercise_id", "line", "reason"]
+GRADER_VERSION = 3  # 2: children graded in a bubblewrap box; 3: a static review of each submission
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PRIVATE = (".git", "build", "solutions", "tests", "bench")  # unreadable to student code while grading
 
@@ -169,7 +173,10 @@ def _prepare(cfg: GradeConfig, assignment: str, work: Path) -> _Prepared:
     # the solutions, other students' work, the outputs, and anything in the project that holds or tests
     # the references (git history, executed notebooks, tests with independent implementations)
     deny = [str(p) for p in (cfg.source, cfg.submissions, cfg.out, *(PROJECT_ROOT / d for d in PROJECT_PRIVATE))]
-    hidden = []
+    # the exercise specs (every lesson's): their known-wrong solutions are one edit from right ones, and
+    # a student must not import them while graded; the child itself never needs them
+    hidden = [str(p) for p in sorted((Path(__file__).parent / "exercises").glob("*.py")) if p.name != "__init__.py"]
+    deny += hidden
     for mod in modules:
         spec = importlib.util.find_spec(mod)
         if spec is not None and spec.origin:
@@ -239,8 +246,9 @@ def grade_one(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, 
         rows.append({"exercise_id": ex.name, "score": points if verdict.ok else 0.0, "max_score": points,
                      "status": status, "passed": verdict.passed, "total": verdict.total,
                      "reason": verdict.reason, "hint": verdict.hint})
+    review = [f.as_row() for f in review_cells(sub.cells, prep.exercises)] if sub.readable else []
     return {"student_id": student, "assignment_id": prep.source.assignment, "exercises": rows,
-            "problems": sub.problems, "cell_errors": cell_errors, "sandbox_notes": notes,
+            "problems": sub.problems, "cell_errors": cell_errors, "sandbox_notes": notes, "review": review,
             "grading_notes": [] if cfg.box else [UNBOXED], "seconds": round(time.perf_counter() - t0, 3)}
 
 
@@ -489,6 +497,12 @@ def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _P
             for row in rec["exercises"]:
                 writer.writerow({"student_id": rec["student_id"], "assignment_id": rec["assignment_id"], **row})
     (cfg.out / "grades.json").write_text(json.dumps(results, indent=1))
+    with open(cfg.out / "review.csv", "w", newline="") as f:  # for the instructor: cells to read by hand
+        writer = csv.DictWriter(f, REVIEW_COLUMNS)
+        writer.writeheader()
+        for rec in results:
+            for flag in rec.get("review", []):
+                writer.writerow({"student_id": rec["student_id"], "assignment_id": rec["assignment_id"], **flag})
     for rec in results:
         write_feedback(rec, cfg.out / "feedback" / rec["student_id"] / f"{rec['assignment_id']}.html")
     write_gradebook(cfg.out / "gradebook.db", results, {a: p.source for a, p in prepared.items()})

@@ -261,3 +261,36 @@ def test_a_flooding_or_blocking_child_costs_its_own_exercise_only(tmp_path, payl
     rec = _grade(tmp_path, nb, box=True)
     assert rec["exercises"][0]["score"] == 0
     assert all(r["score"] == r["max_score"] for r in rec["exercises"][1:]), rec
+
+
+def test_exercise_specs_are_not_importable_while_graded(tmp_path):
+    """Check that a submission cannot borrow a spec module's helpers (a correct MHA, a conv in another layout).
+
+    The specs build their known-wrong solutions from right pieces; in the box every spec module is
+    /dev/null, so importing one fails and the exercise that leaned on it scores 0.
+    """
+    ex = exercises_for(LESSON)[0]
+    nb = _source()
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == ex.name)
+    cell["source"] = ("from autograder.exercises.video_transformers import _mha\n"
+                      f"from course.video.layout import {ex.name}\n")
+    rec = _grade(tmp_path, nb, box=True)
+    assert rec["exercises"][0]["score"] == 0
+    assert "video_transformers" in json.dumps(rec["cell_errors"]), rec["cell_errors"]
+    prep = _prepare(GradeConfig(submissions=tmp_path, out=tmp_path / "o"), LESSON, tmp_path)
+    specs = {Path(p).name for p in prep.hidden_files if "/autograder/exercises/" in p}
+    assert {"video_transformers.py", "conv3d.py", "video_tensors.py"} <= specs and "__init__.py" not in specs
+
+
+def test_review_lists_bypass_tools_without_changing_scores(tmp_path):
+    """Check that a cell using a bypass tool is listed in review.csv for the instructor, its score untouched."""
+    import csv
+
+    ex = exercises_for(LESSON)[0]
+    rec = _grade(tmp_path, _with_first_cell("import threading as _threading\n"), box=True)
+    assert all(r["score"] == r["max_score"] for r in rec["exercises"])
+    with open(tmp_path / "out" / "review.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["student_id"], r["exercise_id"], r["line"]) for r in rows] == [("attacker", ex.name, "1")]
+    assert "thread" in rows[0]["reason"]
+    assert rows[0]["reason"] not in render_feedback(rec)  # the instructor's list, not the student's page

@@ -1,0 +1,55 @@
+"""The static review (autograder.review): every bypass the attack used is flagged; honest solutions are not.
+
+The operator recorder runs inside the student's interpreter, so a determined student can defeat it;
+these are the nine ways that worked, each as the line a submission would contain. The review must
+flag each one for the instructor, and must flag nothing in the instructor's own solutions.
+"""
+import json
+
+import pytest
+
+from autograder.exercises import exercises_for, find_exercise
+from autograder.notebook import read_source, read_submission
+from autograder.release import PROJECT_ROOT, lesson_ids
+from autograder.review import review_cells
+
+CONV = find_exercise("conv3d")
+ATTENTION = next(ex for ex in exercises_for("08_video_transformers") if ex.forbidden_ops
+                 and "attention" in ex.forbidden_ops[-1])
+
+BYPASSES = [
+    ("pops the dispatch mode", CONV, "import torch\ntorch._C._pop_torch_dispatch_stack()\n"),
+    ("runs in a thread", CONV, "import threading\nthreading.Thread(target=print).start()\n"),
+    ("excludes a dispatch key", CONV, "import torch\ng = torch._C._ExcludeDispatchKeyGuard(None)\n"),
+    ("replaces the recorder", CONV, "import autograder.verdict as v\nv.OpRecorder = object\n"),
+    ("calls aten._convolution", CONV, "import torch\ny = torch.ops.aten._convolution\n"),
+    ("calls slow_conv3d", CONV, "import torch\nf = torch._C._nn.slow_conv3d\n"),
+    ("uses scipy's correlate", CONV, "from scipy.signal import correlate\n"),
+    ("uses F.multi_head_attention_forward", ATTENTION, "import torch.nn.functional as F\n"
+                                                       "f = F.multi_head_attention_forward\n"),
+    ("rewrites the result channel", CONV, "from autograder.transport import ChannelWriter\n"),
+    ("hides a name in a string", CONV, "import torch.nn.functional as F\nf = getattr(F, 'conv' + '3d')\n"),
+]
+
+
+@pytest.mark.parametrize("label, exercise, code", BYPASSES, ids=[b[0] for b in BYPASSES])
+def test_each_bypass_is_flagged(label, exercise, code):
+    flags = review_cells({exercise.name: code}, [exercise])
+    assert flags, f"{label}: not flagged"
+    assert all(f.exercise_id == exercise.name and f.line >= 1 for f in flags)
+
+
+def test_a_forbidden_name_is_flagged_only_where_it_is_forbidden():
+    """Check that conv3d in a cell whose exercise forbids convolution is flagged, and not elsewhere."""
+    other = find_exercise("conv_params")
+    code = "import torch.nn.functional as F\ny = F.conv3d\n"
+    assert [f.reason.split(":")[0] for f in review_cells({CONV.name: code}, [CONV, other])] == ["uses conv3d"]
+    assert review_cells({other.name: code}, [CONV, other]) == []
+
+
+@pytest.mark.parametrize("lesson", lesson_ids())
+def test_the_instructors_solutions_raise_no_flag(lesson):
+    path = PROJECT_ROOT / "solutions" / lesson / f"{lesson}.ipynb"
+    source = read_source(path, lesson)
+    flags = review_cells(read_submission(path, source).cells, exercises_for(lesson))
+    assert flags == [], json.dumps([f.as_row() for f in flags])

@@ -16,6 +16,15 @@ def _grade(args: argparse.Namespace) -> int:
     from autograder.grade import GradeConfig, grade_submissions
 
     seed = args.seed if args.seed is not None else os.environ.get("AUTOGRADER_SEED")
+    if args.seed_file:
+        try:
+            seed = int(Path(args.seed_file).read_text().strip())
+        except (OSError, ValueError) as exc:
+            print(f"error: --seed-file {args.seed_file}: {exc} (the file must hold one integer)", file=sys.stderr)
+            return 2
+    elif args.seed is not None:
+        print("note: --seed is visible to other users of this machine in the process list; prefer --seed-file "
+              "(graded code runs in its own PID namespace and cannot see it)", file=sys.stderr)
     if seed is None:
         print("note: no --seed (or AUTOGRADER_SEED) given: grading on the public cases only", file=sys.stderr)
     cfg = GradeConfig(submissions=Path(args.submissions), out=Path(args.out), seed=None if seed is None else int(seed),
@@ -60,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
     g.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
     g.add_argument("--seed", type=int, help="instructor-held seed of the hidden cases (or AUTOGRADER_SEED)")
+    g.add_argument("--seed-file", help="a file holding the seed (kept out of the process list)")
     g.add_argument("--source", help="instructor source folder (default: the project's solutions/)")
     g.add_argument("--force", action="store_true", help="re-grade submissions that are already graded")
     g.add_argument("--memory-mb", type=int, default=2048, help="memory limit of a grading process (default 2048)")

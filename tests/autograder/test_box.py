@@ -294,3 +294,56 @@ def test_review_lists_bypass_tools_without_changing_scores(tmp_path):
     assert [(r["student_id"], r["exercise_id"], r["line"]) for r in rows] == [("attacker", ex.name, "1")]
     assert "thread" in rows[0]["reason"]
     assert rows[0]["reason"] not in render_feedback(rec)  # the instructor's list, not the student's page
+
+
+def test_a_full_tmp_costs_the_cell_not_the_run(tmp_path):
+    """Check that a submission filling its private /tmp (256 MB) gets an error in its own cell, nothing more."""
+    code = ("import os as _os\ntry:\n    for _i in range(8):\n        with open(f'/tmp/fill{_i}', 'wb') as _f:\n"
+            "            _f.write(b'x' * (60 << 20))\nexcept OSError as _e:\n    _full = _e\n"
+            "assert _full.errno in (28, 27), _full\n")  # ENOSPC (or EFBIG)
+    rec = _grade(tmp_path, _with_first_cell(code), box=True)
+    assert rec["cell_errors"] == [] and all(r["score"] == r["max_score"] for r in rec["exercises"]), rec
+
+
+def _burn(stop):  # noqa: ANN001, ANN202 - a CPU-bound loop for the load test
+    while not stop.is_set():
+        sum(i * i for i in range(10_000))
+
+
+def _churn(folder, stop):  # noqa: ANN001, ANN202 - files that appear and vanish, as other jobs' temp files do
+    i = 0
+    while not stop.is_set():
+        path = Path(folder) / f"churn-{i % 200}"
+        path.write_bytes(b"x" * 4096)
+        path.unlink()
+        i += 1
+
+
+def test_grades_do_not_depend_on_machine_load(tmp_path):
+    """Check that the demo class of one lesson gets the same right scores while the CPU is saturated and
+    temporary files appear and vanish under /tmp (which once made honest students' boxes fail to start)."""
+    import multiprocessing
+    import tempfile as _tempfile
+
+    from autograder.demo import write_demo_class
+
+    expected = write_demo_class(tmp_path / "submitted", [LESSON], out=tmp_path / "out")
+    ctx = multiprocessing.get_context("fork")
+    stop = ctx.Event()
+    churn_dir = _tempfile.mkdtemp(prefix="churn-")
+    workers = [ctx.Process(target=_burn, args=(stop,)) for _ in range(os.cpu_count() or 2)]
+    workers.append(ctx.Process(target=_churn, args=(churn_dir, stop)))
+    for w in workers:
+        w.start()
+    try:
+        results = grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=tmp_path / "out", seed=3,
+                                                jobs=2), progress=False)
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(10)
+        shutil.rmtree(churn_dir, ignore_errors=True)
+    for rec in results:
+        passed = {r["exercise_id"] for r in rec["exercises"] if r["status"] == "passed"}
+        assert passed == expected[rec["student_id"]][LESSON], rec
+        assert not any("failed before running" in r["reason"] for r in rec["exercises"]), rec

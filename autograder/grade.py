@@ -292,7 +292,8 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
             except OSError:
                 text = ""
             tail = text.strip().splitlines()[-1:] or ["no message"]
-            msg = f"{START_FAILED} ({how}): {tail[0][:300]}"
+            notes.append(f"start failure: {tail[0][:300]}")  # the instructor's record: paths, the machine
+            msg = f"{START_FAILED} ({how}); the grading machine's fault, not yours: it is retried on the next run"
             for i in range(start, n):
                 outcomes[i] = [Outcome("error", message=msg)]
             break

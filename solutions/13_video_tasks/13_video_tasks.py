@@ -9,8 +9,8 @@
 # %% [markdown]
 # # Lesson 13 — Beyond the clip label: detecting actions in time, tracking objects, propagating masks
 #
-# Lessons 03–12 answered one question per clip: *what happens in it?* Real video is long and
-# untrimmed, and the questions asked of it are different:
+# The video lessons so far answered one question per clip: *what happens in it?* Real video is long
+# and untrimmed, and the questions asked of it are different:
 #
 # | task | input | output | metric |
 # | --- | --- | --- | --- |
@@ -40,8 +40,8 @@
 # Data: generated from a seed, nothing downloaded. Untrimmed streams of a Moving Digits digit that
 # sits still or jitters in the background and moves in one of four directions during an action
 # (`course.data.streams`); multi-digit scenes with crossing digits and a noisy detector
-# (`course.data.scenes`); single-digit Moving Digits clips for masks (`course.data`). The digits are
-# real handwriting (scikit-learn's `load_digits`).
+# (`course.data.scenes`), and one-digit scenes for masks. The digits are real handwriting
+# (scikit-learn's `load_digits`).
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false}
 import matplotlib.pyplot as plt
@@ -738,14 +738,14 @@ check(associate)
 # a few missed, a few false positives, and a score proportional to how much of the digit is
 # **visible** — an occluded digit at a crossing gets a low score, as real detectors do.
 #
-# **Trackers** (`course.video.tracking`, both on the Kalman model above and `associate`):
+# **Trackers** (`course.video.tracking`, all on the Kalman model above and `associate`):
 #
 # * **SORT** (Bewley et al. 2016): one association of all boxes above a score threshold; a track
 #   unmatched for more than `max_age` frames is deleted; a track is reported after `min_hits`
 #   matches in a row.
 # * **ByteTrack** (Zhang et al. 2022, "ByteTrack: Multi-Object Tracking by Associating Every
 #   Detection Box"): first the high-score boxes, then the tracks left over try the **low-score
-#   boxes** (the occluded digits) in a second pass; lost tracks are kept for `track_buffer` frames
+#   boxes** (among them the occluded digits) in a second pass; lost tracks are kept for `track_buffer` frames
 #   and can take their old identity back. New tracks start only from high-score boxes.
 # * **ByteTrack without its low-score pass** (`low_threshold` just below `high_threshold`, so no box
 #   counts as low): the ablation that isolates the claim. ByteTrack differs from SORT in more than
@@ -757,8 +757,8 @@ check(associate)
 # ground-truth and tracker boxes pair when IoU ≥ 0.5; an **ID switch** is a ground-truth digit paired
 # with another tracker id than before; MOTA = 1 − (misses + false positives + ID switches) /
 # ground-truth boxes (Bernardin & Stiefelhagen 2008); IDF1 pairs whole trajectories once and counts
-# the frames where the pairing holds (Ristani et al. 2016): a tracker that follows every digit but
-# swaps two of them halfway loses half its IDF1 and only one switch of MOTA.
+# the frames where the pairing holds (Ristani et al. 2016): a tracker that swaps two digits halfway
+# through loses half of both digits' frames in IDF1, but only two ID switches in MOTA.
 #
 # 20 scenes × 2 detector draws = 40 paired items; the bootstrap resamples scenes, then draws.
 
@@ -996,8 +996,8 @@ display(show_masks(shown_video, masks_shown["Lucas–Kanade"], [0, 3, 6, 9, 12, 
 # **SAM 2** (Ravi et al. 2024, "SAM 2: Segment Anything in Images and Videos") solves the task of
 # Part C without optical flow. Each frame is encoded once by an image encoder; its features then pass
 # through **memory attention**: self-attention, and cross-attention to a **memory bank** that holds
-# encoded memories (features fused with predicted masks) of the most recent frames and of every
-# frame where the user gave a prompt (a click, a box or a mask), plus compact "object pointer" tokens.
+# encoded memories (features fused with predicted masks) of the most recent frames and of frames
+# where the user gave a prompt (a click, a box or a mask), plus compact "object pointer" tokens.
 # A mask decoder, as in SAM, predicts the mask (and whether the object is visible at all); a
 # memory encoder turns the new prediction into this frame's memory, which joins the bank. So:
 #
@@ -1015,7 +1015,7 @@ display(show_masks(shown_video, masks_shown["Lucas–Kanade"], [0, 3, 6, 9, 12, 
 # lesson 01, smaller in H and W. Training adds Gaussian noise to it at a random level and teaches a
 # space-time network to predict the noise, conditioned on the text; generation starts from pure noise
 # of that shape and removes it step by step. The network is a 2D image U-Net with **temporal layers**
-# added (1D convolutions and attention over T at each pixel, interleaved with the spatial layers) —
+# added (convolutions and attention along T, interleaved with the spatial layers) —
 # the factorization of lessons 04 and 08 (space, then time). "Align your Latents" turns a pretrained
 # image diffusion model into a video model by training only the inserted temporal layers, the video
 # version of lesson 05's inflation. All T frames are denoised *together*, so motion is made consistent

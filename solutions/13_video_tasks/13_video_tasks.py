@@ -444,7 +444,8 @@ for name in BUILDERS:
 def snippet_probs(model: torch.nn.Module, stream) -> tuple[torch.Tensor, torch.Tensor]:
     """Class probabilities (S, 1 + NUM_CLASSES) of a stream's snippets, and the snippets' labels (S,)."""
     clips, labels = snippets(stream.video, stream.labels, snippet_length=SNIPPET, stride=STRIDE)
-    return model(clips).softmax(dim=1), labels
+    device = next(model.parameters()).device  # fit() trains on the GPU when there is one
+    return model(clips.to(device)).softmax(dim=1).cpu(), labels
 
 
 def detect(probs: torch.Tensor, nms: str = "hard") -> dict:

@@ -838,7 +838,7 @@ result("13.low_pass_mota_pts", 100 * verdicts["ByteTrack", "ByteTrack, no low pa
        label="ByteTrack − no low pass: MOTA points")
 print("\nThe claim 'ByteTrack's low-score pass cuts ID switches at crossings':",
       "supported here." if low_pass.resolved and low_pass.diff < 0 else
-      "not supported here — the pass changes ID switches by an amount the interval cannot tell from 0"
+      "not supported here — the pass changes ID switches by an amount the interval cannot tell from 0."
       if not low_pass.resolved else "contradicted here: the pass adds ID switches.")
 
 # %% [markdown]

@@ -141,6 +141,7 @@ check(pathway_frames)
 # %%
 import time
 
+from IPython.display import display
 from tqdm.auto import tqdm
 
 import course
@@ -195,7 +196,7 @@ def show_pathways(clips, n: int) -> PngFigure:
     return fig
 
 
-show_pathways(twitch_test, 0)
+display(show_pathways(twitch_test, 0))
 
 # %% [markdown]
 # ## 2. Lateral connections: the fast pathway into the slow one
@@ -718,7 +719,7 @@ ax.set_xscale("log", base=2), ax.set_xticks(LENGTHS, [f"{t} fr\n{ltc_size(BUDGET
 ax.set_ylim(0, 1.05), ax.set_ylabel("test accuracy"), ax.set_xlabel(f"clip length and frame size at {BUDGET:,} voxels")
 ax.legend(fontsize=8, loc="upper left")
 ax.set_title("Counting flashes: accuracy against clip length at a fixed budget", fontsize=9)
-fig
+display(fig)
 
 # %%
 print(f"lesson run time: {time.perf_counter() - LESSON_START:.0f} s on {torch.get_num_threads()} threads")

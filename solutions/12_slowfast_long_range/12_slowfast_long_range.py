@@ -676,7 +676,8 @@ check(ltc_frame_size)
 # spread over the clip; the label is how many. At a budget of 8·16² voxels a network can see the
 # first 8 frames at 16², the first 16 at 11², or all 32 at 8² (`ltc_input` crops the start and
 # area-resizes). The same small C3D-style network (lesson 03) for each; two seeds. The single-frame
-# control sees one full-resolution frame.
+# control sees one full-resolution frame: it can beat chance only because a frame is more often
+# lit in a clip with more flashes, never by counting.
 
 # %%
 EVENTS = dict(num_frames=32, size=16, max_events=4, event_frames=2, event_size=5)

@@ -487,6 +487,7 @@ verdicts["single"] = compare("Slow-only", twitch_correct["Slow-only"], "single f
 for other, key in [("Slow-only", "slow"), ("Fast-only", "fast")]:
     result(f"12.sf_minus_{key}", verdicts[other].diff, tol=0.08, label=f"SlowFast − {other}", fmt="{:+.3f}")
     result(f"12.sf_minus_{key}_lower", verdicts[other].lower, tol=0.08, label="  95 % CI lower", fmt="{:+.3f}")
+    result(f"12.sf_minus_{key}_upper", verdicts[other].upper, tol=0.08, label="  95 % CI upper", fmt="{:+.3f}")
 both = all(verdicts[o].winner == "SlowFast" for o in ("Slow-only", "Fast-only"))
 print("Verdict:", "SlowFast beats both of its pathways at matched FLOPs on this task, as the paper claims for "
       "Kinetics." if both else "SlowFast does not beat both of its pathways here (see the intervals above): "
@@ -603,6 +604,8 @@ for name in tqdm(layouts, desc="S3D layouts"):
 heavy = compare("top-heavy", twitch_correct["top-heavy"], "bottom-heavy", twitch_correct["bottom-heavy"],
                 groups=seed_of_item)
 result("12.top_minus_bottom", heavy.diff, tol=0.1, label="top-heavy − bottom-heavy", fmt="{:+.3f}")
+result("12.top_minus_bottom_lower", heavy.lower, tol=0.1, label="  95 % CI lower", fmt="{:+.3f}")
+result("12.top_minus_bottom_upper", heavy.upper, tol=0.1, label="  95 % CI upper", fmt="{:+.3f}")
 if heavy.winner == "top-heavy":
     print("Verdict: top-heavy wins here too, as in the paper.")
 elif heavy.winner == "bottom-heavy":
@@ -703,6 +706,8 @@ result("12.ltc_single_acc", ltc_correct["single frame"].mean(), tol=0.06, label=
 longest = compare("32 frames at 8²", ltc_correct[32], "8 frames at 16²", ltc_correct[8], groups=seed_of_item)
 compare("32 frames at 8²", ltc_correct[32], "16 frames at 11²", ltc_correct[16], groups=seed_of_item)
 result("12.ltc_32_minus_8", longest.diff, tol=0.1, label="32 frames − 8 frames", fmt="{:+.3f}")
+result("12.ltc_32_minus_8_lower", longest.lower, tol=0.1, label="  95 % CI lower", fmt="{:+.3f}")
+result("12.ltc_32_minus_8_upper", longest.upper, tol=0.1, label="  95 % CI upper", fmt="{:+.3f}")
 print("Verdict:", "the longest, coarsest clip wins at the same budget, as LTC found." if longest.winner ==
       "32 frames at 8²" else "longer clips do not win here at this budget (see the interval).")
 

@@ -29,6 +29,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -240,7 +241,7 @@ def grade_one(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, 
             got = [Outcome("missing", message=sub.problems[0])]
         elif ex.name not in sub.cells:
             got = [Outcome("missing", message=f"the solution cell {ex.name!r} is missing from the notebook")]
-        verdict = judge(ex, cases, expected, got)
+        verdict = judge(ex, cases, expected, got, num_public=len(ex.cases()))
         points = prep.source.test_points.get(ex.grade_id, float(ex.points))
         status = "passed" if verdict.ok else (verdict.status if verdict.status != "ok" else "failed")
         rows.append({"exercise_id": ex.name, "score": points if verdict.ok else 0.0, "max_score": points,
@@ -277,7 +278,10 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
         if drop_to is not None:
             for p in (wd, wd / "job.json", wd / "inputs.pt"):
                 os.chown(p, drop_to, drop_to)
-        died_in, how, sent = _supervise(wd, cfg, timeouts, start, prep.hidden_files)
+        states = ["start"] + ([f"cell {c['grade_id']}" for c in program] if start == 0 else []) + \
+            [f"exercise {i}" for i in range(start, n)] + ["done"]
+        died_in, how, sent = _supervise(wd, cfg, timeouts, states, prep.hidden_files)
+        shutil.rmtree(wd, ignore_errors=True)  # a restart gets a fresh folder; nothing piles up
         for i, data in sent.results.items():
             if start <= i < n:
                 outcomes[i] = _load_outcomes(data)
@@ -286,12 +290,8 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
             notes = _load_notes(sent.notes)
         if died_in is None:
             break
-        if died_in == "start":  # before any student code ran: the grader's own message is trustworthy
-            try:  # the file is in the child's folder: read it as untrusted (no FIFO, no link, capped)
-                text = transport.read_regular(wd / "child_stderr.txt", 2**20).decode(errors="replace")
-            except OSError:
-                text = ""
-            tail = text.strip().splitlines()[-1:] or ["no message"]
+        if died_in == "start":  # before the first cell: no student code had run (states only move forward)
+            tail = sent.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
             notes.append(f"start failure: {tail[0][:300]}")  # the instructor's record: paths, the machine
             msg = f"{START_FAILED} ({how}); the grading machine's fault, not yours: it is retried on the next run"
             for i in range(start, n):
@@ -302,7 +302,7 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
             for i in range(start, n):
                 outcomes[i] = outcomes[i] or [Outcome(_kind(how), message=msg)]
             break
-        i = int(died_in.split()[1])
+        i = int(died_in.split()[1])  # one of the states offered: start <= i < n, so the loop ends
         outcomes[i] = [Outcome(_kind(how), message=f"{how} while running {prep.exercises[i].name}")]
         start = i + 1
     return outcomes, cell_errors, notes
@@ -323,24 +323,34 @@ BOX_TMP = "/tmp"  # noqa: S108 - the box's private tmpfs: the child's only writa
 class _Sent:
     """What the child sent over its channel (raw bytes, untrusted until validated)."""
 
+    states: list[str]  # the progress reports this child may send, in order
     results: dict[int, bytes] = dataclasses.field(default_factory=dict)
     cell_errors: bytes = b""
     notes: bytes = b""
+    stderr: bytes = b""  # the first 64 KB of the child's stdout and stderr (the rest is read and dropped)
+    position: int = 0    # index in ``states`` of where the child is
 
-    def take(self, tag: bytes, payload: bytes) -> str | None:
-        """File one frame; return the progress text of a ``PROG`` frame (None for the others)."""
+    @property
+    def where(self) -> str:
+        return self.states[self.position]
+
+    def take(self, tag: bytes, payload: bytes) -> None:
+        """File one frame. A progress report counts only if it names a later state than the current one:
+        student code can write to the pipe too, but it cannot move the child back (to restart a clock,
+        or to pass as a failure before any code ran) or out of range."""
         if tag == b"PROG":
-            return payload[:100].decode(errors="replace")
+            text = payload[:100].decode(errors="replace")
+            if text in self.states[self.position + 1:]:
+                self.position = self.states.index(text, self.position + 1)
         if tag == b"RSLT" and len(payload) >= 4:
             self.results[int.from_bytes(payload[:4], "big")] = payload[4:]
         elif tag == b"CERR":
             self.cell_errors = payload
         elif tag == b"NOTE":
             self.notes = payload[:64 * 1024]
-        return None
 
 
-def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int,
+def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], states: list[str],
                hidden: list[str]) -> tuple[str | None, str, _Sent]:
     """Run the child, read its channel, and kill it past a time limit or a size limit.
 
@@ -357,14 +367,17 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int,
     if cfg.box:
         env.update(HOME=BOX_TMP, TMPDIR=BOX_TMP)
     read_fd, write_fd = os.pipe()
-    with open(wd / "child_stderr.txt", "wb") as err:
-        argv = [sys.executable, "-I", "-m", "autograder._child", str(wd), str(write_fd)]
-        if cfg.box:
-            argv = box_command(argv, workdir=wd, hidden=hidden)
-        proc = subprocess.Popen(argv, cwd=wd, env=env, pass_fds=(write_fd,),
-                                stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True)
-    os.close(write_fd)  # the child holds the only write end: end of file when it (and all it started) ends
-    channel, sent = transport.ChannelReader(read_fd), _Sent()
+    err_fd, err_write_fd = os.pipe()  # stdout and stderr: a pipe, so nothing the child prints lands on disk
+    argv = [sys.executable, "-I", "-m", "autograder._child", str(wd), str(write_fd)]
+    if cfg.box:
+        argv = box_command(argv, workdir=wd, hidden=hidden)
+    proc = subprocess.Popen(argv, cwd=wd, env=env, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
+                            stdout=err_write_fd, stderr=err_write_fd, start_new_session=True)
+    os.close(write_fd)  # the child holds the only write ends: end of file when it (and all it started) ends
+    os.close(err_write_fd)
+    os.set_blocking(err_fd, False)
+    channel, sent = transport.ChannelReader(read_fd), _Sent(states)
+    start = next((int(st.split()[1]) for st in states if st.startswith("exercise ")), 0)
     where, t_start = "start", time.monotonic()
     first_seen = {where: t_start}  # a state's clock starts when it is first reported and never restarts
     cap = cfg.setup_timeout + sum(timeouts[start:]) + 5
@@ -372,12 +385,13 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int,
     try:
         while True:
             running = proc.poll() is None
-            select.select([read_fd], [], [], 0.02 if running else 0)
+            select.select([read_fd, err_fd], [], [], 0.02 if running else 0)
+            sent.stderr += _drain(err_fd, 64 * 1024 - len(sent.stderr))
             for tag, payload in channel.read_available():
-                current = sent.take(tag, payload)
-                if current is not None and current != where:
-                    where = current
-                    first_seen.setdefault(where, time.monotonic())
+                sent.take(tag, payload)
+            if sent.where != where:
+                where = sent.where
+                first_seen.setdefault(where, time.monotonic())
             if channel.error:  # a flood: stop the child, keep what came before
                 how = channel.error
                 break
@@ -396,6 +410,7 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int,
     finally:
         _kill_group(proc)
         os.close(read_fd)
+        os.close(err_fd)
     if how:
         return where, how, sent
     if where == "done" and proc.returncode == 0:
@@ -407,6 +422,20 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], start: int,
     return (where if where != "done" else None), how, sent
 
 
+def _drain(fd: int, keep: int) -> bytes:
+    """Read what a non-blocking pipe holds; return at most ``keep`` bytes of it (the rest is dropped)."""
+    kept = b""
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except (BlockingIOError, OSError):
+            return kept
+        if not chunk:
+            return kept
+        if keep > len(kept):
+            kept += chunk[:keep - len(kept)]
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -415,8 +444,23 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+def _exception_names(names: object) -> tuple[str, ...]:
+    """The built-in exception names of an MRO the child reported (a class a student defines is a free-text
+    channel, so its name is dropped)."""
+    import builtins
+
+    if type(names) not in (list, tuple):
+        return ()
+    return tuple(n for n in names if type(n) is str and isinstance(getattr(builtins, n, None), type)
+                 and issubclass(getattr(builtins, n), BaseException))
+
+
 def _load_outcomes(data: bytes) -> list[Outcome]:
-    """One exercise's outcomes as the child sent them, validated (anything malformed is an error outcome)."""
+    """One exercise's outcomes as the child sent them, validated (anything malformed is an error outcome).
+
+    Texts are the grader's own: the child's messages (exception texts, its own reports) are student
+    code's output and could carry anything, hidden cases included, into the feedback.
+    """
     try:
         raw = transport.loads(data)
         if type(raw) is not list:
@@ -428,11 +472,12 @@ def _load_outcomes(data: bytes) -> list[Outcome]:
             if kind == "return":
                 out.append(Outcome("return", transport.decode(r["value"]), forbidden=forbidden))
             elif kind == "raise":
-                types = tuple(str(t) for t in r.get("exc_types", ()) if type(t) is str) or ("Exception",)
-                out.append(Outcome("raise", exc_types=types, message=str(r.get("message", ""))[:500],
-                                   forbidden=forbidden))
-            elif kind in ("missing", "crash"):
-                out.append(Outcome(kind, message=str(r.get("message", ""))[:500]))
+                out.append(Outcome("raise", exc_types=_exception_names(r.get("exc_types")) or ("Exception",),
+                                   message="", forbidden=forbidden))
+            elif kind == "missing":
+                out.append(Outcome("missing", message="the function is not defined after the notebook's cells ran"))
+            elif kind == "crash":
+                out.append(Outcome("crash", message="ran out of memory (the grader's memory limit)"))
             else:
                 raise ValueError(f"unknown outcome kind {kind!r}")
         return out
@@ -440,16 +485,31 @@ def _load_outcomes(data: bytes) -> list[Outcome]:
         return [Outcome("error", message=f"the results could not be read ({type(exc).__name__})")]
 
 
+_LINE = re.compile(r"\(line (\d+) of <cell [^>]{0,100}>\)$")
+
+
 def _load_cell_errors(data: bytes) -> list[dict]:
-    """The child's cell errors, validated: at most 50 ``{"grade_id": str, "error": str}``, texts cut to 500."""
+    """The child's cell errors, validated: at most 50 ``{"grade_id", "error", "detail"}``.
+
+    ``error`` (shown to the student) is the grader's own text: a built-in exception name and a line
+    number; ``detail`` (the instructor's record only) keeps the child's text, cut to 500 characters.
+    """
     try:
         raw = transport.decode(transport.loads(data))
     except Exception:  # noqa: BLE001 - untrusted (or nothing sent)
         return []
     if not isinstance(raw, list):
         return []
-    return [{"grade_id": str(r["grade_id"])[:100], "error": str(r["error"])[:500]} for r in raw[:50]
-            if type(r) is dict and type(r.get("grade_id")) is str and type(r.get("error")) is str]
+    out = []
+    for r in raw[:50]:
+        if not (type(r) is dict and type(r.get("grade_id")) is str and type(r.get("error")) is str):
+            continue
+        text = r["error"][:500]
+        name = (_exception_names([text.split(":", 1)[0].strip()]) or ("an exception",))[0]
+        line = _LINE.search(text)
+        error = f"{name} at line {line.group(1)}" if line else name
+        out.append({"grade_id": r["grade_id"][:100], "error": error, "detail": text})
+    return out
 
 
 def _load_notes(data: bytes) -> list[str]:

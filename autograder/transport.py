@@ -14,6 +14,7 @@ import io
 import os
 import stat
 import struct
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +149,33 @@ def dumps(obj: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _stored_only(data: bytes) -> None:
+    """Refuse a ``torch.save`` archive whose records are compressed (or claim more bytes than it has).
+
+    ``torch.save`` stores its records uncompressed; a deflated record is a zip bomb (a 3 MB message
+    that inflates to gigabytes inside ``torch.load``), so it is refused before anything is inflated.
+
+    Raises:
+        ValueError: not a zip archive, a compressed record, or sizes larger than the archive.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ValueError(f"not a torch.save archive ({exc})") from None
+    if any(info.compress_type != zipfile.ZIP_STORED for info in infos):
+        raise ValueError("a compressed record in transport data (torch.save never compresses)")
+    if sum(info.file_size for info in infos) > len(data):
+        raise ValueError("transport data whose records claim more bytes than the archive holds")
+
+
 def loads(data: bytes) -> Any:
-    """Inverse of :func:`dumps`, without running any code from the bytes (``weights_only=True``)."""
+    """Inverse of :func:`dumps`, without running any code from the bytes (``weights_only=True``).
+
+    Raises:
+        ValueError: compressed records (see :func:`_stored_only`).
+    """
+    _stored_only(data)
     return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
 
 
@@ -225,4 +251,4 @@ def load(path: str | os.PathLike) -> Any:
 
     Only a regular file of at most :data:`MAX_FILE_BYTES` is read (see :func:`read_regular`).
     """
-    return torch.load(io.BytesIO(read_regular(path)), weights_only=True, map_location="cpu")
+    return loads(read_regular(path))

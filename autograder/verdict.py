@@ -98,19 +98,24 @@ def _case_label(i: int, n: int, case: Case) -> str:
     return f"{label} ({case.note})" if case.note else label
 
 
-def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: list[Outcome]) -> Verdict:
+def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: list[Outcome], *,
+          num_public: int | None = None) -> Verdict:
     """Compare the student's outcomes with the reference's, case by case.
 
     Args:
         exercise: the exercise spec (tolerances and misconceptions).
-        cases: the cases, in order.
+        cases: the cases, in order: the public ones first.
         expected: the reference's outcomes (trusted).
         got: the student's outcomes (untrusted values, already plain data).
+        num_public: how many of ``cases`` are public (None: all). A failing hidden case is named
+            only by its number and the kind of failure: no description, no expected value, nothing
+            of the case a class could pool.
 
     Returns:
         A :class:`Verdict`; ``reason`` explains the first failing case.
     """
     n = len(cases)
+    num_public = n if num_public is None else num_public
     verdict = Verdict(exercise.name, passed=0, total=n)
     for i, (case, exp, out) in enumerate(zip(cases, expected, got)):
         reason = _reason(exercise, case, exp, out)
@@ -118,13 +123,28 @@ def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: l
             verdict.passed += 1
             continue
         if not verdict.reason:
-            verdict.reason = f"{_case_label(i, n, case)}: {reason}"
+            if i < num_public:
+                verdict.reason = f"{_case_label(i, num_public, case)}: {reason}"
+            else:
+                verdict.reason = (f"hidden case {i - num_public + 1} of {n - num_public}: {_hidden_reason(exp, out)} "
+                                  "(every public case passed; hidden cases differ in sizes and values)")
             verdict.status = _status(out)
             if out.kind == "return" and not out.forbidden:  # right numbers from a forbidden op: no misconception
                 verdict.hint = _diagnose(exercise, case, out.value)
     if len(got) < n:  # the run stopped early (timeout or crash): the rest did not pass
         verdict.reason = verdict.reason or f"only {len(got)} of {n} cases ran"
     return verdict
+
+
+def _hidden_reason(exp: Outcome, out: Outcome) -> str:
+    """What went wrong in a hidden case, without any value of it."""
+    if out.kind in ("missing", "timeout", "crash", "error"):
+        return out.message or out.kind
+    if exp.kind == "raise":
+        return f"should raise {exp.exc_types[0]}" + (f", but raised {out.exc_types[0]}" if out.kind == "raise" else "")
+    if out.kind == "raise":
+        return f"raised {out.exc_types[0]}"
+    return "returned a wrong value"
 
 
 def _status(out: Outcome) -> str:

@@ -347,3 +347,79 @@ def test_grades_do_not_depend_on_machine_load(tmp_path):
         passed = {r["exercise_id"] for r in rec["exercises"] if r["status"] == "passed"}
         assert passed == expected[rec["student_id"]][LESSON], rec
         assert not any("failed before running" in r["reason"] for r in rec["exercises"]), rec
+
+
+def test_feedback_carries_no_text_of_the_students_code(tmp_path):
+    """Check that nothing student code prints, raises or names reaches the feedback page.
+
+    The child must read the hidden cases to call the function on them, so any text of its own in the
+    feedback (a cell's exception message, an exception's message or class name, a forged report) could
+    carry hidden inputs out to the class; the page shows the grader's own words only.
+    """
+    ex = exercises_for(LESSON)[1]
+    nb = _with_first_cell(
+        "import sys as _sys, torch as _torch\n"
+        "_cases = _torch.load(_sys.argv[1] + '/inputs.pt', weights_only=True)\n"
+        "_secret = 'SECRET' + repr(_cases[1][-1])[:40]\n"
+        f"class Leak_SECRET_{ex.name}(ValueError):\n    pass\n"
+        f"def {ex.name}(*args, **kwargs):\n    raise Leak_SECRET_{ex.name}(_secret)\n"
+        "print(_secret)\n"
+        "raise RuntimeError(_secret)\n")
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == ex.name)
+    cell["source"] = "pass\n"  # the exercise keeps the leaking definition from the first cell
+    rec = _grade(tmp_path, nb, box=True)
+    assert rec["exercises"][1]["score"] == 0
+    page = render_feedback(rec)
+    assert "SECRET" not in page and "Leak" not in page
+    assert "RuntimeError at line" in page and "raised ValueError" in page
+    assert "SECRET" in json.dumps(rec["cell_errors"])  # the instructor's record keeps the detail
+
+
+@pytest.mark.parametrize("report", ["exercise -1", "exercise 99", "start", "done"])
+def test_forged_progress_reports_cannot_hang_or_blame_the_machine(tmp_path, report):
+    """Check that a cell sending a progress report out of order, then dying, costs its own notebook only.
+
+    "exercise -1" once made the grader restart the child forever (no grades for anyone), "exercise 99"
+    raised inside the grader, and "start" (after a fake bwrap message on stderr) passed for a failure of
+    the machine, never cached and retried on every run.
+    """
+    code = ("import os as _os, sys as _sys\nfrom autograder.transport import ChannelWriter as _W\n"
+            "_os.write(2, b\"bwrap: Can't mount proc on /newroot/proc\\n\")\n"
+            f"_W(int(_sys.argv[-1])).send(b'PROG', {report.encode()!r})\n_os._exit(1)\n")
+    rec = _grade(tmp_path, _with_first_cell(code), box=True)
+    assert all(r["score"] == 0 and r["status"] in ("crash", "failed") for r in rec["exercises"]), rec
+    assert not any("failed before running" in r["reason"] or "grader error" in r["reason"] for r in rec["exercises"])
+    assert (tmp_path / "out" / "results" / "attacker" / f"{LESSON}.json").exists()  # a grade, cached as usual
+
+
+def test_printing_without_end_fills_no_disk(tmp_path):
+    """Check that what the child prints goes through a pipe (first 64 KB kept), not to a file on the host."""
+    code = ("import os as _os\n_b = b'x' * (1 << 20)\nfor _i in range(300):\n    _os.write(1, _b)\n"
+            "    _os.write(2, _b)\n")
+    sizes = []
+
+    def watch():  # noqa: ANN202 - the largest file under the grading folders while the run goes on
+        import glob
+        import threading
+        import time as _time
+
+        stop = threading.Event()
+
+        def loop():  # noqa: ANN202
+            while not stop.is_set():
+                sizes.extend(os.path.getsize(p) for p in glob.glob("/tmp/grading-*/**/*", recursive=True)
+                             if os.path.isfile(p))
+                _time.sleep(0.2)
+
+        thread = threading.Thread(target=loop)
+        thread.start()
+        return stop, thread
+
+    stop, thread = watch()
+    try:
+        rec = _grade(tmp_path, _with_first_cell(code), box=True)
+    finally:
+        stop.set()
+        thread.join()
+    assert all(r["score"] == r["max_score"] for r in rec["exercises"]), rec
+    assert max(sizes, default=0) < 10 * 2**20, f"a file of {max(sizes)} bytes under /tmp/grading-*"

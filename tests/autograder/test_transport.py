@@ -87,7 +87,10 @@ def test_notes_and_cell_errors_are_validated():
     assert _load_notes(b"") == [] and _load_notes(b"\xff\xfe") == []
     errors = transport.dumps(transport.encode([{"grade_id": "a", "error": "e" * 900}, {"grade_id": 3, "error": "x"},
                                                "junk"]))
-    assert _load_cell_errors(errors) == [{"grade_id": "a", "error": "e" * 500}]
+    assert _load_cell_errors(errors) == [{"grade_id": "a", "error": "an exception", "detail": "e" * 500}]
+    told = transport.dumps(transport.encode([{"grade_id": "b", "error": "KeyError: 'x' (line 3 of <cell b>)"},
+                                             {"grade_id": "c", "error": "Leak_4242: 1.5 (line 1 of <cell c>)"}]))
+    assert [e["error"] for e in _load_cell_errors(told)] == ["KeyError at line 3", "an exception at line 1"]
     assert _load_cell_errors(b"") == [] and _load_cell_errors(transport.dumps({"not": "a list"})) == []
 
 
@@ -140,3 +143,20 @@ def test_a_huge_notebook_is_not_parsed(tmp_path):
         f.truncate(MAX_NOTEBOOK_BYTES + 10)
     sub = read_submission(big, source)
     assert not sub.readable and "bytes" in sub.problems[0]
+
+
+def test_a_compressed_record_is_refused_before_it_is_inflated():
+    """Check that a deflated torch.save archive (a zip bomb: 1 MB that inflates to 1 GB) is refused unread."""
+    import io
+    import zipfile
+
+    honest = transport.dumps(transport.encode(torch.zeros(1000)))
+    assert torch.equal(transport.decode(transport.loads(honest)), torch.zeros(1000))
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(honest)) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    with pytest.raises(ValueError, match="compressed"):
+        transport.loads(bomb.getvalue())
+    with pytest.raises(ValueError, match="torch.save"):
+        transport.loads(b"not a zip at all")

@@ -20,7 +20,11 @@ with:
 * ``--die-with-parent`` and a PID namespace: when the child (or the grader) ends, everything it
   started is killed by the kernel, ``setsid`` daemons included.
 
-Landlock and resource limits (:mod:`autograder.sandbox`) still apply inside, as a second layer.
+Landlock and resource limits (:mod:`autograder.sandbox`) still apply inside, as a second layer. Where
+the kernel lets the grader create control groups (cgroup v1 ``pids`` and ``memory`` hierarchies, as
+on the CI machines), each child also gets its own: a process count (forks, threads) and a memory
+limit that covers what rlimits miss (``memfd``, ``/tmp`` pages, the memory of many processes), and
+whatever is left in the group is killed when the child ends (:class:`CgroupLimits`).
 Where the box cannot be built (no ``bwrap``, user namespaces disabled), :func:`box_problem` says why
 and the grader refuses unless told to grade without it.
 """
@@ -35,7 +39,7 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-__all__ = ["BWRAP_HINT", "box_problem", "box_command", "package_roots"]
+__all__ = ["BWRAP_HINT", "box_problem", "box_command", "package_roots", "CgroupLimits"]
 
 BWRAP_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)"
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -136,3 +140,74 @@ def box_command(argv: list[str], *, workdir: Path | None, hidden: Iterable[str |
     if workdir is not None:
         cmd += ["--ro-bind", str(workdir), str(workdir), "--chdir", str(workdir)]
     return [*cmd, "--", *argv]
+
+
+class CgroupLimits:
+    """A control group per child: at most ``max_pids`` tasks and ``memory_mb`` of memory, all processes.
+
+    Created under the grader's own groups of the cgroup v1 ``pids`` and ``memory`` hierarchies
+    (``/sys/fs/cgroup/{pids,memory}/<the grader's group>/grading-<id>``); :meth:`wrap` prefixes a
+    command so that it enters the groups before it execs (nothing it starts can be outside them);
+    :meth:`close` kills what is left in them and removes them. Where the hierarchies are missing or
+    not writable, :attr:`problem` says why and the other methods do nothing.
+    """
+
+    def __init__(self, *, memory_mb: int, max_pids: int = 64):
+        self.paths: list[Path] = []
+        self.problem: str | None = None
+        try:
+            mine = {}
+            for line in Path("/proc/self/cgroup").read_text().splitlines():
+                _, controllers, path = line.split(":", 2)
+                for c in controllers.split(","):
+                    mine[c] = path
+            name = f"grading-{os.getpid()}-{os.urandom(4).hex()}"
+            for controller, files in (("pids", {"pids.max": str(max_pids)}),
+                                      ("memory", {"memory.limit_in_bytes": str(memory_mb * 2**20)})):
+                root = Path("/sys/fs/cgroup") / controller
+                if controller not in mine or not root.is_dir():
+                    raise OSError(f"no cgroup v1 {controller} hierarchy")
+                group = root / mine[controller].lstrip("/") / name
+                group.mkdir()
+                self.paths.append(group)
+                for file, value in files.items():
+                    (group / file).write_text(value)
+        except (OSError, ValueError) as exc:
+            self.problem = f"no per-child control groups ({exc}): process count and total memory not limited"
+            self.close()
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """``argv`` run by a shell that first moves itself into the groups, then execs ``argv``."""
+        if self.problem or not self.paths:
+            return argv
+        enter = " && ".join(f'echo $$ > "${i + 1}"' for i in range(len(self.paths)))
+        return ["/bin/sh", "-c", f'{enter} && shift {len(self.paths)} && exec "$@"', "sh",
+                *(str(p / "cgroup.procs") for p in self.paths), *argv]
+
+    def close(self) -> None:
+        """Kill every task left in the groups and remove them (retrying while the kernel reaps them)."""
+        import signal
+        import time
+
+        for _ in range(50):
+            left = []
+            for group in self.paths:
+                try:
+                    pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+                except OSError:
+                    pids = []
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                try:
+                    group.rmdir()
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    left.append(group)
+            self.paths = left
+            if not left:
+                return
+            time.sleep(0.02)

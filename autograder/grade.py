@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 from autograder import transport
-from autograder.box import box_command, box_problem
+from autograder.box import CgroupLimits, box_command, box_problem
 from autograder.check import reference_outcomes
 from autograder.exercises import exercises_for
 from autograder.notebook import SourceNotebook, read_source, read_submission
@@ -287,7 +287,7 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
                 outcomes[i] = _load_outcomes(data)
         if start == 0:
             cell_errors = _load_cell_errors(sent.cell_errors)
-            notes = _load_notes(sent.notes)
+            notes = _load_notes(sent.notes) + ([sent.limits_note] if sent.limits_note else [])
         if died_in is None:
             break
         if died_in == "start":  # before the first cell: no student code had run (states only move forward)
@@ -328,6 +328,7 @@ class _Sent:
     cell_errors: bytes = b""
     notes: bytes = b""
     stderr: bytes = b""  # the first 64 KB of the child's stdout and stderr (the rest is read and dropped)
+    limits_note: str = ""  # why the child had no control groups, if it had none
     position: int = 0    # index in ``states`` of where the child is
 
     @property
@@ -371,12 +372,16 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], states: list[s
     argv = [sys.executable, "-I", "-m", "autograder._child", str(wd), str(write_fd)]
     if cfg.box:
         argv = box_command(argv, workdir=wd, hidden=hidden)
+    groups = CgroupLimits(memory_mb=cfg.memory_mb)
+    argv = groups.wrap(argv)
     proc = subprocess.Popen(argv, cwd=wd, env=env, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
                             stdout=err_write_fd, stderr=err_write_fd, start_new_session=True)
     os.close(write_fd)  # the child holds the only write ends: end of file when it (and all it started) ends
     os.close(err_write_fd)
     os.set_blocking(err_fd, False)
     channel, sent = transport.ChannelReader(read_fd), _Sent(states)
+    if groups.problem:
+        sent.limits_note = groups.problem
     start = next((int(st.split()[1]) for st in states if st.startswith("exercise ")), 0)
     where, t_start = "start", time.monotonic()
     first_seen = {where: t_start}  # a state's clock starts when it is first reported and never restarts
@@ -409,6 +414,7 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], states: list[s
                 break
     finally:
         _kill_group(proc)
+        groups.close()  # whatever the child started and left: killed, unboxed or not
         os.close(read_fd)
         os.close(err_fd)
     if how:

@@ -61,7 +61,7 @@ def apply(workdir: Path, deny_read: list[str], *, memory_mb: int, cpu_seconds: i
     # 1. resource limits
     mib = 1 << 20
     for limit, value in [(resource.RLIMIT_AS, memory_mb * mib), (resource.RLIMIT_CPU, cpu_seconds),
-                         (resource.RLIMIT_FSIZE, 64 * mib), (resource.RLIMIT_NOFILE, 256), (resource.RLIMIT_CORE, 0)]:
+                         (resource.RLIMIT_FSIZE, 16 * mib), (resource.RLIMIT_NOFILE, 128), (resource.RLIMIT_CORE, 0)]:
         resource.setrlimit(limit, (value, value))
     # 2. Landlock: file system, then network and signals (needs no privilege; applied while root can
     #    still open every path it names in its rules)

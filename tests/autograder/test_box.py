@@ -122,19 +122,45 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("box", [True, False], ids=["boxed", "unboxed-control"])
-def test_a_setsid_daemon_does_not_outlive_grading(tmp_path, box):
-    """Check that a process started in its own session dies with the box (the kernel kills the PID namespace)."""
+class _NoGroups:
+    """Stands in for CgroupLimits where a test needs a child without control groups."""
+
+    problem = "control groups turned off by the test"
+
+    def __init__(self, **kwargs):
+        pass
+
+    def wrap(self, argv):  # noqa: ANN001, ANN201
+        return argv
+
+    def close(self):  # noqa: ANN201
+        pass
+
+
+@pytest.mark.parametrize("box, groups", [(True, True), (True, False), (False, True), (False, False)],
+                         ids=["boxed", "boxed-no-cgroups", "unboxed-cgroups", "unboxed-no-cgroups-control"])
+def test_a_setsid_daemon_does_not_outlive_grading(tmp_path, monkeypatch, box, groups):
+    """Check that a process started in its own session dies with the box (the kernel kills the PID namespace)
+    and, without the box, with the child's control group; with neither (the control) it survives."""
+    from autograder import grade
+
+    if not groups:
+        monkeypatch.setattr(grade, "CgroupLimits", _NoGroups)
+    elif not box:
+        probe = grade.CgroupLimits(memory_mb=64)
+        probe.close()
+        if probe.problem:
+            pytest.skip(probe.problem)  # no writable cgroup v1 hierarchies on this machine
     seconds = f"{300 + uuid.uuid4().int % 1000}.{uuid.uuid4().int % 10**6:06d}"  # a unique command line
     code = f"import subprocess as _sp\n_sp.Popen(['sleep', '{seconds}'], start_new_session=True)\n"
     try:
         rec = _grade(tmp_path, _with_first_cell(code), box=box)
         assert all(r["score"] == r["max_score"] for r in rec["exercises"]), rec
         alive = _processes_with(seconds)
-        if box:
-            assert alive == [], "a daemon started by the submission outlived the box"
+        if box or groups:
+            assert alive == [], "a daemon started by the submission outlived grading"
         else:  # the control: killpg misses a new session
-            assert alive, "the unboxed control should leave the daemon running (the test cannot tell otherwise)"
+            assert alive, "the control should leave the daemon running (the test cannot tell otherwise)"
     finally:
         for pid in _processes_with(seconds):
             os.kill(pid, signal.SIGKILL)
@@ -423,3 +449,50 @@ def test_printing_without_end_fills_no_disk(tmp_path):
         thread.join()
     assert all(r["score"] == r["max_score"] for r in rec["exercises"]), rec
     assert max(sizes, default=0) < 10 * 2**20, f"a file of {max(sizes)} bytes under /tmp/grading-*"
+
+
+def test_forks_are_counted_and_nothing_is_left_behind(tmp_path):
+    """Check that a child's control group caps its tasks (a fork bomb stops early) and is removed after grading.
+
+    In the box the child is root of its own user namespace, which the kernel exempts from RLIMIT_NPROC;
+    the pids control group counts every task of the child, threads included.
+    """
+    from autograder.box import CgroupLimits
+
+    probe = CgroupLimits(memory_mb=512)
+    if probe.problem:  # a machine whose kernel gives no writable cgroup v1 hierarchies: nothing to test
+        pytest.skip(probe.problem)
+    probe.close()
+    code = ("import os as _os, time as _time\n_kids = []\nfor _ in range(200):\n    try:\n"
+            "        _pid = _os.fork()\n    except OSError:\n        break\n    if _pid == 0:\n"
+            "        _time.sleep(60)\n        _os._exit(0)\n    _kids.append(_pid)\n"
+            "assert len(_kids) < 100, f'{len(_kids)} forks'\n")
+    rec = _grade(tmp_path, _with_first_cell(code), box=True)
+    assert rec["cell_errors"] == [] and all(r["score"] == r["max_score"] for r in rec["exercises"]), rec
+    mine = dict(line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines())
+    for controller in ("pids", "memory"):
+        folder = Path("/sys/fs/cgroup") / controller / mine[controller].lstrip("/")
+        assert not list(folder.glob("grading-*")), f"control groups left in {folder}"
+
+
+def test_control_groups_hold_the_wrapped_command():
+    """Check that a wrapped command runs inside the new groups, with their limits, and that close() removes them."""
+    import subprocess
+
+    from autograder.box import CgroupLimits
+
+    groups = CgroupLimits(memory_mb=300, max_pids=17)
+    if groups.problem:  # a machine whose kernel gives no writable cgroup v1 hierarchies: nothing to test
+        pytest.skip(groups.problem)
+    try:
+        out = subprocess.run(groups.wrap(["cat", "/proc/self/cgroup"]), capture_output=True, text=True, check=True)
+        for group in groups.paths:
+            assert f":{group.parent.name}/{group.name}\n" in out.stdout or group.name in out.stdout
+        pids = next(p for p in groups.paths if "pids" in p.parts)
+        memory = next(p for p in groups.paths if "memory" in p.parts)
+        assert (pids / "pids.max").read_text().strip() == "17"
+        assert int((memory / "memory.limit_in_bytes").read_text()) == 300 * 2**20
+    finally:
+        paths = list(groups.paths)
+        groups.close()
+    assert not any(p.exists() for p in paths)

@@ -20,6 +20,8 @@ from course.data.streams import *  # noqa: F401,F403
 from course.data.streams import __all__ as _streams_all
 from course.data.scenes import *  # noqa: F401,F403
 from course.data.scenes import __all__ as _scenes_all
+from course.data.long_clips import *  # noqa: F401,F403
+from course.data.long_clips import __all__ as _long_clips_all
 
 __all__ = [*_samples_all, *_phantom_all, *_moving_digits_all, *_flow_clips_all, *_mni152_all, *_streams_all,
-           *_scenes_all]
+           *_scenes_all, *_long_clips_all]

@@ -16,6 +16,9 @@ Submodules (one idea per file):
     timesformer     TimeSformer (joint / divided / space-only), loads Hugging Face weights
     vivit           tubelet embedding and ViViT's factorised encoder
     unet3d          3D U-Net (Çiçek et al. 2016) and its 2D twin
+    slowfast        SlowFast: PackPathway split, three lateral connections, R50 8×8 (34,566,488 parameters)
+    s3d             S3D separable Inception and bottom-/top-heavy mixes (8,320,048 parameters)
+    fstcn           FstCN-style network: spatial layers, then temporal layers
 
 The models are also reachable from here (``course.nn.TimeSformer``); a submodule is imported only
 when one of its names is first used, so ``import course.nn`` stays cheap.
@@ -36,6 +39,8 @@ _EXPORTS = {
     "UNet3D": "unet3d", "unet3d_cicek2016": "unet3d",
     "SmallC3D": "fusion", "c3d": "fusion",
     "r3d_18": "resnet3d", "mc3_18": "resnet3d", "r2plus1d_18": "resnet3d",
+    "SlowFast": "slowfast", "slowfast": "slowfast", "slowfast_r50": "slowfast", "slow_only": "slowfast",
+    "fast_only": "slowfast", "S3D": "s3d", "s3d": "s3d", "FstCN": "fstcn", "fstcn": "fstcn",
 }
 
 __all__ = sorted(_EXPORTS)

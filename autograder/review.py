@@ -13,6 +13,9 @@ here from the source, without running it (Python's ``ast``), and listed for manu
   ``__import__``, ``eval``, ``exec``), torch's dispatcher internals (``torch._C``, ``torch.ops``,
   dispatch modes and keys), threads and processes, ``ctypes``, and imports of the grader itself.
 
+* a graded function whose code is the ``course`` reference's, docstring aside (students have the
+  library: the lessons import it; the box hides it while grading, but a cell can carry a copy).
+
 A flag is a reason to read the cell, not a penalty: it never changes a score.
 """
 from __future__ import annotations
@@ -48,6 +51,8 @@ BYPASS_NAMES = {
     "multiprocessing": "processes", "subprocess": "processes", "fork": "processes", "system": "shell commands",
     "ctypes": "native calls", "cffi": "native calls", "OpRecorder": "the grader's operator recorder",
     "autograder": "imports the grader", "ChannelWriter": "the grader's result channel",
+    "attrgetter": "dynamic attribute lookup", "methodcaller": "dynamic method call",
+    "_disable_current_modes": "turns off dispatch modes", "memfd_create": "memory outside the limits",
 }
 
 
@@ -63,8 +68,22 @@ class Flag:
         return {"exercise_id": self.exercise_id, "line": self.line, "reason": self.reason}
 
 
+def _constant_text(node: ast.AST) -> str | None:
+    """The text of a string built only from constants (``"con" + "v3d"``, an f-string without fields)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _constant_text(node.left), _constant_text(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.JoinedStr):
+        parts = [_constant_text(v) for v in node.values]
+        return None if None in parts else "".join(parts)
+    return None
+
+
 def _names(tree: ast.AST) -> list[tuple[str, int]]:
-    """Every identifier, attribute name, imported name and string constant naming one, with its line."""
+    """Every identifier, attribute name, imported name, and name inside a string built from constants
+    (split on dots, so ``"nn.functional.conv3d"`` and ``"con" + "v3d"`` count), with its line."""
     found = []
     for node in ast.walk(tree):
         line = getattr(node, "lineno", 0)
@@ -77,8 +96,9 @@ def _names(tree: ast.AST) -> list[tuple[str, int]]:
             found += [(part, line) for part in module.split(".") if part]
             for alias in node.names:
                 found += [(part, line) for part in alias.name.split(".") if part]
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
-            found.append((node.value, line))
+        text = _constant_text(node) if isinstance(node, (ast.Constant, ast.BinOp, ast.JoinedStr)) else None
+        if text is not None and len(text) <= 200:
+            found += [(part, line) for part in text.split(".") if part.isidentifier()]
     return found
 
 
@@ -89,10 +109,33 @@ def _forbidden_names(exercise: Exercise) -> set[str]:
     return names
 
 
-def review_cells(cells: dict[str, str], exercises: list[Exercise]) -> list[Flag]:
+def _body_dump(fn: ast.FunctionDef) -> str:
+    """A function's code without its docstring and name, for comparison."""
+    body = fn.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return ast.dump(ast.Module(body=body, type_ignores=[])) + ast.dump(fn.args)
+
+
+def _reference_dump(exercise: Exercise) -> str | None:
+    """The reference function's code as :func:`_body_dump` gives it (None when its source is not at hand)."""
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(exercise.load_reference())))
+    except (OSError, TypeError, SyntaxError, ImportError):
+        return None
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
+    return None if fn is None else _body_dump(fn)
+
+
+def review_cells(cells: dict[str, str], exercises: list[Exercise], *, references: bool = True) -> list[Flag]:
     """Flags for the solution cells of one submission (grade_id -> code), in cell then line order.
 
-    A cell that does not parse is flagged once (the grader reports its error anyway).
+    A cell that does not parse is flagged once (the grader reports its error anyway). With
+    ``references``, a graded function whose code equals the ``course`` reference is flagged too.
     """
     by_cell = {ex.name: ex for ex in exercises}
     flags: list[Flag] = []
@@ -103,6 +146,10 @@ def review_cells(cells: dict[str, str], exercises: list[Exercise]) -> list[Flag]
             flags.append(Flag(gid, exc.lineno or 0, "does not parse as Python (magics or a syntax error)"))
             continue
         forbidden = _forbidden_names(by_cell[gid]) if gid in by_cell else set()
+        if references and gid in by_cell:
+            mine = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == gid), None)
+            if mine is not None and _body_dump(mine) == _reference_dump(by_cell[gid]):
+                flags.append(Flag(gid, mine.lineno, f"{gid} is the course's reference, copied (docstring aside)"))
         seen: set[tuple[str, str]] = set()
         for name, line in _names(tree):
             if name in forbidden and (name, "f") not in seen:

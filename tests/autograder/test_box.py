@@ -316,7 +316,7 @@ def test_review_lists_bypass_tools_without_changing_scores(tmp_path):
     rec = _grade(tmp_path, _with_first_cell("import threading as _threading\n"), box=True)
     assert all(r["score"] == r["max_score"] for r in rec["exercises"])
     with open(tmp_path / "out" / "review.csv") as f:
-        rows = list(csv.DictReader(f))
+        rows = [r for r in csv.DictReader(f) if "copied" not in r["reason"]]  # the demo is the instructor's code
     assert [(r["student_id"], r["exercise_id"], r["line"]) for r in rows] == [("attacker", ex.name, "1")]
     assert "thread" in rows[0]["reason"]
     assert rows[0]["reason"] not in render_feedback(rec)  # the instructor's list, not the student's page

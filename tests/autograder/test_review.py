@@ -29,7 +29,19 @@ BYPASSES = [
                                                        "f = F.multi_head_attention_forward\n"),
     ("rewrites the result channel", CONV, "from autograder.transport import ChannelWriter\n"),
     ("hides a name in a string", CONV, "import torch.nn.functional as F\nf = getattr(F, 'conv' + '3d')\n"),
+    ("turns off the modes via attrgetter", CONV, "import operator, torch\n"
+     "q = operator.attrgetter('utils._python' + '_dispatch._disable_current_modes')(torch)\n"),
 ]
+
+
+@pytest.mark.parametrize("code, name", [
+    ("f = lookup('con' + 'v3d')\n", "conv3d"),
+    ("f = lookup('nn.functional.conv3d')\n", "conv3d"),
+    ("f = lookup(f'nn.functional.{\"con\"}v3d')\n", None),  # an f-string with a field: not folded, not flagged
+])
+def test_names_built_from_string_constants_are_seen(code, name):
+    flags = review_cells({CONV.name: code}, [CONV])
+    assert [f.reason.split(":")[0] for f in flags] == ([f"uses {name}"] if name else [])
 
 
 @pytest.mark.parametrize("label, exercise, code", BYPASSES, ids=[b[0] for b in BYPASSES])
@@ -48,8 +60,25 @@ def test_a_forbidden_name_is_flagged_only_where_it_is_forbidden():
 
 
 @pytest.mark.parametrize("lesson", lesson_ids())
-def test_the_instructors_solutions_raise_no_flag(lesson):
+def test_the_instructors_solutions_raise_no_flag_but_copying(lesson):
+    """Check that honest code is not flagged; the instructor's solutions are the references, which is flagged."""
     path = PROJECT_ROOT / "solutions" / lesson / f"{lesson}.ipynb"
     source = read_source(path, lesson)
-    flags = review_cells(read_submission(path, source).cells, exercises_for(lesson))
-    assert flags == [], json.dumps([f.as_row() for f in flags])
+    cells = read_submission(path, source).cells
+    exercises = exercises_for(lesson)
+    assert review_cells(cells, exercises, references=False) == []
+    copied = review_cells(cells, exercises)
+    assert {f.exercise_id for f in copied} == {ex.name for ex in exercises}
+    assert all("reference, copied" in f.reason for f in copied)
+
+
+def test_a_renamed_variable_is_not_a_copy():
+    """Check that the copy flag needs the reference's code, not just its behaviour."""
+    import inspect
+    import textwrap
+
+    ex = find_exercise("clip_numel")
+    code = textwrap.dedent(inspect.getsource(ex.load_reference()))
+    assert any("copied" in f.reason for f in review_cells({ex.name: code}, [ex]))
+    changed = code.replace("num_frames", "t_frames")
+    assert changed != code and not any("copied" in f.reason for f in review_cells({ex.name: changed}, [ex]))

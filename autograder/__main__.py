@@ -27,6 +27,9 @@ def _grade(args: argparse.Namespace) -> int:
               "(graded code runs in its own PID namespace and cannot see it)", file=sys.stderr)
     if seed is None:
         print("note: no --seed (or AUTOGRADER_SEED) given: grading on the public cases only", file=sys.stderr)
+    elif not 2**32 <= abs(int(seed)):
+        print("note: a small seed can be found by trying seeds against one hidden case a student saw; use a large "
+              "random one: python -c 'import secrets; print(secrets.randbits(64))' > SEED", file=sys.stderr)
     cfg = GradeConfig(submissions=Path(args.submissions), out=Path(args.out), seed=None if seed is None else int(seed),
                       jobs=args.jobs, assignments=args.assignment or None, force=args.force,
                       memory_mb=args.memory_mb, box=not args.no_box)

@@ -557,17 +557,27 @@ def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _P
     from autograder.feedback import write_feedback
     from autograder.gradebook import write_gradebook
 
+    # this run's records replace the earlier ones of the same (student, assignment); the others stay, so
+    # grading one assignment (or one late student) keeps the rest of grades.csv
+    graded = {(r["student_id"], r["assignment_id"]) for r in results}
+    try:
+        earlier = json.loads((cfg.out / "grades.json").read_text())
+        earlier = [r for r in earlier if isinstance(r, dict) and (r.get("student_id"), r.get("assignment_id"))
+                   not in graded and isinstance(r.get("exercises"), list)] if isinstance(earlier, list) else []
+    except (OSError, ValueError):
+        earlier = []
+    merged = sorted(earlier + results, key=lambda r: (str(r["student_id"]), str(r["assignment_id"])))
     with open(cfg.out / "grades.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, GRADES_COLUMNS, extrasaction="ignore")
         writer.writeheader()
-        for rec in results:
+        for rec in merged:
             for row in rec["exercises"]:
                 writer.writerow({"student_id": rec["student_id"], "assignment_id": rec["assignment_id"], **row})
-    (cfg.out / "grades.json").write_text(json.dumps(results, indent=1))
+    (cfg.out / "grades.json").write_text(json.dumps(merged, indent=1))
     with open(cfg.out / "review.csv", "w", newline="") as f:  # for the instructor: cells to read by hand
-        writer = csv.DictWriter(f, REVIEW_COLUMNS)
+        writer = csv.DictWriter(f, REVIEW_COLUMNS, extrasaction="ignore")
         writer.writeheader()
-        for rec in results:
+        for rec in merged:
             for flag in rec.get("review", []):
                 writer.writerow({"student_id": rec["student_id"], "assignment_id": rec["assignment_id"], **flag})
     for rec in results:

@@ -215,3 +215,15 @@ def test_a_box_that_fails_to_start_is_not_cached(one_lesson, monkeypatch):
     monkeypatch.setattr(grade.subprocess, "Popen", real_popen)
     again = _grade_one(tmp, lesson, "honest", source)
     assert not again.get("reused") and all(r["score"] == r["max_score"] for r in again["exercises"])
+
+
+def test_grading_one_assignment_keeps_the_others_in_the_outputs(demo):
+    """Check that re-grading one lesson with --force rewrites its rows and keeps every other lesson's."""
+    before = (demo["out"] / "grades.csv").read_text().splitlines()
+    cfg = GradeConfig(submissions=demo["root"] / "submitted", out=demo["out"], seed=SEED, jobs=2,
+                      assignments=[LESSONS[-1]], force=True)
+    again = grade_submissions(cfg, progress=False)
+    assert again and all(not r.get("reused") for r in again)
+    after = (demo["out"] / "grades.csv").read_text().splitlines()
+    assert sorted(after) == sorted(before)  # same grades, every lesson still there
+    assert {r["assignment_id"] for r in json.loads((demo["out"] / "grades.json").read_text())} == set(LESSONS)

@@ -49,4 +49,7 @@ def write_gradebook(db_path: Path, results: list[dict], sources: dict[str, Sourc
                     continue
                 grade = gb.find_grade(grade_id, src.path.stem, rec["assignment_id"], rec["student_id"])
                 grade.auto_score = float(row["score"])
+                # as nbgrader's SaveAutoGrades: review only where a manual score exists (the submission
+                # changed under it) or no automatic score could be given
+                grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
             gb.db.commit()

@@ -101,6 +101,8 @@ def test_outputs(demo):
             blank = gb.find_submission(lesson, "blank")
             assert perfect.score == perfect.max_score > 0
             assert blank.score == 0
+            # autograded cells need no manual grading (the formgrader would list every submission otherwise)
+            assert not perfect.needs_manual_grade and not blank.needs_manual_grade
 
 
 def test_regrading_reuses_results_unless_forced(demo):

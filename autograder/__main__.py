@@ -32,7 +32,7 @@ def _grade(args: argparse.Namespace) -> int:
               "random one: python -c 'import secrets; print(secrets.randbits(64))' > SEED", file=sys.stderr)
     cfg = GradeConfig(submissions=Path(args.submissions), out=Path(args.out), seed=None if seed is None else int(seed),
                       jobs=args.jobs, assignments=args.assignment or None, force=args.force,
-                      memory_mb=args.memory_mb, box=not args.no_box)
+                      memory_mb=args.memory_mb, box=not args.no_box, db_url=args.db_url)
     if args.source:
         cfg.source = Path(args.source)
     results = grade_submissions(cfg, progress=not args.quiet)
@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--source", help="instructor source folder (default: the project's solutions/)")
     g.add_argument("--force", action="store_true", help="re-grade submissions that are already graded")
     g.add_argument("--memory-mb", type=int, default=2048, help="memory limit of a grading process (default 2048)")
+    g.add_argument("--db-url", help="the nbgrader gradebook to write (an SQLAlchemy URL, as nbgrader's db_url; "
+                   "default: sqlite OUT/gradebook.db)")
     g.add_argument("--no-box", action="store_true",
                    help="grade without the bubblewrap box (only where it cannot be built; every feedback page says so)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -72,6 +72,7 @@ class GradeConfig:
     setup_timeout: float = 30.0                  # seconds for interpreter start + the notebook's cells
     drop_privileges: bool = True                 # unboxed only: run the child as nobody when the grader is root
     box: bool = True                             # each child in a bubblewrap box; False: without (feedback says so)
+    db_url: str | None = None                    # nbgrader gradebook URL; None: sqlite OUT/gradebook.db
 
 
 @dataclasses.dataclass
@@ -582,4 +583,4 @@ def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _P
                 writer.writerow({"student_id": rec["student_id"], "assignment_id": rec["assignment_id"], **flag})
     for rec in results:
         write_feedback(rec, cfg.out / "feedback" / rec["student_id"] / f"{rec['assignment_id']}.html")
-    write_gradebook(cfg.out / "gradebook.db", results, {a: p.source for a, p in prepared.items()})
+    write_gradebook(cfg.db_url or cfg.out / "gradebook.db", results, {a: p.source for a, p in prepared.items()})

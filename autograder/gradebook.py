@@ -18,18 +18,20 @@ def ensure_tools_on_path() -> None:
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def write_gradebook(db_path: Path, results: list[dict], sources: dict[str, SourceNotebook]) -> None:
+def write_gradebook(db: Path | str, results: list[dict], sources: dict[str, SourceNotebook]) -> None:
     """Create or update an nbgrader gradebook with the assignments, their grade cells and the scores.
 
     Args:
-        db_path: the SQLite file (created when missing).
+        db: an SQLite file (created when missing), or an SQLAlchemy URL as nbgrader's ``db_url``
+            takes it (``sqlite:///path``, ``postgresql+psycopg2://user@host/db``).
         results: grading records (see autograder.grade), one per student and assignment.
         sources: the source notebook of each assignment (notebook name, grade cells and points).
     """
     from nbgrader.api import Gradebook
 
     ensure_tools_on_path()
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{Path(db_path).resolve()}") as gb:
+    url = db if isinstance(db, str) and "://" in db else f"sqlite:///{Path(db).resolve()}"
+    with warnings.catch_warnings(), Gradebook(url) as gb:
         # nbgrader's add_submission touches relationships before the new rows join the session
         warnings.filterwarnings("ignore", message=".*not in session.*")
         for assignment, src in sources.items():

@@ -229,3 +229,19 @@ def test_grading_one_assignment_keeps_the_others_in_the_outputs(demo):
     after = (demo["out"] / "grades.csv").read_text().splitlines()
     assert sorted(after) == sorted(before)  # same grades, every lesson still there
     assert {r["assignment_id"] for r in json.loads((demo["out"] / "grades.json").read_text())} == set(LESSONS)
+
+
+def test_scores_go_to_the_gradebook_url_given(one_lesson):
+    """Check that --db-url (an SQLAlchemy URL, as nbgrader's db_url) receives the grades instead of OUT/gradebook.db."""
+    from nbgrader.api import Gradebook
+
+    lesson, source, tmp = one_lesson
+    path = tmp / "submitted" / "s" / lesson / f"{lesson}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(source))
+    url = f"sqlite:///{tmp / 'course.db'}"
+    grade_submissions(GradeConfig(submissions=tmp / "submitted", out=tmp / "out", seed=SEED, db_url=url), progress=False)
+    assert not (tmp / "out" / "gradebook.db").exists()
+    with Gradebook(url) as gb:
+        sub = gb.find_submission(lesson, "s")
+        assert sub.score == sub.max_score > 0

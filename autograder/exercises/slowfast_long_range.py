@@ -324,8 +324,9 @@ EXERCISES = [
                       "not alpha frames", _pathway_alpha_frames),
     ], **_TOL),
     _ex("time_to_channel", "course.nn.slowfast", _t2c_cases, [
-        Misconception("frame_major", "channel c·α + k is channel c of frame t·α + k: keep the α frames of one "
-                      "channel together (permute to (N, C, α, T/α, H, W) before merging C and α)", _t2c_frame_major),
+        Misconception("frame_major", "your channels are in frame-major order (k·C + c): a valid packing, but this "
+                      "exercise fixes channel c·α + k = channel c of frame t·α + k, the α frames of one channel "
+                      "together (permute to (N, C, α, T/α, H, W) before merging C and α)", _t2c_frame_major),
         Misconception("plain_reshape", "a plain reshape to (N, C·α, T/α, H, W) groups frames t, t + T/α, … "
                       "(far apart in time); split time as (T/α, α) so each step packs α CONSECUTIVE frames",
                       _t2c_plain_reshape),
@@ -367,7 +368,8 @@ EXERCISES = [
                       _ltc_round),
         Misconception("no_sqrt", "budget // num_frames is the AREA per frame (s²); the side is its square root",
                       _ltc_no_sqrt),
-        Misconception("sqrt_budget", "divide the budget by the frames first, then take the square root: "
-                      "s = isqrt(budget // num_frames)", _ltc_sqrt_budget),
+        Misconception("sqrt_budget", "the constraint is num_frames·s² <= budget: the area per frame is "
+                      "budget / num_frames, and the side is the root of that, not the root of the budget divided "
+                      "by num_frames", _ltc_sqrt_budget),
     ]),
 ]

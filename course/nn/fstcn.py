@@ -3,9 +3,10 @@
 Sun, Jia, Yeung & Shi 2015, "Human Action Recognition using Factorized Spatio-Temporal
 Convolutional Networks" (ICCV) factorise a 3D network into lower **spatial** convolution layers
 (SCL, 2D convs shared by all frames) and upper **temporal** convolution layers (TCL, 1D convs along
-time at every position of the spatial feature map), joined by a learned transformation. The paper
-adds a parallel branch on frame differences and a sparsification step; this builder keeps the idea
-the lesson needs, spatial first, temporal on top:
+time at every position of the spatial feature map), joined by a transformation and permutation
+operator. The paper adds a parallel spatial path beside the temporal layers, training and testing on
+several clips per video, and a score fusion weighted by a sparsity concentration index; this builder
+keeps the idea the lesson needs, spatial first, temporal on top (it is not the paper's full network):
 
     clip (N, C, T, H, W)
       ↓ SCL: per stage Conv 1×3×3 → BN → ReLU → MaxPool 1×2×2          (N, F, T, H/2^s, W/2^s)

@@ -10,8 +10,9 @@ is handled:
     "2d"   1×k×k only: no temporal mixing at all                     (the paper's "I2D")
 
 The paper's **bottom-heavy** networks keep 3D convs in the lower layers and 2D above a switch
-point; **top-heavy** ones are 2D below and 3D above. Top-heavy was faster *and* more accurate in the
-paper (temporal modelling pays off on high-level features, where the maps are small and cheap).
+point; **top-heavy** ones are 2D below and 3D above. Top-heavy was faster and at least as accurate
+in the paper, on Kinetics and on Something-something (temporal modelling pays off on high-level
+features, where the maps are also small and cheap).
 :func:`heavy_kinds` writes both layouts; :func:`small_s3d` is the same network scaled down for
 32×32 clips.
 

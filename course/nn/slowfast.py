@@ -22,9 +22,11 @@ the spatial stride → 1×1×1 with 4× the channels, each conv without bias, fo
 the last, plus a projection shortcut where the sizes change). Time is never strided inside the
 pathways: the slow pathway keeps T/α steps and the fast pathway T steps up to the head.
 
-PySlowFast's R50 8×8 (α = 4, β = 1/8, 32 input frames, fusion kernel 7, fusion channel ratio 2)
-has 34,566,488 parameters at 400 classes; its model zoo gives 65.71 GFLOPs (multiply-accumulates,
-fvcore's convention) for one 8×256² slow / 32×256² fast view. See ``tests/nn/test_slowfast.py``.
+PySlowFast's R50 8×8 config (α = 4, β = 1/8, 32 input frames, fusion kernel 7, fusion channel ratio
+2) built here has 34,566,488 parameters at 400 classes; PyTorchVideo's model zoo lists 34.57 M and
+65.71 GFLOPs (multiply-accumulates, fvcore's convention; the paper's Table 2: 65.7) for one 8×256²
+slow / 32×256² fast view, and 32.45 M / 54.52 GFLOPs for the Slow-only R50 8×8, which
+:func:`slow_only` also matches. See ``tests/nn/test_slowfast.py``.
 
 Teaching functions (graded in the lesson):
 
@@ -47,7 +49,7 @@ __all__ = ["LATERALS", "pathway_frames", "time_to_channel", "time_strided_sample
            "lateral_channels", "Lateral", "Bottleneck", "SlowFastConfig", "SlowFast", "slowfast", "slowfast_r50",
            "slow_only", "fast_only"]
 
-#: The lateral connections of the paper's ablation (Table 5c): time-to-channel, time-strided sampling,
+#: The lateral connections of the paper's ablation (Table 5a): time-to-channel, time-strided sampling,
 #: time-strided convolution.
 LATERALS: tuple[str, ...] = ("t2c", "sample", "conv")
 

@@ -30,7 +30,7 @@ slow / 32×256² fast view, and 32.45 M / 54.52 GFLOPs for the Slow-only R50 8×
 
 Teaching functions (graded in the lesson):
 
-    pathway_frames(clip, alpha)           → (slow, fast): PySlowFast's PackPathway
+    pathway_frames(clip, alpha)           → (slow, fast): PySlowFast's pack_pathway_output ("PackPathway")
     time_to_channel(fast, alpha)          the "t2c" lateral, as a reshape
     time_strided_sample(fast, alpha)      the "sample" lateral, as an index
     time_strided_conv(fast, weight, alpha) the "conv" lateral's convolution
@@ -67,7 +67,7 @@ def _check_alpha(alpha: int) -> None:
 
 # --- the teaching functions ------------------------------------------------------------------------
 def pathway_frames(clip: torch.Tensor, alpha: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Split a clip into the slow and fast pathways' inputs, as PySlowFast's ``PackPathway``.
+    """Split a clip into the slow and fast pathways' inputs, as PySlowFast's ``pack_pathway_output``.
 
     The fast pathway gets every frame. The slow pathway gets T // α frames spread over the whole
     clip, first and last frame included: indices ``torch.linspace(0, T - 1, T // alpha).long()``

@@ -430,7 +430,7 @@ result("12.paper_sf_extra_cost", paper["SlowFast"] / paper["Slow-only"] - 1, tol
 # either side of its round figure: Fast-only is 17.7 %<!--12.paper_fast_share--> of SlowFast's
 # GFLOPs, the addition 24.4 %<!--12.paper_added_share-->. So "about 20 %" is fair for α = 8, but
 # nearly twice the 8×8 model's fast pathway alone. Note also what Table 5a compares: SlowFast
-# (+3.0 points top-1 over Slow-only) costs +32 %<!--12.paper_sf_extra_cost--> more than Slow-only,
+# (+3.0 points top-1 over Slow-only) costs 32 %<!--12.paper_sf_extra_cost--> more than Slow-only,
 # and Fast-only a fraction of either; its Fig. 2 adds that SlowFast beats a Slow-only with twice
 # the frames at lower cost. Nowhere are the three compared at equal FLOPs, which is what we do next.
 # Our head pools res5 globally; PySlowFast's pools with the kernel of its 224² training crop, so at
@@ -556,11 +556,10 @@ if fast_seeds.max() - fast_seeds.min() > 0.1:
 # Fast-only 71.1 %<!--12.twitch_fast_acc-->, single frame 51.5 %<!--12.twitch_single_acc-->. The
 # control splits as it should: the digit right in 99.2 %<!--12.single_digit_acc--> of the clips, the
 # axis in 51.8 %<!--12.single_axis_acc--> — a coin toss. Slow-only stays far below its ceiling; read
-# its interval against the single frame above before crediting it with the twitches it could
-# see. Slow-only had +6.9 %<!--12.slow_flops_gap-->
-# FLOPs and Fast-only −2.6 %<!--12.fast_flops_gap-->, both relative to SlowFast. With two seeds an
-# interval is only as tight as the seeds agree: the per-seed accuracies printed above show where a
-# wide one comes from.
+# its interval against the single frame above before crediting it with the twitches it could see.
+# Slow-only had +6.9 %<!--12.slow_flops_gap--> FLOPs and Fast-only −2.6 %<!--12.fast_flops_gap-->,
+# both relative to SlowFast. With two seeds an interval is only as tight as the seeds agree: the
+# per-seed accuracies printed above show where a wide one comes from.
 #
 # ## 4. S3D: separable convolutions, bottom- or top-heavy
 #
@@ -693,7 +692,7 @@ else:
 #
 # Your function takes a budget B of voxels and a number of frames T and returns the **largest
 # whole side s** whose T × s × s clip fits: T·s² ≤ B. It must be exact for any size of integer —
-# think about what a floating-point number can and cannot hold exactly when B is around 10¹⁷, and
+# think about what a floating-point number can and cannot hold exactly when B is 10¹⁶ or more, and
 # look at what Python's `math` module offers for integers. Work out on paper first why it is safe
 # to divide B by T before anything else.
 #

@@ -10,11 +10,12 @@ with:
   own processes (no grader's command line, no classmate's process), has no network at all (not even
   127.0.0.1 of the host), and cannot signal anything outside;
 * a file system made of read-only binds of what Python needs (the system libraries, the Python
-  installation and the environment, the project's ``course`` and ``autograder`` packages), with the
-  reference modules of the graded exercises and the exercise specs (whose known-wrong solutions are
-  one edit from right ones) replaced by ``/dev/null`` (not importable, not readable) and their
-  byte-code folders by empty ones; the solutions, the tests, the git history, the other
-  submissions, the outputs and any other copy of the project are simply not there;
+  installation and the environment, the project's ``autograder`` package, which the child runs), with
+  the exercise specs (whose known-wrong solutions are one edit from right ones) replaced by
+  ``/dev/null`` (not importable, not readable) and their byte-code folders by empty ones; the
+  ``course`` library (every reference, and its near-copies in other modules), the solutions, the
+  tests, the git history, the other submissions, the outputs and any other copy of the project are
+  simply not there (a lesson's solution cells never import ``course``: the lesson tests check it);
 * its job folder (job and inputs) read-only, and a size-limited private ``/tmp`` as the only
   writable place (results travel over a pipe, not files: :mod:`autograder.transport`);
 * ``--die-with-parent`` and a PID namespace: when the child (or the grader) ends, everything it
@@ -59,7 +60,9 @@ def box_problem() -> str | None:
     """
     if _bwrap() is None:
         return f"bubblewrap (bwrap) is not installed: {BWRAP_HINT}"
-    probe = box_command([sys.executable, "-I", "-c", "import os; os.listdir('/proc')"], workdir=None, hidden=())
+    # the child runs `python -I` (no PYTHONPATH): the box must give it the grader's own package
+    probe = box_command([sys.executable, "-I", "-c", "import os, autograder; os.listdir('/proc'); "
+                         "print(autograder.__file__)"], workdir=None, hidden=())
     try:
         done = subprocess.run(probe, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -67,13 +70,19 @@ def box_problem() -> str | None:
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
         return f"bwrap could not build the box (are user namespaces disabled?): {tail[0][:300]}"
+    mine = str(package_roots()[0] / "__init__.py")
+    theirs = done.stdout.decode(errors="replace").strip()
+    if theirs != mine:
+        return (f"the grading child imports {theirs}, not this grader's {mine} (python -I ignores PYTHONPATH): "
+                "install the project you grade with (pip install -e .) in the environment that runs it")
     return None
 
 
 def package_roots() -> list[Path]:
-    """The folders of the import packages ``course`` and ``autograder`` (wherever they are installed)."""
+    """The folder of the import package ``autograder`` (wherever it is installed): the only project
+    package in the box."""
     roots = []
-    for name in ("course", "autograder"):
+    for name in ("autograder",):
         module = importlib.import_module(name)
         if getattr(module, "__file__", None) is None:  # a namespace package: some other folder of that name
             raise RuntimeError(f"the package {name!r} is not the project's; install the project (pip install -e .)")
@@ -118,25 +127,31 @@ def box_command(argv: list[str], *, workdir: Path | None, hidden: Iterable[str |
     # 1. namespaces: all of them, the user namespace required and not nestable; no capabilities
     cmd = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL",
            "--die-with-parent", "--new-session", "--hostname", "grading"]
-    # 2. what Python needs, read-only
+    # 2. a size-limited private /tmp first (the only writable folder), so that binds below it (a
+    #    project or an environment that lives under /tmp, the job folder) stay visible on top of it
+    cmd += ["--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp"]
+    # 3. what Python needs, read-only
     for d in _SYSTEM_DIRS:
         if os.path.lexists(d):
             cmd += _ro(d)
     for f in _ETC_FILES:
         if os.path.exists(f):
             cmd += _ro(f)
-    for root in [*_python_roots(), *package_roots()]:
+    roots = [*_python_roots(), *package_roots()]
+    for root in roots:
         cmd += _ro(root)
-    # 3. the reference modules: not there (import and read both fail)
+    # 4. the exercise specs (and any reference inside a mounted folder): not there (import and read fail)
     for path in hidden:
         path = Path(path)
+        if not any(root == path or root in path.parents for root in roots):
+            continue  # not mounted at all
         if path.exists():
             cmd += ["--ro-bind", "/dev/null", str(path)]
         cache = path.parent / "__pycache__"
         if cache.is_dir():
             cmd += ["--tmpfs", str(cache), "--remount-ro", str(cache)]
-    # 4. a private /proc and /dev; a size-limited private /tmp is the only writable folder
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 2**20), "--tmpfs", "/tmp"]
+    # 5. a private /proc and /dev; the job folder read-only
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
     if workdir is not None:
         cmd += ["--ro-bind", str(workdir), str(workdir), "--chdir", str(workdir)]
     return [*cmd, "--", *argv]

@@ -31,7 +31,8 @@ def describe(value: Any) -> str:
     return f"{type(value).__module__}.{type(value).__qualname__}".removeprefix("builtins.")
 
 
-def compare(expected: Any, got: Any, *, rtol: float = 1e-5, atol: float = 1e-6, where: str = "result") -> str | None:
+def compare(expected: Any, got: Any, *, rtol: float = 1e-5, atol: float = 1e-6, where: str = "result",
+            blind: bool = False) -> str | None:
     """Compare ``got`` with ``expected``.
 
     Args:
@@ -39,73 +40,92 @@ def compare(expected: Any, got: Any, *, rtol: float = 1e-5, atol: float = 1e-6, 
         got: the student's result (untrusted).
         rtol, atol: tolerances for floating-point values (``|got - expected| <= atol + rtol * |expected|``).
         where: a name for the compared value in messages ("result", "result[1]").
+        blind: say what was expected and what kind of difference there is, but nothing of ``got``
+            (no value, shape, length, key or index of it): the official grader's feedback, since the
+            student's code has read the hidden cases and its result could spell them out.
 
     Returns:
         None when equal, else a one-line reason ("result has shape (8, 3) but (3, 8) was expected").
     """
     if type(expected) is torch.Tensor:
-        return _compare_tensor(expected, got, rtol, atol, where)
+        return _compare_tensor(expected, got, rtol, atol, where, blind=blind)
     if type(expected) is np.ndarray:
         if type(got) is not np.ndarray:
-            return f"{where} should be a np.ndarray, got a {describe(got)}"
+            return f"{where} should be a np.ndarray" + ("" if blind else f", got a {describe(got)}")
+        if got.shape != expected.shape:  # checked on the object, before any copy of an untrusted array
+            return _shape_reason(where, tuple(got.shape), tuple(expected.shape), blind)
+        if got.dtype != expected.dtype:
+            return (f"{where} should have dtype {expected.dtype}" if blind else
+                    f"{where} has dtype {got.dtype} but {expected.dtype} was expected")
         return _compare_tensor(torch.from_numpy(np.array(expected, order="C")), torch.from_numpy(np.array(got, order="C")),
-                               rtol, atol, where, kind="np.ndarray")
+                               rtol, atol, where, kind="np.ndarray", blind=blind)
     if type(expected) in (tuple, list):
         if type(got) is not type(expected):
-            return f"{where} should be a {type(expected).__name__}, got a {describe(got)}"
+            return f"{where} should be a {type(expected).__name__}" + ("" if blind else f", got a {describe(got)}")
         if len(got) != len(expected):
-            return f"{where} should have {len(expected)} items, got {len(got)}"
+            return f"{where} should have {len(expected)} items" + ("" if blind else f", got {len(got)}")
         for i, (e, g) in enumerate(zip(expected, got)):
-            reason = compare(e, g, rtol=rtol, atol=atol, where=f"{where}[{i}]")
+            reason = compare(e, g, rtol=rtol, atol=atol, where=f"{where}[{i}]", blind=blind)
             if reason:
                 return reason
         return None
     if type(expected) is dict:
         if type(got) is not dict:
-            return f"{where} should be a dict, got a {describe(got)}"
+            return f"{where} should be a dict" + ("" if blind else f", got a {describe(got)}")
         if set(got) != set(expected):
-            return f"{where} should have keys {sorted(map(str, expected))}, got {sorted(map(str, got))}"
+            return (f"{where} should have keys {sorted(map(str, expected))}" +
+                    ("" if blind else f", got {_short(sorted(map(str, got)))}"))
         for k in expected:
-            reason = compare(expected[k], got[k], rtol=rtol, atol=atol, where=f"{where}[{k!r}]")
+            reason = compare(expected[k], got[k], rtol=rtol, atol=atol, where=f"{where}[{k!r}]", blind=blind)
             if reason:
                 return reason
         return None
     if type(expected) is bool or expected is None or type(expected) is str:
         if type(got) is not type(expected) or got != expected:
-            return f"{where} should be {expected!r}, got {_short(got)}"
+            return f"{where} should be {expected!r}" + ("" if blind else f", got {_short(got)}")
         return None
     if type(expected) is int:
         if type(got) is not int:
-            return f"{where} should be a Python int, got a {describe(got)} ({_short(got)})"
+            return f"{where} should be a Python int" + ("" if blind else f", got a {describe(got)} ({_short(got)})")
         if got != expected:
-            return f"{where} should be {expected:,}, got {got:,}"
+            return f"{where} should be {expected:,}" + ("" if blind else f", got {_short(got)}")
         return None
     if type(expected) is float:
         if type(got) not in (int, float):
-            return f"{where} should be a Python float, got a {describe(got)}"
+            return f"{where} should be a Python float" + ("" if blind else f", got a {describe(got)}")
         if not math.isfinite(got):
-            return f"{where} is {got}, not a finite number"
+            return f"{where} is not a finite number" if blind else f"{where} is {got}, not a finite number"
         if abs(got - expected) > atol + rtol * abs(expected):
-            return f"{where} should be {expected:.6g}, got {got:.6g}"
+            return f"{where} should be {expected:.6g}" + ("" if blind else f", got {got:.6g}")
         return None
     raise TypeError(f"reference returned a {describe(expected)}, which compare() does not handle")
 
 
+def _shape_reason(where: str, got: tuple, expected: tuple, blind: bool) -> str:
+    hint = ""
+    if sorted(got) == sorted(expected) and len(got) > 1:
+        hint = " (the same sizes in another order: are the axes permuted?)"
+    if blind:
+        return f"{where} should have shape {expected}{hint}"
+    return f"{where} has shape {got} but {expected} was expected{hint}"
+
+
 def _compare_tensor(expected: torch.Tensor, got: Any, rtol: float, atol: float, where: str,
-                    kind: str = "torch.Tensor") -> str | None:
+                    kind: str = "torch.Tensor", blind: bool = False) -> str | None:
     if type(got) is not torch.Tensor:
-        return f"{where} should be a {kind}, got a {describe(got)}"
+        return f"{where} should be a {kind}" + ("" if blind else f", got a {describe(got)}")
     if tuple(got.shape) != tuple(expected.shape):
-        hint = ""
-        if sorted(got.shape) == sorted(expected.shape) and got.dim() > 1:
-            hint = " (the same sizes in another order: are the axes permuted?)"
-        return f"{where} has shape {tuple(got.shape)} but {tuple(expected.shape)} was expected{hint}"
+        return _shape_reason(where, tuple(got.shape), tuple(expected.shape), blind)
     if got.dtype != expected.dtype:
+        if blind:
+            return f"{where} should have dtype {_dtype(expected.dtype, kind)}"
         return f"{where} has dtype {_dtype(got.dtype, kind)} but {_dtype(expected.dtype, kind)} was expected"
     got, expected = got.detach().cpu(), expected.detach().cpu()
     if got.is_floating_point() or got.is_complex():
         finite = torch.isfinite(got)
         if not bool(finite.all()) and bool(torch.isfinite(expected).all()):
+            if blind:
+                return f"{where} contains NaN or infinity"
             bad = (~finite).nonzero()[0].tolist()
             return f"{where} contains NaN or infinity (first at index {tuple(bad)})"
         close = torch.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
@@ -113,6 +133,8 @@ def _compare_tensor(expected: torch.Tensor, got: Any, rtol: float, atol: float, 
         close = got == expected
     if bool(close.all()):
         return None
+    if blind:
+        return f"{where} differs from the expected values (run check() in the notebook to see where)"
     idx = tuple((~close).nonzero()[0].tolist())
     n_bad = int((~close).sum())
     extra = ""

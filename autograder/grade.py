@@ -242,7 +242,7 @@ def grade_one(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, 
             got = [Outcome("missing", message=sub.problems[0])]
         elif ex.name not in sub.cells:
             got = [Outcome("missing", message=f"the solution cell {ex.name!r} is missing from the notebook")]
-        verdict = judge(ex, cases, expected, got, num_public=len(ex.cases()))
+        verdict = judge(ex, cases, expected, got, num_public=len(ex.cases()), blind=True)
         points = prep.source.test_points.get(ex.grade_id, float(ex.points))
         status = "passed" if verdict.ok else (verdict.status if verdict.status != "ok" else "failed")
         rows.append({"exercise_id": ex.name, "score": points if verdict.ok else 0.0, "max_score": points,

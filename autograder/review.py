@@ -32,7 +32,8 @@ FORBIDDEN_NAMES = {
     "aten.convolution": {"conv1d", "conv2d", "conv3d", "convolution", "_convolution", "conv_nd", "slow_conv3d",
                          "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "Conv1d", "Conv2d", "Conv3d",
                          "mkldnn_convolution", "conv_tbc", "correlate", "convolve", "fftconvolve", "oaconvolve",
-                         "correlate1d", "convolve1d", "unfold3d"},
+                         "correlate1d", "convolve1d", "unfold3d", "_conv_forward", "LazyConv1d", "LazyConv2d",
+                         "LazyConv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"},
     "attention": {"scaled_dot_product_attention", "multi_head_attention_forward", "MultiheadAttention",
                   "_native_multi_head_attention", "TransformerEncoderLayer", "_scaled_dot_product_attention_math",
                   "_scaled_dot_product_flash_attention", "_safe_softmax"},
@@ -53,7 +54,11 @@ BYPASS_NAMES = {
     "autograder": "imports the grader", "ChannelWriter": "the grader's result channel",
     "attrgetter": "dynamic attribute lookup", "methodcaller": "dynamic method call",
     "_disable_current_modes": "turns off dispatch modes", "memfd_create": "memory outside the limits",
+    "argv": "the grading process's arguments (its job folder and channel)",
 }
+# raw file-descriptor calls on ``os`` (the grader's channel is a file descriptor) and paths of the job
+OS_CALLS = {"write", "read", "fdopen", "dup", "dup2", "pipe", "open", "sendfile", "splice"}
+JOB_STRINGS = ("inputs.pt", "job.json", "/proc/")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +123,38 @@ def _body_dump(fn: ast.FunctionDef) -> str:
     return ast.dump(ast.Module(body=body, type_ignores=[])) + ast.dump(fn.args)
 
 
+class _Anonymous(ast.NodeTransformer):
+    """Every variable and argument called "_": a renamed copy looks like the original."""
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.copy_location(ast.Name(id="_", ctx=node.ctx), node)
+
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        return ast.copy_location(ast.arg(arg="_", annotation=None), node)
+
+
+def _tokens(fn: ast.FunctionDef) -> list[str]:
+    """The function's body as a token list with its names erased (for a similarity ratio)."""
+    import re
+
+    tree = _Anonymous().visit(ast.parse(ast.unparse(fn)))
+    return re.findall(r"\w+|[^\w\s]", _body_dump(tree.body[0]))
+
+
+def _reference_fn(exercise: Exercise) -> ast.FunctionDef | None:
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(exercise.load_reference())))
+    except (OSError, TypeError, SyntaxError, ImportError):
+        return None
+    return next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
+
+
+NEAR_COPY = 0.9  # token similarity (names erased) above which a function is listed as nearly the reference
+
+
 def _reference_dump(exercise: Exercise) -> str | None:
     """The reference function's code as :func:`_body_dump` gives it (None when its source is not at hand)."""
     import inspect
@@ -146,10 +183,26 @@ def review_cells(cells: dict[str, str], exercises: list[Exercise], *, references
             flags.append(Flag(gid, exc.lineno or 0, "does not parse as Python (magics or a syntax error)"))
             continue
         forbidden = _forbidden_names(by_cell[gid]) if gid in by_cell else set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in OS_CALLS and isinstance(node.value, ast.Name) \
+                    and node.value.id == "os":
+                flags.append(Flag(gid, node.lineno, f"os.{node.attr}: raw file descriptors (the grader's channel is "
+                                                    "one)"))
+            text = _constant_text(node) if isinstance(node, (ast.Constant, ast.BinOp, ast.JoinedStr)) else None
+            if text and any(job in text for job in JOB_STRINGS):
+                flags.append(Flag(gid, node.lineno, f"the string {text[:40]!r} names the grading job's files"))
         if references and gid in by_cell:
             mine = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == gid), None)
-            if mine is not None and _body_dump(mine) == _reference_dump(by_cell[gid]):
+            ref = _reference_fn(by_cell[gid])
+            if mine is not None and ref is not None and _body_dump(mine) == _body_dump(ref):
                 flags.append(Flag(gid, mine.lineno, f"{gid} is the course's reference, copied (docstring aside)"))
+            elif mine is not None and ref is not None and len(_tokens(ref)) >= 40:
+                import difflib
+
+                ratio = difflib.SequenceMatcher(None, _tokens(mine), _tokens(ref), autojunk=False).ratio()
+                if ratio >= NEAR_COPY:
+                    flags.append(Flag(gid, mine.lineno, f"{gid} is nearly the course's reference (token similarity "
+                                                        f"{ratio:.2f} with names erased)"))
         seen: set[tuple[str, str]] = set()
         for name, line in _names(tree):
             if name in forbidden and (name, "f") not in seen:

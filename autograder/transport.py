@@ -84,10 +84,9 @@ def decode(d: Any, depth: int = 0, *, budget: list[int] | None = None) -> Any:
     if depth > MAX_DEPTH + 1 or type(d) is not dict or type(d.get("t")) is not str:
         raise ValueError("malformed transport data")
     t, v = d["t"], d.get("v")
-    if t == "tensor" and type(v) is torch.Tensor:
-        return v
-    if t == "ndarray" and type(v) is torch.Tensor:
-        return v.numpy()
+    if t in ("tensor", "ndarray") and type(v) is torch.Tensor:
+        _check_tensor(v)
+        return v if t == "tensor" else v.numpy()
     if t == "py" and (v is None or type(v) in (bool, int, float, str)):
         return v
     if t == "npscalar" and type(v) in (bool, int, float) and d.get("d") in _NP_SCALARS:
@@ -100,6 +99,24 @@ def decode(d: Any, depth: int = 0, *, budget: list[int] | None = None) -> Any:
     if t == "foreign" and type(v) is str:
         return Foreign(v[:200])
     raise ValueError(f"malformed transport data (tag {t!r})")
+
+
+MAX_ELEMENTS = 2**26  # elements of one tensor (512 MB of float64): a result or a case is far smaller
+
+
+def _check_tensor(v: torch.Tensor) -> None:
+    """Refuse a tensor :func:`encode` cannot have written: a view that repeats its storage (stride 0, a
+    1.6 KB message standing for 4 GB once copied), one larger than its storage, or one too large.
+
+    Raises:
+        ValueError: the tensor is not a plain, contiguous, bounded one.
+    """
+    if v.numel() > MAX_ELEMENTS:
+        raise ValueError(f"a tensor of {v.numel()} elements in transport data (at most {MAX_ELEMENTS})")
+    if not v.is_contiguous() or v.storage_offset() != 0 or v.layout != torch.strided:
+        raise ValueError("a non-contiguous tensor in transport data (encode sends contiguous copies)")
+    if v.untyped_storage().nbytes() < v.numel() * v.element_size():
+        raise ValueError("a tensor larger than its storage in transport data")
 
 
 _NP_SCALARS = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",

@@ -99,7 +99,7 @@ def _case_label(i: int, n: int, case: Case) -> str:
 
 
 def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: list[Outcome], *,
-          num_public: int | None = None) -> Verdict:
+          num_public: int | None = None, blind: bool = False) -> Verdict:
     """Compare the student's outcomes with the reference's, case by case.
 
     Args:
@@ -110,6 +110,8 @@ def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: l
         num_public: how many of ``cases`` are public (None: all). A failing hidden case is named
             only by its number and the kind of failure: no description, no expected value, nothing
             of the case a class could pool.
+        blind: reasons say nothing of the student's values (see :func:`autograder.compare.compare`);
+            the official grader sets it, since student code can read the hidden cases.
 
     Returns:
         A :class:`Verdict`; ``reason`` explains the first failing case.
@@ -118,7 +120,7 @@ def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: l
     num_public = n if num_public is None else num_public
     verdict = Verdict(exercise.name, passed=0, total=n)
     for i, (case, exp, out) in enumerate(zip(cases, expected, got)):
-        reason = _reason(exercise, case, exp, out)
+        reason = _reason(exercise, case, exp, out, blind=blind)
         if reason is None:
             verdict.passed += 1
             continue
@@ -153,7 +155,7 @@ def _status(out: Outcome) -> str:
     return out.kind if out.kind in ("missing", "timeout", "crash", "error") else "failed"
 
 
-def _reason(exercise: Exercise, case: Case, exp: Outcome, out: Outcome) -> str | None:
+def _reason(exercise: Exercise, case: Case, exp: Outcome, out: Outcome, *, blind: bool = False) -> str | None:
     if out.kind in ("missing", "timeout", "crash", "error"):
         return out.message or out.kind
     if out.forbidden:
@@ -163,13 +165,13 @@ def _reason(exercise: Exercise, case: Case, exp: Outcome, out: Outcome) -> str |
         if out.kind == "raise" and exp.exc_types[0] in out.exc_types:
             return None
         if out.kind == "raise":
-            return f"should raise {exp.exc_types[0]}, but raised {out.exc_types[0]}: {out.message}"
+            return f"should raise {exp.exc_types[0]}, but raised {out.exc_types[0]}" + (f": {out.message}" if out.message else "")
         return f"should raise {exp.exc_types[0]} for these arguments, but returned a value"
     if out.kind == "raise":
         if out.exc_types[:1] == ("NotImplementedError",):
             return "not implemented yet: replace `raise NotImplementedError()` with your code"
-        return f"raised {out.exc_types[0]}: {out.message}"
-    return compare(exp.value, out.value, rtol=exercise.rtol, atol=exercise.atol)
+        return f"raised {out.exc_types[0]}" + (f": {out.message}" if out.message else "")
+    return compare(exp.value, out.value, rtol=exercise.rtol, atol=exercise.atol, blind=blind)
 
 
 def _diagnose(exercise: Exercise, case: Case, value: Any) -> str:

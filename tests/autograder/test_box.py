@@ -496,3 +496,32 @@ def test_control_groups_hold_the_wrapped_command():
         paths = list(groups.paths)
         groups.close()
     assert not any(p.exists() for p in paths)
+
+
+def test_folders_under_tmp_stay_visible_above_the_private_tmp(tmp_path, monkeypatch):
+    """Check that a project or environment living under /tmp (a CI clone, say) is not hidden by the box's /tmp.
+
+    The private /tmp is mounted first and the read-only binds on top of it; mounted the other way round,
+    every child of a project under /tmp failed to import the grader.
+    """
+    import subprocess
+    import sys
+
+    from autograder import box
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "marker.txt").write_text("here")
+    monkeypatch.setattr(box, "package_roots", lambda: [package])
+    cmd = box.box_command([sys.executable, "-I", "-c", f"print(open({str(package / 'marker.txt')!r}).read())"],
+                          workdir=None, hidden=())
+    assert str(package).startswith("/tmp/")
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "here", done.stderr[-500:]
+
+
+def test_the_course_library_is_not_in_the_box(tmp_path):
+    """Check that no course module (a reference, or a near-copy of one elsewhere in the library) is importable."""
+    nb = _with_first_cell("from course.nn.attention_cost import attention_scores\n")
+    rec = _grade(tmp_path, nb, box=True)
+    assert rec["cell_errors"] and "ModuleNotFoundError" in rec["cell_errors"][0]["error"], rec["cell_errors"]

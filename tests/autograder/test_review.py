@@ -29,6 +29,9 @@ BYPASSES = [
                                                        "f = F.multi_head_attention_forward\n"),
     ("rewrites the result channel", CONV, "from autograder.transport import ChannelWriter\n"),
     ("hides a name in a string", CONV, "import torch.nn.functional as F\nf = getattr(F, 'conv' + '3d')\n"),
+    ("resends results on the channel", CONV, "import os, sys\nos.write(int(sys.argv[2]), b'')\n"),
+    ("reads the hidden cases", CONV, "import torch\nc = torch.load(folder + '/inputs.pt')\n"),
+    ("calls a lazy conv's forward", CONV, "import torch\nm = torch.nn.LazyConv3d(4, 3)\ny = m._conv_forward\n"),
     ("turns off the modes via attrgetter", CONV, "import operator, torch\n"
      "q = operator.attrgetter('utils._python' + '_dispatch._disable_current_modes')(torch)\n"),
 ]
@@ -82,3 +85,19 @@ def test_a_renamed_variable_is_not_a_copy():
     assert any("copied" in f.reason for f in review_cells({ex.name: code}, [ex]))
     changed = code.replace("num_frames", "t_frames")
     assert changed != code and not any("copied" in f.reason for f in review_cells({ex.name: changed}, [ex]))
+
+
+def test_a_padded_or_renamed_copy_is_nearly_the_reference():
+    """Check that a reference with a no-op line or renamed variables is listed as nearly the reference."""
+    import inspect
+    import textwrap
+
+    ex = find_exercise("conv3d")
+    code = textwrap.dedent(inspect.getsource(ex.load_reference()))
+    body_start = code.index('"""', code.index('"""') + 3) + 3
+    padded = code[:body_start] + "\n    _unused = None" + code[body_start:]
+    for variant in (padded, code.replace("weight", "w_")):
+        reasons = [f.reason for f in review_cells({ex.name: variant}, [ex])]
+        assert any("nearly the course's reference" in r for r in reasons), reasons
+    own = "def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):\n    return x\n"
+    assert not any("reference" in f.reason for f in review_cells({ex.name: own}, [ex]))

@@ -160,3 +160,35 @@ def test_a_compressed_record_is_refused_before_it_is_inflated():
         transport.loads(bomb.getvalue())
     with pytest.raises(ValueError, match="torch.save"):
         transport.loads(b"not a zip at all")
+
+
+def test_a_tensor_that_repeats_its_storage_is_refused():
+    """Check that a stride-0 view (8 bytes standing for 4 GB once copied) cannot travel, nor an oversized one."""
+    bomb = torch.zeros(1, dtype=torch.float64).expand(2**29)
+    data = transport.dumps({"t": "ndarray", "v": bomb})
+    assert len(data) < 10_000
+    with pytest.raises(ValueError, match="elements|contiguous"):
+        transport.decode(transport.loads(data))
+    view = torch.arange(10.0)[::2]
+    with pytest.raises(ValueError, match="contiguous"):
+        transport.decode(transport.loads(transport.dumps({"t": "tensor", "v": view})))
+    assert transport.decode(transport.encode(view)).tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]  # encode copies
+
+
+def test_blind_comparison_says_nothing_of_the_students_value():
+    """Check that the official grader's reasons name what was expected, never what the student returned."""
+    import numpy as np
+
+    from autograder.compare import compare
+
+    secret = 132100614
+    cases = [(82, secret), (1.5, float(secret)), ("x", str(secret)), ({"a": 1}, {str(secret): 1}),
+             ([1, 2], [secret] * 3), (torch.zeros(2, 3), torch.zeros(2, 97)),
+             (torch.zeros(4), torch.tensor([0.0, 0.0, float(secret), 0.0])), (np.zeros(3), np.zeros(3, dtype=np.int64)),
+             (np.zeros((2, 2)), np.zeros((2, 13)))]
+    for expected, got in cases:
+        open_reason = compare(expected, got)
+        blind_reason = compare(expected, got, blind=True)
+        assert open_reason and blind_reason
+        for text in (str(secret), "132,100,614", "97", "13", "int64"):
+            assert text not in blind_reason, (expected, blind_reason)

@@ -39,8 +39,9 @@ _EXPORTS = {
     "UNet3D": "unet3d", "unet3d_cicek2016": "unet3d",
     "SmallC3D": "fusion", "c3d": "fusion",
     "r3d_18": "resnet3d", "mc3_18": "resnet3d", "r2plus1d_18": "resnet3d",
-    "SlowFast": "slowfast", "slowfast": "slowfast", "slowfast_r50": "slowfast", "slow_only": "slowfast",
-    "fast_only": "slowfast", "S3D": "s3d", "s3d": "s3d", "FstCN": "fstcn", "fstcn": "fstcn",
+    # builders named like their module (slowfast, s3d, fstcn) stay in it: course.nn.s3d is the module
+    "SlowFast": "slowfast", "slowfast_r50": "slowfast", "slow_only": "slowfast", "fast_only": "slowfast",
+    "S3D": "s3d", "FstCN": "fstcn",
 }
 
 __all__ = sorted(_EXPORTS)

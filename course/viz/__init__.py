@@ -8,5 +8,7 @@ from course.viz.medical import *  # noqa: F401,F403
 from course.viz.medical import __all__ as _medical_all
 from course.viz.volume import *  # noqa: F401,F403
 from course.viz.volume import __all__ as _volume_all
+from course.viz.tasks import *  # noqa: F401,F403
+from course.viz.tasks import __all__ as _tasks_all
 
-__all__ = [*_video_all, *_medical_all, *_volume_all]
+__all__ = [*_video_all, *_medical_all, *_volume_all, *_tasks_all]

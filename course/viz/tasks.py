@@ -4,6 +4,7 @@ diagrams of SAM 2 and of a video diffusion model.
     plot_timeline(num_frames, true_segments, ...)   a stream's true and predicted intervals, by class
     show_tracks(video, tracks, frames)              boxes drawn over frames, one colour per track id
     show_masks(video, masks, frames)                predicted masks (filled) and true masks (outline)
+    render_tracks(video, tracks)                    the boxes burnt into RGB frames, for clip_player
     video_models_diagram()                          SAM 2's memory bank; a video diffusion model's
                                                     space-time latent (C, T, H, W)
 
@@ -28,7 +29,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from course.viz._figure import PngFigure
 
-__all__ = ["plot_timeline", "show_tracks", "show_masks", "video_models_diagram", "id_color"]
+__all__ = ["plot_timeline", "show_tracks", "show_masks", "render_tracks", "video_models_diagram", "id_color"]
 
 
 def id_color(track_id: int) -> tuple[float, float, float, float]:
@@ -199,6 +200,69 @@ def show_tracks(video: torch.Tensor, tracks: Sequence[tuple[torch.Tensor, torch.
     if title:
         fig.suptitle(title)
     return fig
+
+
+def render_tracks(video: torch.Tensor, tracks: Sequence[tuple[torch.Tensor, torch.Tensor]], *,
+                  scale: int = 4, line: int = 1) -> torch.Tensor:
+    """Draw each frame's boxes into the frame itself: an RGB clip for ``course.viz.video.clip_player``.
+
+    The figure :func:`show_tracks` draws boxes as matplotlib patches on a few chosen frames (the
+    static twin); this function paints them into the pixels of every frame, so the tracks can be
+    played. The grey frames are first enlarged ``scale`` times (nearest neighbour, so one frame pixel
+    becomes a scale × scale block and a 1-pixel outline stays thin), then each box's outline is
+    painted in :func:`id_color` of its id: a box [x1, y1, x2, y2] covers the enlarged pixels
+    round(x1 · scale) … round(x2 · scale) − 1 and likewise in y, and the outline is the ``line``
+    outermost pixels of that rectangle. Boxes are clipped to the canvas; a box wholly outside is
+    skipped. Later boxes of a frame are drawn over earlier ones.
+
+    Args:
+        video: (T, 1, H, W) or (T, H, W) float grey frames in [0, 1].
+        tracks: a list over the T frames of ``(track_ids (K,) int, boxes (K, 4) float [x1, y1, x2, y2]
+            pixels)``, e.g. the output of ``course.video.tracking.sort`` / ``bytetrack``.
+        scale: integer enlargement of each frame, >= 1.
+        line: outline thickness in enlarged pixels, >= 1.
+
+    Returns:
+        (T, 3, H · scale, W · scale) float32 RGB frames in [0, 1].
+
+    Raises:
+        ValueError: the video is not grey frames, ``tracks`` does not have one entry per frame, a box is
+            not (K, 4) with x1 <= x2 and y1 <= y2, or scale / line < 1.
+    """
+    images = _frames_grey(video)
+    T, H, W = images.shape
+    if len(tracks) != T:
+        raise ValueError(f"tracks must have one (ids, boxes) entry per frame ({T}), got {len(tracks)}")
+    if isinstance(scale, bool) or int(scale) != scale or scale < 1 or isinstance(line, bool) or int(line) != line \
+            or line < 1:
+        raise ValueError(f"scale and line must be integers >= 1, got scale={scale!r}, line={line!r}")
+    scale, line = int(scale), int(line)
+    # 1. enlarge (nearest neighbour) and make RGB: (T, 3, H·scale, W·scale)
+    big = np.repeat(np.repeat(images, scale, axis=1), scale, axis=2)
+    rgb = np.repeat(big[:, None], 3, axis=1).astype(np.float32)
+    Hs, Ws = H * scale, W * scale
+    # 2. paint each box's outline in its id's colour
+    for t, (ids, boxes) in enumerate(tracks):
+        ids = torch.as_tensor(ids).reshape(-1)
+        boxes = torch.as_tensor(boxes, dtype=torch.float64)
+        boxes = boxes.reshape(-1, 4) if boxes.numel() == 0 else boxes
+        if boxes.dim() != 2 or boxes.shape[1] != 4 or len(boxes) != len(ids):
+            raise ValueError(f"frame {t}: tracks must be (ids (K,), boxes (K, 4)), got shapes {tuple(ids.shape)} "
+                             f"and {tuple(boxes.shape)}")
+        if bool(((boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])).any()):
+            raise ValueError(f"frame {t} has a box with x2 < x1 or y2 < y1: boxes are [x1, y1, x2, y2]")
+        for i, box in zip(ids.tolist(), boxes.tolist()):
+            x1, y1, x2, y2 = (int(round(v * scale)) for v in box)
+            x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, Ws), min(y2, Hs)
+            if x1 >= x2 or y1 >= y2:
+                continue  # outside the canvas, or thinner than one enlarged pixel
+            color = np.asarray(id_color(i)[:3], dtype=np.float32)[:, None, None]
+            for rows, cols in ((slice(y1, min(y1 + line, y2)), slice(x1, x2)),  # top
+                               (slice(max(y2 - line, y1), y2), slice(x1, x2)),  # bottom
+                               (slice(y1, y2), slice(x1, min(x1 + line, x2))),  # left
+                               (slice(y1, y2), slice(max(x2 - line, x1), x2))):  # right
+                rgb[t, :, rows, cols] = color
+    return torch.from_numpy(rgb)
 
 
 def show_masks(video: torch.Tensor, masks: torch.Tensor, frames: Sequence[int], *,

@@ -7,7 +7,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from course.viz.tasks import id_color, plot_timeline, show_masks, show_tracks, video_models_diagram
+from course.viz.tasks import id_color, plot_timeline, render_tracks, show_masks, show_tracks, video_models_diagram
 
 
 def _rects(ax) -> list[Rectangle]:  # noqa: ANN001
@@ -80,6 +80,64 @@ def test_show_tracks_rejects_bad_input(video, tracks, frames):
     """Check ValueError for colour frames, one entry too few in tracks, a frame past the end."""
     with pytest.raises(ValueError):
         show_tracks(video, tracks, frames)
+
+
+def test_render_tracks_paints_outlines_into_enlarged_frames():
+    """Check by hand on a 5 × 7 clip at scale 3: grey enlarged by blocks, each box's outline in its id colour."""
+    video = torch.rand(2, 1, 5, 7, generator=torch.Generator().manual_seed(1))
+    tracks = [(torch.tensor([4]), torch.tensor([[1.0, 1.0, 3.0, 4.0]])),  # pixels x 3..8, y 3..11 at scale 3
+              (torch.tensor([4, 7]), torch.tensor([[1.0, 1.0, 3.0, 4.0], [5.0, -2.0, 9.0, 2.0]]))]  # 2nd: clipped
+    clip = render_tracks(video, tracks, scale=3)
+    assert clip.shape == (2, 3, 15, 21) and clip.dtype == torch.float32
+    expected = np.empty((2, 3, 15, 21), dtype=np.float32)
+    for t in range(2):  # the enlargement, one pixel at a time
+        for y in range(15):
+            for x in range(21):
+                expected[t, :, y, x] = float(video[t, 0, y // 3, x // 3])
+    c4, c7 = np.array(id_color(4)[:3]), np.array(id_color(7)[:3])
+    for t in range(2):
+        for y in range(3, 12):
+            for x in range(3, 9):
+                if y in (3, 11) or x in (3, 8):
+                    expected[t, :, y, x] = c4
+    for y in range(0, 6):  # box 7 spans x 15..26 → 15..20 and y −6..5 → 0..5 after clipping
+        for x in range(15, 21):
+            if y in (0, 5) or x in (15, 20):
+                expected[1, :, y, x] = c7
+    np.testing.assert_allclose(clip.numpy(), expected, rtol=0, atol=1e-6)
+
+
+def test_render_tracks_thick_lines_empty_frames_and_the_player():
+    """Check a 2-pixel outline, a frame without boxes left grey, and that clip_player accepts the result."""
+    video = torch.full((3, 9, 11), 0.25)
+    tracks = [(torch.zeros(0, dtype=torch.int64), torch.zeros(0, 4)),
+              (torch.tensor([2]), torch.tensor([[2.0, 2.0, 8.0, 7.0]])),
+              (torch.tensor([2]), torch.tensor([[20.0, 20.0, 30.0, 30.0]]))]  # wholly outside: skipped
+    clip = render_tracks(video, tracks, scale=1, line=2)
+    assert torch.all(clip[0] == 0.25) and torch.all(clip[2] == 0.25)
+    painted = (clip[1] != 0.25).any(dim=0)
+    ring = torch.zeros(9, 11, dtype=torch.bool)
+    ring[2:7, 2:8] = True
+    ring[4:5, 4:6] = False  # the inside of a 2-pixel outline of rows 2..6 and columns 2..7
+    assert torch.equal(painted, ring)
+    from course.viz.video import clip_player
+
+    player = clip_player(clip, fps=4)
+    assert player.children[0].children[1].max == 2
+
+
+@pytest.mark.parametrize("video, tracks, kwargs", [
+    (torch.rand(3, 3, 8, 8), [(torch.zeros(0), torch.zeros(0, 4))] * 3, {}),
+    (torch.rand(3, 1, 8, 8), [(torch.zeros(0), torch.zeros(0, 4))] * 2, {}),
+    (torch.rand(1, 1, 8, 8), [(torch.tensor([1]), torch.tensor([[5.0, 1.0, 2.0, 3.0]]))], {}),
+    (torch.rand(1, 1, 8, 8), [(torch.tensor([1, 2]), torch.tensor([[1.0, 1.0, 2.0, 3.0]]))], {}),
+    (torch.rand(1, 1, 8, 8), [(torch.zeros(0), torch.zeros(0, 4))], {"scale": 0}),
+    (torch.rand(1, 1, 8, 8), [(torch.zeros(0), torch.zeros(0, 4))], {"line": 1.5}),
+])
+def test_render_tracks_rejects_bad_input(video, tracks, kwargs):
+    """Check ValueError for colour frames, a missing frame, an inside-out box, ids ≠ boxes, bad scale/line."""
+    with pytest.raises(ValueError):
+        render_tracks(video, tracks, **kwargs)
 
 
 def test_show_masks_overlays_the_prediction_and_outlines_the_truth():

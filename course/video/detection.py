@@ -20,8 +20,12 @@ The evaluation follows ActivityNet's official ``Evaluation/eval_detection.py``
 (``compute_average_precision_detection`` with ``interpolated_prec_rec``; Caba Heilbron et al. 2015,
 "ActivityNet: A Large-Scale Video Benchmark for Human Activity Understanding"): detections of one
 class are ranked by score over all videos, each claims at most one ground-truth instance, and AP is
-the area under the interpolated precision–recall curve. THUMOS'14 reports mAP at tIoU 0.3–0.7 with
-the same matching; ActivityNet averages mAP over tIoU 0.5:0.05:0.95.
+the area under the interpolated precision–recall curve. ActivityNet averages mAP over tIoU
+0.5:0.05:0.95. THUMOS'14 reports mAP at tIoU 0.3:0.1:0.7; its official Matlab kit
+(``TH14evalDet.m``) differs in two ways: each ground-truth instance, in turn, takes the still-free
+detection it overlaps most if that tIoU is > the threshold (not detections by score), and AP is the
+11-point interpolation (VOC 2007). Most recent papers score THUMOS'14 with ActivityNet's code instead,
+the rule implemented here.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ calls ``plt.show()``. Segments are ``[start, end)`` in frames (the convention of
 
 Source: matplotlib (https://matplotlib.org), object-oriented interface; the diagrams follow Ravi et al.
 2024 ("SAM 2: Segment Anything in Images and Videos", Fig. 3 and Sec. 4) and Ho et al. 2022 ("Video
-Diffusion Models"), Blattmann et al. 2023 ("Align your Latents"; "Stable Video Diffusion").
+Diffusion Models", pixel space), Blattmann et al. 2023 ("Align your Latents"; "Stable Video Diffusion").
 """
 from __future__ import annotations
 
@@ -332,7 +332,8 @@ def video_models_diagram() -> Figure:
     which joins the bank (a FIFO of recent frames plus the prompted ones) and carries the object forward
     in time, frame by frame, like a recurrent state.
 
-    Right, **a latent video diffusion model** (Ho et al. 2022; Blattmann et al. 2023): a clip is
+    Right, **a latent video diffusion model** (Blattmann et al. 2023; Ho et al. 2022 denoise the pixels
+    themselves with the same space-time design): a clip is
     encoded (frame by frame) to a latent of shape (C, T, H, W); training adds Gaussian noise at a
     random level and a space-time U-Net or transformer (spatial layers per frame, temporal layers
     across frames) learns to predict the noise, conditioned on text; sampling starts from pure

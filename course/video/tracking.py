@@ -281,45 +281,61 @@ def _frame_input(frame: tuple, index: int, what: str) -> tuple[torch.Tensor, tor
 
 
 class _Tracks:
-    """The state of a set of tracks: Kalman means and covariances plus per-track counters (lists)."""
+    """The state of a set of tracks: Kalman means and covariances plus per-track counters (lists).
+
+    The means and covariances are NumPy arrays, and :meth:`predict` / :meth:`update` repeat the
+    equations of :func:`kalman_predict` / :func:`kalman_update` in NumPy: for 8 × 8 matrices the
+    arithmetic takes microseconds, and torch's per-call overhead (and its thread pool on a busy
+    machine) costs many times more. ``tests/video/test_tracking.py`` checks that the two agree.
+    """
 
     def __init__(self, model: BoxModel) -> None:
         self.model = model
-        self.mean = torch.zeros(0, 8, dtype=model.F.dtype)
-        self.cov = torch.zeros(0, 8, 8, dtype=model.F.dtype)
+        self.F, self.Q, self.H, self.R = (m.detach().cpu().numpy() for m in (model.F, model.Q, model.H, model.R))
+        self.mean = np.zeros((0, 8), dtype=self.F.dtype)
+        self.cov = np.zeros((0, 8, 8), dtype=self.F.dtype)
         self.info: list[dict] = []  # per track: id, hits, hit_streak, time_since_update, state, ...
 
     def __len__(self) -> int:
         return len(self.info)
 
     def boxes(self, index: torch.Tensor | list[int] | None = None) -> torch.Tensor:
-        mean = self.mean if index is None else self.mean[torch.as_tensor(index, dtype=torch.int64)]
-        return state_to_boxes(mean)
+        mean = self.mean if index is None else self.mean[np.asarray(index, dtype=np.int64)]
+        return state_to_boxes(torch.from_numpy(mean.reshape(-1, 8)))
 
     def predict(self, index: list[int]) -> None:
         if not index:
             return
-        idx = torch.as_tensor(index, dtype=torch.int64)
-        mean = self.mean[idx].clone()
+        idx = np.asarray(index, dtype=np.int64)
+        mean = self.mean[idx].copy()
         # a shrinking box must not turn inside out (SORT sets the area velocity to 0 in that case)
         for k in (2, 3):
-            mean[:, k + 4] = torch.where(mean[:, k] + mean[:, k + 4] <= 0, 0.0, mean[:, k + 4])
-        self.mean[idx], self.cov[idx] = kalman_predict(mean, self.cov[idx], self.model.F, self.model.Q)
+            mean[:, k + 4] = np.where(mean[:, k] + mean[:, k + 4] <= 0, 0.0, mean[:, k + 4])
+        # kalman_predict: x ← F x, P ← F P Fᵀ + Q
+        self.mean[idx] = mean @ self.F.T
+        self.cov[idx] = self.F @ self.cov[idx] @ self.F.T + self.Q
 
     def update(self, index: list[int], boxes: torch.Tensor) -> None:
         if not index:
             return
-        idx = torch.as_tensor(index, dtype=torch.int64)
-        z = boxes_to_state(boxes).to(self.mean.dtype)
-        self.mean[idx], self.cov[idx] = kalman_update(self.mean[idx], self.cov[idx], z, self.model.H, self.model.R)
+        idx = np.asarray(index, dtype=np.int64)
+        z = boxes_to_state(boxes).numpy().astype(self.mean.dtype)
+        mean, cov, H = self.mean[idx], self.cov[idx], self.H
+        # kalman_update: K = P Hᵀ S⁻¹ with S = H P Hᵀ + R, x ← x + K (z − H x), P ← (I − K H) P
+        innovation = z - mean @ H.T  # (N, 4)
+        S = H @ cov @ H.T + self.R  # (N, 4, 4)
+        K = np.linalg.solve(S, H @ cov).transpose(0, 2, 1)  # (N, 8, 4)
+        self.mean[idx] = mean + (K @ innovation[..., None])[..., 0]
+        self.cov[idx] = (np.eye(8, dtype=cov.dtype) - K @ H) @ cov
 
     def add(self, boxes: torch.Tensor, infos: list[dict]) -> None:
         mean, cov = initial_state(boxes, self.model)
-        self.mean, self.cov = torch.cat([self.mean, mean]), torch.cat([self.cov, cov])
+        self.mean = np.concatenate([self.mean, mean.numpy().astype(self.mean.dtype)])
+        self.cov = np.concatenate([self.cov, cov.numpy().astype(self.cov.dtype)])
         self.info += infos
 
     def keep(self, index: list[int]) -> None:
-        idx = torch.as_tensor(index, dtype=torch.int64)
+        idx = np.asarray(index, dtype=np.int64)
         self.mean, self.cov = self.mean[idx], self.cov[idx]
         self.info = [self.info[i] for i in index]
 

@@ -400,3 +400,27 @@ def test_mot_metrics_errors():
         mot_metrics([(torch.tensor([1, 1]), torch.zeros(2, 4))], [(torch.tensor([1]), torch.zeros(1, 4))])
     with pytest.raises(ValueError, match="iou_threshold"):
         mot_metrics(gt, hyp, iou_threshold=1.5)
+
+
+def test_tracker_state_steps_match_the_torch_kalman_functions():
+    """Check the trackers' NumPy predict/update (_Tracks) against kalman_predict/kalman_update, odd N = 5."""
+    from course.video.tracking import _Tracks
+
+    g = torch.Generator().manual_seed(3)
+    model = constant_velocity_model(velocity_std=0.7, measurement_std=1.3)
+    boxes = torch.rand(5, 2, generator=g, dtype=torch.float64) * 40
+    boxes = torch.cat([boxes, boxes + 3 + torch.rand(5, 2, generator=g, dtype=torch.float64) * 9], dim=1)
+    tracks = _Tracks(model)
+    tracks.add(boxes, [{} for _ in range(5)])
+    mean, cov = initial_state(boxes, model)
+    mean[:, 4:] = torch.randn(5, 4, generator=g, dtype=torch.float64)  # give the tracks velocities
+    tracks.mean[:, 4:] = mean[:, 4:].numpy()
+    chosen = [0, 2, 3]
+    tracks.predict(chosen)
+    m, c = kalman_predict(mean[chosen], cov[chosen], model.F, model.Q)
+    seen = boxes[chosen] + torch.randn(3, 4, generator=g, dtype=torch.float64).abs()
+    tracks.update(chosen, seen)
+    m, c = kalman_update(m, c, boxes_to_state(seen), model.H, model.R)
+    np.testing.assert_allclose(tracks.mean[chosen], m.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tracks.cov[chosen], c.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(tracks.mean[[1, 4]], mean[[1, 4]].numpy())  # the others untouched

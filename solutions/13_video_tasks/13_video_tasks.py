@@ -281,7 +281,9 @@ print("soft NMS: order", [tuple(s) for s in soft_segments.tolist()], "scores",
 # precision–recall curve. ActivityNet (`interpolated_prec_rec` in its evaluation code), like PASCAL
 # VOC since 2010, first replaces each precision by the **best precision at this recall or any
 # higher one** — the envelope, a running maximum from the end — and then sums over every recall
-# step (all points, not VOC 2007's 11). Recall grows by 1 / num_positives at each TP, so
+# step (all points, not VOC 2007's 11; THUMOS'14's own Matlab kit still uses the 11 points, and most
+# recent papers score THUMOS'14 with ActivityNet's code). Recall grows by 1 / num_positives at each
+# TP, so
 #
 #     AP = (1 / num_positives) · Σ over TP ranks k of  max_{k' ≥ k} precision(k').
 #
@@ -782,7 +784,7 @@ print(f"one scene: video {tuple(scene.video.shape)}, {sum(len(b) for b in scene.
 from tqdm.auto import tqdm
 
 threads = torch.get_num_threads()
-torch.set_num_threads(1)  # 8×8 Kalman matrices: starting threads costs more than the arithmetic
+torch.set_num_threads(1)  # tiny tensors (IoU of a few boxes): starting threads costs more than the arithmetic
 metrics = {name: [] for name in TRACKERS}  # name -> one dict per (scene, draw)
 outputs, scene_of_item, scenes = {}, [], []
 for s in tqdm(range(NUM_SCENES), desc="scenes"):
@@ -809,29 +811,34 @@ for name, t in table.items():
 
 # %% [markdown]
 # The verdicts. For ID switches fewer is better, so the sentence says who makes fewer; for MOTA and
-# IDF1 higher is better (points = hundredths).
+# IDF1 higher is better (points = hundredths). The paired items are (scene, detector draw); the
+# bootstrap resamples the 20 scenes, then the draws within them, so the sentences below name scenes
+# (`compare` itself calls its groups "seeds").
 
 # %%
-def switch_verdict(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray):
-    """Print who makes fewer ID switches, with the two-level bootstrap interval of the mean difference."""
-    c = compare(name_a, a, name_b, b, show=False, groups=scene_of_item)
-    span = (f"{name_a} − {name_b} = {c.diff:+.2f} ID switches per scene (95 % CI [{c.lower:+.2f}, {c.upper:+.2f}], "
-            f"paired bootstrap over {c.n} items in {c.groups} scenes)")
+def verdict(name_a: str, name_b: str, metric: str):
+    """Print which tracker does better on one metric, with the two-level bootstrap interval of the mean difference."""
+    scale, unit = (1, "ID switches per scene") if metric == "id_switches" else (100, f"{metric.upper()} points")
+    c = compare(name_a, table[name_a][metric], name_b, table[name_b][metric], show=False, groups=scene_of_item)
+    span = (f"{name_a} − {name_b} = {scale * c.diff:+.2f} {unit} (95 % CI [{scale * c.lower:+.2f}, "
+            f"{scale * c.upper:+.2f}], paired bootstrap over {c.n} items in {c.groups} scenes, scenes and draws "
+            f"resampled)")
     if not c.resolved:
-        print(f"{name_a} vs {name_b}: not resolved, {span}; the interval contains 0.")
-    else:
+        print(f"{name_a} vs {name_b}, {metric}: not resolved, {span}; the interval contains 0.")
+    elif metric == "id_switches":
         print(f"{name_a if c.diff < 0 else name_b} makes fewer ID switches: {span}.")
+    else:
+        print(f"{name_a if c.diff > 0 else name_b} has the higher {metric.upper()}: {span}.")
     return c
 
 
 verdicts = {}
 for a, b in (("ByteTrack", "SORT"), ("ByteTrack", "ByteTrack, no low pass"), ("SORT, max_age 30", "SORT")):
-    verdicts[a, b, "switches"] = switch_verdict(a, table[a]["id_switches"], b, table[b]["id_switches"])
-    for metric in ("mota", "idf1"):
-        verdicts[a, b, metric] = compare(a, table[a][metric], b, table[b][metric], groups=scene_of_item,
-                                         unit=f"{metric.upper()} points")
-low_pass = verdicts["ByteTrack", "ByteTrack, no low pass", "switches"]
-result("13.keep_lost_switches", verdicts["SORT, max_age 30", "SORT", "switches"].diff, tol=0.5,
+    for metric in ("id_switches", "mota", "idf1"):
+        verdicts[a, b, metric] = verdict(a, b, metric)
+    print()
+low_pass = verdicts["ByteTrack", "ByteTrack, no low pass", "id_switches"]
+result("13.keep_lost_switches", verdicts["SORT, max_age 30", "SORT", "id_switches"].diff, tol=0.5,
        label="SORT with max_age 30 − SORT: ID switches per scene")
 result("13.low_pass_switches", low_pass.diff, tol=0.3, label="ByteTrack − no low pass: ID switches per scene")
 result("13.low_pass_mota_pts", 100 * verdicts["ByteTrack", "ByteTrack, no low pass", "mota"].diff, tol=3.0,
@@ -853,8 +860,10 @@ print("\nThe claim 'ByteTrack's low-score pass cuts ID switches at crossings':",
 # * **Keeping lost tracks** is what removes the switches: SORT deletes a track after `max_age = 1`
 #   unmatched frame, so a digit hidden for a few frames at a crossing comes back under a new id;
 #   with `max_age = 30` SORT's switches fall from 1.18<!--13.sort_switches--> to
-#   0.10<!--13.sort30_switches--> per scene. Its MOTA stays low because SORT also waits for
-#   `min_hits = 3` matches in a row before it reports a track (the misses column).
+#   0.10<!--13.sort30_switches--> per scene. Its MOTA stays low (the misses column) for two other
+#   reasons: SORT never looks at the low-score boxes of an occluded digit, and it reports a track only
+#   after `min_hits = 3` matches in a row — at its birth, and again after every frame it went
+#   unmatched, because the hit streak restarts (exercise 4 turns this off).
 #
 # The low-score pass matters more when occlusion is longer and detections of occluded objects are
 # usable, as in the crowded pedestrian scenes of MOT17 where ByteTrack was measured; a claim about a
@@ -878,6 +887,21 @@ display(show_tracks(scenes[s].video, outputs["SORT", s, d], frames, title=f"SORT
 
 # %%
 display(show_tracks(scenes[s].video, outputs["ByteTrack", s, d], frames, title=f"ByteTrack, scene {s}"))
+
+# %% [markdown]
+# Six frames hide what happens between them. Play the whole scene instead: SORT on the left, ByteTrack
+# on the right, each box painted into the frame in its track's colour (`render_tracks`). Step with the
+# slider through the frames around the crossing: a box that vanishes and comes back in another colour
+# is a new id. (The player needs a running kernel; the two figures above are its static copy.)
+
+# %%
+from course.viz.tasks import render_tracks
+from course.viz.video import clip_player
+
+sort_movie, byte_movie = (render_tracks(scenes[s].video, outputs[name, s, d], scale=4) for name in ("SORT", "ByteTrack"))
+gap = torch.ones(len(sort_movie), 3, sort_movie.shape[2], 4)  # a white bar between the two trackers
+display(clip_player(torch.cat([sort_movie, gap, byte_movie], dim=3), fps=4, width_px=520,
+                    description=f"scene {s} frame"))
 
 # %% [markdown]
 # ## Part C — Mask propagation
@@ -1007,20 +1031,29 @@ display(show_masks(shown_video, masks_shown["Lucas–Kanade"], [0, 3, 6, 9, 12, 
 #   has nothing to follow (the occlusions of Part B);
 # * a correction (a click in any later frame) becomes a prompted memory and fixes the following
 #   frames, where our propagation would have to restart;
-# * it is still a recurrent, streaming model: frame t only sees frames ≤ t, one at a time, so it
-#   runs on a live video — the property SORT and ByteTrack have, and a clip classifier does not.
+# * it is still a streaming model: frames are processed one at a time and frame t reads only the
+#   memories of frames already processed (the recent ones and the prompted ones), so it runs on a live
+#   video — the property SORT and ByteTrack have, and a clip classifier does not.
 #
-# **Text-to-video diffusion** (Ho et al. 2022, "Video Diffusion Models"; Blattmann et al. 2023,
-# "Align your Latents" and "Stable Video Diffusion") goes the other way, from text to pixels. A clip
-# is encoded, frame by frame, to a latent tensor of shape **(C, T, H, W)** — the Conv3d layout of
-# lesson 01, smaller in H and W. Training adds Gaussian noise to it at a random level and teaches a
-# space-time network to predict the noise, conditioned on the text; generation starts from pure noise
-# of that shape and removes it step by step. The network is a 2D image U-Net with **temporal layers**
-# added (convolutions and attention along T, interleaved with the spatial layers) —
-# the factorization of lessons 04 and 08 (space, then time). "Align your Latents" turns a pretrained
-# image diffusion model into a video model by training only the inserted temporal layers, the video
-# version of lesson 05's inflation. All T frames are denoised *together*, so motion is made consistent
-# by the temporal layers, not predicted one frame after another.
+# **Video diffusion** goes the other way, from noise (and a text) to pixels. Training adds Gaussian
+# noise at a random level to a whole clip and teaches a space-time network to undo it, conditioned on
+# the text; generation starts from pure noise of the clip's shape and removes it step by step. All T
+# frames are denoised *together*, so the temporal layers make the motion consistent; nothing is
+# predicted one frame after another.
+#
+# * **Ho et al. 2022** ("Video Diffusion Models") denoise the pixels of a short, small clip directly.
+#   Their network is an image diffusion U-Net made into a **factorized space-time** 3D U-Net: every
+#   2D 3 × 3 convolution becomes a space-only 1 × 3 × 3 convolution, the spatial attention stays
+#   per frame, and a **temporal attention** block (over T, with relative position embeddings) follows
+#   each spatial one — the factorization of lessons 04 and 08 (space, then time). Because the
+#   temporal attention can be masked, the same network also trains on still images, and joint
+#   training on images and videos helped.
+# * **Blattmann et al. 2023** ("Align your Latents"; "Stable Video Diffusion") work in a **latent**
+#   space: each frame is encoded by an image autoencoder, so the network denoises a tensor of shape
+#   **(C, T, H, W)** — the Conv3d layout of lesson 01, 8 times smaller in H and W. They start from a
+#   pretrained image latent diffusion model and insert temporal layers (3D convolutions and temporal
+#   attention) between its spatial ones; "Align your Latents" trains only the inserted layers, the
+#   video version of lesson 05's inflation.
 
 # %%
 from course.viz.tasks import video_models_diagram
@@ -1064,9 +1097,10 @@ print(f"pixels (3, {frames}, {height}, {width}): {pixels:,} values; latent {late
 #   recovers occluded boxes (MOTA +2.5<!--13.low_pass_mota_pts--> points); the fewer switches come from
 #   keeping lost tracks (SORT with `max_age=30`: 0.10<!--13.sort30_switches--> switches per scene).
 # * **Mask propagation** along the backward optical flow beats copying the first mask by a wide
-#   margin on moving objects (J&F 0.91<!--13.lk_jf--> against 0.14<!--13.copy_jf-->), and fails where
-#   the flow does: occlusions, objects that leave and come back. SAM 2 replaces the warp with attention
-#   to a memory of past frames; video diffusion models denoise a whole (C, T, H, W) latent at once.
+#   margin on moving objects (J&F 0.91<!--13.lk_jf--> against 0.14<!--13.copy_jf-->); it has nothing to
+#   follow where the flow is lost (occlusions, objects that leave and come back; exercise 7). SAM 2 replaces the warp with attention
+#   to a memory of past frames; video diffusion models denoise a whole clip at once (its pixels, or a
+#   (C, T, H, W) latent).
 #
 # ## Exercises (not graded)
 #

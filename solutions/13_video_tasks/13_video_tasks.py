@@ -33,7 +33,7 @@
 # 4. build a small temporal action detector from a snippet classifier (actionness → proposals →
 #    NMS) and score it with mAP at tIoU 0.3 / 0.5 / 0.7 against a single-frame control;
 # 5. write the Kalman update and the thresholded optimal assignment that SORT and ByteTrack are made
-#    of, and compare the two trackers with MOTA, IDF1 and ID switches over scenes and seeds;
+#    of, and compare the two trackers with MOTA, IDF1 and ID switches over scenes and detector draws;
 # 6. propagate a mask with optical flow, score it with J and F against the "copy the first mask"
 #    baseline, and say what SAM 2 and video diffusion models do differently.
 #

@@ -855,8 +855,8 @@ print("\nThe claim 'ByteTrack's low-score pass cuts ID switches at crossings':",
 #   (0.05<!--13.nolow_switches--> against 0.05<!--13.byte_switches--> per scene; the printed verdict
 #   says whether the difference is resolved). What the pass does do is recover the boxes of
 #   occluded digits that would otherwise be missed: MOTA +2.5<!--13.low_pass_mota_pts--> points.
-#   The seed claim that the low-score pass "cuts ID switches at crossings" is not what these scenes
-#   show.
+#   The claim this lesson set out to test, that the low-score pass "cuts ID switches at crossings",
+#   is not what these scenes show.
 # * **Keeping lost tracks** is what removes the switches: SORT deletes a track after `max_age = 1`
 #   unmatched frame, so a digit hidden for a few frames at a crossing comes back under a new id;
 #   with `max_age = 30` SORT's switches fall from 1.18<!--13.sort_switches--> to

@@ -287,7 +287,7 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
             if start <= i < n:
                 outcomes[i] = _load_outcomes(data)
         if start == 0:
-            cell_errors = _load_cell_errors(sent.cell_errors)
+            cell_errors = _load_cell_errors(sent.cell_errors, {c["grade_id"]: c["source"] for c in program})
             notes = _load_notes(sent.notes) + ([sent.limits_note] if sent.limits_note else [])
         if died_in is None:
             break
@@ -346,7 +346,9 @@ class _Sent:
                 self.position = self.states.index(text, self.position + 1)
         if tag == b"RSLT" and len(payload) >= 4:
             self.results[int.from_bytes(payload[:4], "big")] = payload[4:]
-        elif tag == b"CERR":
+        elif tag == b"CERR" and not self.where.startswith(("exercise ", "done")):
+            # the child sends its cells' errors after the last cell and before the first exercise; a frame
+            # student code sends during the cells is replaced by the child's own, and none counts later
             self.cell_errors = payload
         elif tag == b"NOTE":
             self.notes = payload[:64 * 1024]
@@ -495,11 +497,14 @@ def _load_outcomes(data: bytes) -> list[Outcome]:
 _LINE = re.compile(r"\(line (\d+) of <cell [^>]{0,100}>\)$")
 
 
-def _load_cell_errors(data: bytes) -> list[dict]:
-    """The child's cell errors, validated: at most 50 ``{"grade_id", "error", "detail"}``.
+def _load_cell_errors(data: bytes, cells: dict[str, str] | None = None) -> list[dict]:
+    """The child's cell errors, validated: ``{"grade_id", "error", "detail"}``, one per cell at most.
 
     ``error`` (shown to the student) is the grader's own text: a built-in exception name and a line
-    number; ``detail`` (the instructor's record only) keeps the child's text, cut to 500 characters.
+    number that exists in that cell; ``detail`` (the instructor's record only) keeps the child's text,
+    cut to 500 characters. With ``cells`` (grade_id -> source), only the notebook's own cells count:
+    student code can forge this message, so nothing of it reaches the page but a known cell id, an
+    exception name and a line of that cell (a few bits, as a real error would give).
     """
     try:
         raw = transport.decode(transport.loads(data))
@@ -507,15 +512,21 @@ def _load_cell_errors(data: bytes) -> list[dict]:
         return []
     if not isinstance(raw, list):
         return []
-    out = []
+    out, seen = [], set()
     for r in raw[:50]:
         if not (type(r) is dict and type(r.get("grade_id")) is str and type(r.get("error")) is str):
             continue
+        gid = r["grade_id"][:100]
+        if (cells is not None and gid not in cells) or gid in seen:
+            continue
+        seen.add(gid)
         text = r["error"][:500]
         name = (_exception_names([text.split(":", 1)[0].strip()]) or ("an exception",))[0]
         line = _LINE.search(text)
-        error = f"{name} at line {line.group(1)}" if line else name
-        out.append({"grade_id": r["grade_id"][:100], "error": error, "detail": text})
+        lines = len(cells[gid].splitlines()) if cells is not None else None
+        ok_line = line and (lines is None or 1 <= int(line.group(1)) <= lines)
+        error = f"{name} at line {line.group(1)}" if ok_line else name
+        out.append({"grade_id": gid, "error": error, "detail": text})
     return out
 
 

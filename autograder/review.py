@@ -55,6 +55,9 @@ BYPASS_NAMES = {
     "attrgetter": "dynamic attribute lookup", "methodcaller": "dynamic method call",
     "_disable_current_modes": "turns off dispatch modes", "memfd_create": "memory outside the limits",
     "argv": "the grading process's arguments (its job folder and channel)",
+    "concurrent": "runs code in other threads or processes", "ThreadPoolExecutor": "runs code in a thread",
+    "ProcessPoolExecutor": "processes", "getmembers": "dynamic attribute lookup", "posix_spawn": "processes",
+    "posix_spawnp": "processes", "spawnv": "processes", "fstat": "inspects file descriptors",
 }
 # raw file-descriptor calls on ``os`` (the grader's channel is a file descriptor) and paths of the job
 OS_CALLS = {"write", "read", "fdopen", "dup", "dup2", "pipe", "open", "sendfile", "splice"}
@@ -153,6 +156,7 @@ def _reference_fn(exercise: Exercise) -> ast.FunctionDef | None:
 
 
 NEAR_COPY = 0.9  # token similarity (names erased) above which a function is listed as nearly the reference
+MAX_REVIEW_LINES = 2000  # a longer cell is listed as too long to review (and not compared token by token)
 
 
 def _reference_dump(exercise: Exercise) -> str | None:
@@ -166,6 +170,26 @@ def _reference_dump(exercise: Exercise) -> str | None:
         return None
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
     return None if fn is None else _body_dump(fn)
+
+
+def _copies(gid: str, tree: ast.Module, ref: ast.FunctionDef | None) -> list[Flag]:
+    """Every function of the cell, nested or renamed ones too, that is (nearly) the reference."""
+    import difflib
+
+    if ref is None:
+        return []
+    ref_dump, ref_tokens = _body_dump(ref), _tokens(ref)
+    for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        if _body_dump(fn) == ref_dump:
+            return [Flag(gid, fn.lineno, f"{fn.name} is the course's reference for {gid}, copied (docstring aside)")]
+        if len(ref_tokens) < 40:
+            continue
+        matcher = difflib.SequenceMatcher(None, _tokens(fn), ref_tokens, autojunk=False)
+        if matcher.real_quick_ratio() >= NEAR_COPY and matcher.quick_ratio() >= NEAR_COPY \
+                and (ratio := matcher.ratio()) >= NEAR_COPY:  # cheap bounds first: a huge body costs little
+            return [Flag(gid, fn.lineno, f"{fn.name} is nearly the course's reference for {gid} (token similarity "
+                                         f"{ratio:.2f} with names erased)")]
+    return []
 
 
 def review_cells(cells: dict[str, str], exercises: list[Exercise], *, references: bool = True) -> list[Flag]:
@@ -191,18 +215,10 @@ def review_cells(cells: dict[str, str], exercises: list[Exercise], *, references
             text = _constant_text(node) if isinstance(node, (ast.Constant, ast.BinOp, ast.JoinedStr)) else None
             if text and any(job in text for job in JOB_STRINGS):
                 flags.append(Flag(gid, node.lineno, f"the string {text[:40]!r} names the grading job's files"))
-        if references and gid in by_cell:
-            mine = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == gid), None)
-            ref = _reference_fn(by_cell[gid])
-            if mine is not None and ref is not None and _body_dump(mine) == _body_dump(ref):
-                flags.append(Flag(gid, mine.lineno, f"{gid} is the course's reference, copied (docstring aside)"))
-            elif mine is not None and ref is not None and len(_tokens(ref)) >= 40:
-                import difflib
-
-                ratio = difflib.SequenceMatcher(None, _tokens(mine), _tokens(ref), autojunk=False).ratio()
-                if ratio >= NEAR_COPY:
-                    flags.append(Flag(gid, mine.lineno, f"{gid} is nearly the course's reference (token similarity "
-                                                        f"{ratio:.2f} with names erased)"))
+        if len(code.splitlines()) > MAX_REVIEW_LINES:
+            flags.append(Flag(gid, 1, f"{len(code.splitlines())} lines: too long to review; read it by hand"))
+        elif references and gid in by_cell:
+            flags += _copies(gid, tree, _reference_fn(by_cell[gid]))
         seen: set[tuple[str, str]] = set()
         for name, line in _names(tree):
             if name in forbidden and (name, "f") not in seen:

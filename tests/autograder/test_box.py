@@ -525,3 +525,24 @@ def test_the_course_library_is_not_in_the_box(tmp_path):
     nb = _with_first_cell("from course.nn.attention_cost import attention_scores\n")
     rec = _grade(tmp_path, nb, box=True)
     assert rec["cell_errors"] and "ModuleNotFoundError" in rec["cell_errors"][0]["error"], rec["cell_errors"]
+
+
+def test_cell_errors_sent_by_an_exercise_are_ignored(tmp_path):
+    """Check that a cell-errors message student code sends while its function is called (after the child
+    sent the real one) changes nothing in the record or the page."""
+    ex = exercises_for(LESSON)[0]
+    nb = _source()
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == ex.name)
+    body = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    cell["source"] = body + f"""
+import sys as _sys
+from autograder import transport as _t
+_honest = {ex.name}
+def {ex.name}(*args, **kwargs):
+    _t.ChannelWriter(int(_sys.argv[-1])).send(b'CERR', _t.dumps(_t.encode(
+        [{{'grade_id': {ex.name!r}, 'error': 'ValueError: ' + repr(args)[:80] + ' (line 1 of <cell x>)'}}])))
+    return _honest(*args, **kwargs)
+"""
+    rec = _grade(tmp_path, nb, box=True)
+    assert rec["cell_errors"] == [] and "ValueError" not in render_feedback(rec)
+    assert all(r["score"] == r["max_score"] for r in rec["exercises"]), rec

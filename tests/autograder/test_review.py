@@ -72,7 +72,7 @@ def test_the_instructors_solutions_raise_no_flag_but_copying(lesson):
     assert review_cells(cells, exercises, references=False) == []
     copied = review_cells(cells, exercises)
     assert {f.exercise_id for f in copied} == {ex.name for ex in exercises}
-    assert all("reference, copied" in f.reason for f in copied)
+    assert all("copied" in f.reason for f in copied)
 
 
 def test_a_renamed_variable_is_not_a_copy():
@@ -101,3 +101,31 @@ def test_a_padded_or_renamed_copy_is_nearly_the_reference():
         assert any("nearly the course's reference" in r for r in reasons), reasons
     own = "def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):\n    return x\n"
     assert not any("reference" in f.reason for f in review_cells({ex.name: own}, [ex]))
+
+
+def test_a_copy_inside_a_block_or_under_another_name_is_listed():
+    """Check that the copy check looks at every function of a cell, nested or renamed, not only `def <name>`."""
+    import inspect
+    import textwrap
+
+    ex = find_exercise("conv3d")
+    code = textwrap.dedent(inspect.getsource(ex.load_reference()))
+    wrapped = "if True:\n" + textwrap.indent(code, "    ")
+    aliased = code.replace("def conv3d(", "def _impl(", 1) + "\nconv3d = _impl\n"
+    for variant in (wrapped, aliased):
+        assert any("copied" in f.reason for f in review_cells({ex.name: variant}, [ex])), variant[:60]
+
+
+def test_a_huge_cell_is_listed_without_being_compared(monkeypatch):
+    """Check that a cell of many thousand lines is flagged as too long and never compared token by token
+    (the review runs in the grader: a 20,000-line cell cost 90 s there)."""
+    from autograder import review
+
+    def compared(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("a huge cell was compared with the reference")
+
+    monkeypatch.setattr(review, "_copies", compared)
+    ex = find_exercise("conv3d")
+    code = "def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):\n" + "    x = x\n" * 20000
+    flags = review_cells({ex.name: code}, [ex])
+    assert any("too long to review" in f.reason for f in flags)

@@ -192,3 +192,17 @@ def test_blind_comparison_says_nothing_of_the_students_value():
         assert open_reason and blind_reason
         for text in (str(secret), "132,100,614", "97", "13", "int64"):
             assert text not in blind_reason, (expected, blind_reason)
+
+
+def test_forged_cell_errors_show_only_known_cells_and_real_lines():
+    """Check that cell errors a student forges carry no text to the page: unknown cell ids are dropped,
+    one error per cell, and a line number is shown only if the cell has that line."""
+    from autograder.grade import _load_cell_errors
+
+    cells = {"setup": "import torch\n", "conv3d": "def conv3d(x):\n    return x\n"}
+    forged = [{"grade_id": "(((24, 19, 22), (3, 4, 4)), {})", "error": "ValueError: x (line 1 of <cell a>)"},
+              {"grade_id": "conv3d", "error": "KeyError: k (line 2 of <cell conv3d>)"},
+              {"grade_id": "conv3d", "error": "KeyError: k (line 1 of <cell conv3d>)"},
+              {"grade_id": "setup", "error": "TypeError: t (line 123456 of <cell setup>)"}]
+    got = _load_cell_errors(transport.dumps(transport.encode(forged)), cells)
+    assert [(e["grade_id"], e["error"]) for e in got] == [("conv3d", "KeyError at line 2"), ("setup", "TypeError")]

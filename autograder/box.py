@@ -199,12 +199,14 @@ class CgroupLimits:
         return ["/bin/sh", "-c", f'{enter} && shift {len(self.paths)} && exec "$@"', "sh",
                 *(str(p / "cgroup.procs") for p in self.paths), *argv]
 
-    def close(self) -> None:
-        """Kill every task left in the groups and remove them (retrying while the kernel reaps them)."""
+    def close(self, timeout: float = 15.0) -> None:
+        """Kill every task left in the groups and remove them, retrying while the kernel reaps them (on a
+        busy machine 64 killed tasks can take seconds); a group still busy after ``timeout`` s is left."""
         import signal
         import time
 
-        for _ in range(50):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             left = []
             for group in self.paths:
                 try:
@@ -225,4 +227,4 @@ class CgroupLimits:
             self.paths = left
             if not left:
                 return
-            time.sleep(0.02)
+            time.sleep(0.05)

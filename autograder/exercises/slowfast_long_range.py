@@ -27,6 +27,12 @@ def _valid(x, alpha) -> None:  # noqa: ANN001 - the validation every wrong solut
         raise ValueError("bad input")
 
 
+
+def _bad_alphas(rng: np.random.Generator, shape: tuple[int, ...], float_alpha: float) -> list[Case]:
+    """The α every SlowFast function must refuse, 0, a float and a bool, each with a fresh clip of ``shape``."""
+    return [Case((_randn(rng, *shape), alpha), raises=ValueError, note=note)
+            for alpha, note in ((0, "α = 0"), (float_alpha, f"α = {float_alpha}, a float"), (True, "α = True, a bool"))]
+
 # --- pathway_frames --------------------------------------------------------------------------------------
 def _pathway_cases(rng: np.random.Generator) -> list[Case]:
     cases = [Case((_randn(rng, 1, 2, 32, 3, 3), 4), note="T = 32, α = 4: PySlowFast's 8×8 input, 8 slow frames"),
@@ -41,9 +47,7 @@ def _pathway_cases(rng: np.random.Generator) -> list[Case]:
         Case((_randn(rng, 2, 1, 6, 2, 2), 1), note="α = 1: both pathways get every frame"),
         Case((_randn(rng, 1, 1, 1, 1, 1), 1), note="the minimum: one 1×1 frame, α = 1"),
         Case((_randn(rng, 1, 1, 4, 2, 2), 5), raises=ValueError, note="α = 5 > T = 4 frames"),
-        Case((_randn(rng, 1, 1, 4, 2, 2), 0), raises=ValueError, note="α = 0"),
-        Case((_randn(rng, 1, 1, 4, 2, 2), 2.0), raises=ValueError, note="α = 2.0, a float"),
-        Case((_randn(rng, 1, 1, 4, 2, 2), True), raises=ValueError, note="α = True, a bool"),
+        *_bad_alphas(rng, (1, 1, 4, 2, 2), 2.0),
         Case((_randn(rng, 1, 4, 2, 2), 2), raises=ValueError, note="a 4-D tensor is not a batch of clips"),
     ]
     return cases
@@ -82,9 +86,7 @@ def _t2c_cases(rng: np.random.Generator) -> list[Case]:
         Case((_randn(rng, 2, 3, 4, 2, 2), 1), note="α = 1: nothing to pack, the input back"),
         Case((_randn(rng, 1, 1, 1, 1, 1), 1), note="the minimum: one channel, one 1×1 frame, α = 1"),
         Case((_randn(rng, 1, 2, 6, 2, 2), 4), raises=ValueError, note="T = 6 is not a multiple of α = 4"),
-        Case((_randn(rng, 1, 2, 6, 2, 2), 0), raises=ValueError, note="α = 0"),
-        Case((_randn(rng, 1, 2, 6, 2, 2), 2.0), raises=ValueError, note="α = 2.0, a float"),
-        Case((_randn(rng, 1, 2, 6, 2, 2), True), raises=ValueError, note="α = True, a bool"),
+        *_bad_alphas(rng, (1, 2, 6, 2, 2), 2.0),
         Case((_randn(rng, 2, 6, 2, 2), 2), raises=ValueError, note="a 4-D tensor"),
     ]
     return cases
@@ -119,9 +121,7 @@ def _sample_cases(rng: np.random.Generator) -> list[Case]:
         Case((_randn(rng, 1, 2, 3, 2, 2), 1), note="α = 1: every frame"),
         Case((_randn(rng, 1, 1, 1, 1, 1), 1), note="the minimum: one 1×1 frame"),
         Case((_randn(rng, 1, 2, 7, 2, 2), 2), raises=ValueError, note="T = 7 is not a multiple of α = 2"),
-        Case((_randn(rng, 1, 2, 6, 2, 2), 0), raises=ValueError, note="α = 0"),
-        Case((_randn(rng, 1, 2, 6, 2, 2), 3.0), raises=ValueError, note="α = 3.0, a float"),
-        Case((_randn(rng, 1, 2, 6, 2, 2), True), raises=ValueError, note="α = True, a bool"),
+        *_bad_alphas(rng, (1, 2, 6, 2, 2), 3.0),
         Case((_randn(rng, 2, 6, 2, 2), 2), raises=ValueError, note="a 4-D tensor"),
     ]
     return cases

@@ -14,6 +14,11 @@ BIN    := $(VENV)/bin
 #   make TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu" test
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(BIN)/.beyond2d-installed
+# nnU-Net v2, for the tests that compare course.medical.planning with its planner (dev only). Installed
+# with --no-deps: its dependency timm pulls torchvision and a CUDA torch of several GB; the few
+# dependencies it really imports (scikit-image, SimpleITK, blosc2) are in the dev extra.
+NNUNET_NODEPS ?= nnunetv2==2.8.1 dynamic-network-architectures==0.4.4 acvl-utils==0.2.6 \
+                 batchgenerators==0.25.5 batchgeneratorsv2==0.3.6
 # OpenMP threads that sleep instead of spinning while they wait: with two test workers (or a kernel
 # and a grader) on two cores, spinning threads starve each other (10x slower training measured)
 export OMP_WAIT_POLICY ?= PASSIVE
@@ -22,10 +27,11 @@ export OMP_WAIT_POLICY ?= PASSIVE
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q $(TORCH_SPEC)
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-deps $(NNUNET_NODEPS)
 	touch $(STAMP)
 
 release: $(STAMP)

@@ -1,4 +1,4 @@
-"""Losses for segmentation: the soft Dice loss.
+"""Losses for segmentation: the soft Dice loss, and Dice plus cross-entropy.
 
 Milletari, Navab, Ahmadi 2016, "V-Net: Fully Convolutional Neural Networks for Volumetric Medical
 Image Segmentation" (3DV) train on the Dice coefficient itself, made differentiable by using class
@@ -12,6 +12,10 @@ with p the softmax probabilities, y the one-hot target and v over every voxel. (
 y in the denominator; this is the plain-sum form, MONAI's ``DiceLoss`` default.) Because Dice is a
 ratio per class, a small structure weighs as much as a large one — unlike voxel-wise cross-entropy.
 
+``dice_ce_loss`` adds voxel-wise cross-entropy to it, the loss nnU-Net trains with (Isensee et al.
+2021, Nature Methods 18: "the sum of cross-entropy and Dice loss"; MONAI's ``DiceCELoss``): Dice keeps
+small structures in view, cross-entropy gives smooth, well-scaled gradients from the first step.
+
 Layout: logits (N, C, D, H, W) (or any (N, C, *S)); targets (N, D, H, W) or (N, 1, D, H, W) int64
 class labels in [0, C).
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["dice_loss"]
+__all__ = ["dice_loss", "dice_ce_loss"]
 
 
 def dice_loss(logits: torch.Tensor, target: torch.Tensor, *, smooth: float = 1e-5,
@@ -66,3 +70,45 @@ def dice_loss(logits: torch.Tensor, target: torch.Tensor, *, smooth: float = 1e-
     if not include_background:
         dice = dice[:, 1:]
     return (1 - dice).mean()
+
+
+def dice_ce_loss(logits: torch.Tensor, target: torch.Tensor, *, lambda_dice: float = 1.0, lambda_ce: float = 1.0,
+                 smooth: float = 1e-5, include_background: bool = True) -> torch.Tensor:
+    """Weighted sum of the soft Dice loss and the mean voxel-wise cross-entropy (nnU-Net's training loss).
+
+        loss = lambda_dice · dice_loss(logits, target) + lambda_ce · mean over n, v of −log softmax(logits)[n, y, v]
+
+    Equal to ``monai.losses.DiceCELoss(include_background=include_background, to_onehot_y=True,
+    softmax=True, smooth_nr=smooth, smooth_dr=smooth, lambda_dice=lambda_dice, lambda_ce=lambda_ce)``
+    with its other defaults (reduction "mean", batch=False: one Dice per sample and class, then the
+    mean; no class weights; no label smoothing) called with a (N, 1, *S) target. As in MONAI,
+    ``include_background`` acts on the Dice term only: cross-entropy always sums over every class.
+    (nnU-Net itself leaves the background out of its Dice term and uses a batch Dice for 3D
+    full-resolution training; those are ``include_background=False`` and MONAI's ``batch=True``.)
+
+    Args:
+        logits: (N, C, *S) float, unnormalized class scores, C >= 2 (S = (D, H, W) for volumes).
+        target: (N, *S) or (N, 1, *S) int64 class labels in [0, C).
+        lambda_dice: weight of the Dice term, >= 0.
+        lambda_ce: weight of the cross-entropy term, >= 0.
+        smooth: added to numerator and denominator of each Dice ratio, >= 0 (see :func:`dice_loss`).
+        include_background: if False, class 0 is left out of the Dice term (not of cross-entropy).
+
+    Returns:
+        A scalar tensor (nats for the cross-entropy part), differentiable with respect to ``logits``.
+
+    Raises:
+        ValueError: a negative weight, fewer than 2 classes, or whatever :func:`dice_loss` rejects (shapes, labels, smooth).
+    """
+    # 1. validate the weights (dice_loss validates the layout and the labels)
+    if not (lambda_dice >= 0 and lambda_ce >= 0):
+        raise ValueError(f"lambda_dice and lambda_ce must be >= 0, got {lambda_dice} and {lambda_ce}")
+    if logits.dim() >= 2 and logits.shape[1] < 2:
+        raise ValueError(f"logits need C >= 2 classes (background included), got {tuple(logits.shape)}; with one "
+                         "channel cross-entropy is 0 (MONAI switches to binary cross-entropy): use two channels")
+    dice = dice_loss(logits, target, smooth=smooth, include_background=include_background)
+    # 2. cross-entropy over every class, averaged over samples and voxels: target (N, *S)
+    labels = target.squeeze(1) if target.dim() == logits.dim() else target
+    cross_entropy = F.cross_entropy(logits, labels.long())
+    # 3. the weighted sum
+    return lambda_dice * dice + lambda_ce * cross_entropy

@@ -1,4 +1,4 @@
-"""Soft Dice loss against MONAI's DiceLoss, its gradients, its extremes and its errors."""
+"""Soft Dice loss against MONAI's DiceLoss, its gradients, its extremes and its errors; Dice + cross-entropy against DiceCELoss."""
 import pytest
 import torch
 from monai.losses import DiceLoss
@@ -71,3 +71,64 @@ def test_labels_out_of_range_are_rejected():
     target[0, 0, 0, 0] = 3
     with pytest.raises(ValueError, match=r"\[0, 3\)"):
         dice_loss(torch.randn(1, 3, 4, 4, 4), target)
+
+
+# --- Dice + cross-entropy -----------------------------------------------------------------------------------
+def monai_dice_ce(logits, target, **kwargs):
+    from monai.losses import DiceCELoss
+
+    smooth = kwargs.pop("smooth", 1e-5)
+    loss = DiceCELoss(to_onehot_y=True, softmax=True, smooth_nr=smooth, smooth_dr=smooth, **kwargs)
+    return loss(logits, target if target.dim() == logits.dim() else target[:, None])
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7, 9), (1, 2, 3, 4, 5), (3, 4, 6, 5), (2, 5, 3, 3, 3)])
+@pytest.mark.parametrize("kwargs", [
+    {},
+    dict(lambda_dice=0.3, lambda_ce=1.7),
+    dict(lambda_dice=0.0, lambda_ce=1.0),
+    dict(lambda_dice=1.0, lambda_ce=0.0, smooth=1.0),
+    dict(include_background=False, smooth=0.0),
+])
+def test_dice_ce_equals_monai(shape, kwargs):
+    from course.losses import dice_ce_loss
+
+    g = torch.Generator().manual_seed(sum(shape))
+    logits = torch.randn(shape, generator=g, dtype=torch.float64) * 3
+    target = torch.randint(shape[1], (shape[0], *shape[2:]), generator=g)
+    ours = dice_ce_loss(logits, target, **kwargs)
+    torch.testing.assert_close(ours, monai_dice_ce(logits, target, **dict(kwargs)))
+    torch.testing.assert_close(dice_ce_loss(logits, target[:, None], **kwargs), ours)  # (N, 1, *S) target
+
+
+def test_dice_ce_gradients_equal_monais_and_the_terms_add_up():
+    from course.losses import dice_ce_loss
+
+    g = torch.Generator().manual_seed(11)
+    logits = torch.randn(2, 3, 5, 4, 7, generator=g, dtype=torch.float64, requires_grad=True)
+    target = torch.randint(3, (2, 5, 4, 7), generator=g)
+    kwargs = dict(lambda_dice=0.6, lambda_ce=1.4, include_background=False)
+    ours = torch.autograd.grad(dice_ce_loss(logits, target, **kwargs), logits)[0]
+    theirs = torch.autograd.grad(monai_dice_ce(logits, target, **dict(kwargs)), logits)[0]
+    torch.testing.assert_close(ours, theirs)
+    # the cross-entropy term by hand: mean of -log p(true class) over samples and voxels
+    log_p = logits.detach().log_softmax(1)
+    by_hand = -log_p.gather(1, target[:, None]).mean()
+    torch.testing.assert_close(dice_ce_loss(logits.detach(), target, lambda_dice=0.0), by_hand)
+    # include_background leaves cross-entropy alone: only the Dice term changes
+    difference = (dice_ce_loss(logits.detach(), target) - dice_ce_loss(logits.detach(), target, include_background=False))
+    torch.testing.assert_close(difference, dice_loss(logits.detach(), target)
+                               - dice_loss(logits.detach(), target, include_background=False))
+
+
+@pytest.mark.parametrize("logits_shape, target_shape, kwargs", [
+    ((2, 3, 4, 5, 6), (2, 4, 5, 6), dict(lambda_dice=-0.1)),
+    ((2, 3, 4, 5, 6), (2, 4, 5, 6), dict(lambda_ce=-1.0)),
+    ((2, 1, 4, 5, 6), (2, 4, 5, 6), {}),
+    ((2, 3, 4, 5, 6), (2, 4, 5, 7), {}),
+])
+def test_dice_ce_rejects_bad_inputs(logits_shape, target_shape, kwargs):
+    from course.losses import dice_ce_loss
+
+    with pytest.raises(ValueError):
+        dice_ce_loss(torch.randn(logits_shape), torch.zeros(target_shape, dtype=torch.int64), **kwargs)

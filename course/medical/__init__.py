@@ -7,6 +7,8 @@
     course.medical.resample     resample_to_spacing (orders 0 and 1)
     course.medical.normalize    foreground z-score, min-max
     course.medical.augment      bias field, noise, gamma; synthetic small lesions
+    course.medical.planning     nnU-Net v2's self-configuration: dataset fingerprint -> target spacing,
+                                normalization, pooling plan, patch and batch size (lesson 14)
 
 Layout: a single volume is (D, H, W) = (slice, row, column), float32 HU; spacing is (3,) mm in the
 same axis order; affines map voxel indices (k, r, c) to patient LPS millimetres (DICOM PS3.3 C.7.6.2).
@@ -29,6 +31,23 @@ from course.medical.nifti import (
 )
 from course.medical.normalize import foreground_mask, minmax, zscore
 from course.medical.resample import resample_to_spacing
+from course.medical.planning import (
+    Fingerprint,
+    Plan,
+    PoolingPlan,
+    ct_normalize,
+    estimate_memory,
+    evenly_spaced_starts,
+    fingerprint,
+    fit_patch_size,
+    measure_activation_memory,
+    memory_reference,
+    plan,
+    plan_table,
+    pooling_plan,
+    target_spacing,
+    zscore_normalize,
+)
 from course.medical.hounsfield import (
     TISSUE_HU,
     WINDOW_PRESETS,
@@ -71,4 +90,19 @@ __all__ = [
     "augment_intensity",
     "lesion_shape",
     "insert_lesions",
+    "Fingerprint",
+    "fingerprint",
+    "target_spacing",
+    "ct_normalize",
+    "zscore_normalize",
+    "PoolingPlan",
+    "pooling_plan",
+    "evenly_spaced_starts",
+    "estimate_memory",
+    "memory_reference",
+    "measure_activation_memory",
+    "fit_patch_size",
+    "Plan",
+    "plan",
+    "plan_table",
 ]

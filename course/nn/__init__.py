@@ -19,6 +19,8 @@ Submodules (one idea per file):
     slowfast        SlowFast: PackPathway split, three lateral connections, R50 8×8 (34,566,488 parameters)
     s3d             S3D separable Inception and bottom-/top-heavy mixes (8,320,048 parameters)
     fstcn           FstCN-style network: spatial layers, then temporal layers
+    unetr           UNETR (Hatamizadeh et al. 2022): ViT on 16³ patches + conv decoder, loads MONAI's weights
+    segmenter_costs parameters, FLOPs, activation memory of 3D U-Net, UNETR, Swin UNETR at 96³ (meta device)
 
 The models are also reachable from here (``course.nn.TimeSformer``); a submodule is imported only
 when one of its names is first used, so ``import course.nn`` stays cheap.
@@ -42,6 +44,7 @@ _EXPORTS = {
     # builders named like their module (slowfast, s3d, fstcn) stay in it: course.nn.s3d is the module
     "SlowFast": "slowfast", "slowfast_r50": "slowfast", "slow_only": "slowfast", "fast_only": "slowfast",
     "S3D": "s3d", "FstCN": "fstcn",
+    "UNETR": "unetr",  # the builder unetr and the function segmenter_costs stay in their modules
 }
 
 __all__ = sorted(_EXPORTS)

@@ -98,7 +98,8 @@ def dice_ce_loss(logits: torch.Tensor, target: torch.Tensor, *, lambda_dice: flo
         A scalar tensor (nats for the cross-entropy part), differentiable with respect to ``logits``.
 
     Raises:
-        ValueError: a negative weight, fewer than 2 classes, or whatever :func:`dice_loss` rejects (shapes, labels, smooth).
+        ValueError: a negative weight, fewer than 2 classes, or whatever :func:`dice_loss` rejects
+            (shapes, labels, smooth).
     """
     # 1. validate the weights (dice_loss validates the layout and the labels)
     if not (lambda_dice >= 0 and lambda_ce >= 0):

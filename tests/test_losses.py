@@ -1,4 +1,5 @@
-"""Soft Dice loss against MONAI's DiceLoss, its gradients, its extremes and its errors; Dice + cross-entropy against DiceCELoss."""
+"""Soft Dice loss against MONAI's DiceLoss, its gradients, its extremes and its errors;
+Dice + cross-entropy against DiceCELoss."""
 import pytest
 import torch
 from monai.losses import DiceLoss
@@ -116,9 +117,9 @@ def test_dice_ce_gradients_equal_monais_and_the_terms_add_up():
     by_hand = -log_p.gather(1, target[:, None]).mean()
     torch.testing.assert_close(dice_ce_loss(logits.detach(), target, lambda_dice=0.0), by_hand)
     # include_background leaves cross-entropy alone: only the Dice term changes
-    difference = (dice_ce_loss(logits.detach(), target) - dice_ce_loss(logits.detach(), target, include_background=False))
-    torch.testing.assert_close(difference, dice_loss(logits.detach(), target)
-                               - dice_loss(logits.detach(), target, include_background=False))
+    logits = logits.detach()
+    difference = dice_ce_loss(logits, target) - dice_ce_loss(logits, target, include_background=False)
+    torch.testing.assert_close(difference, dice_loss(logits, target) - dice_loss(logits, target, include_background=False))
 
 
 @pytest.mark.parametrize("logits_shape, target_shape, kwargs", [

@@ -27,14 +27,16 @@ Where the two differ (measured on nibabel's ``anatomical.nii``, 33×41×25 at 2 
   (``compute_shape_offset``), so the course has one voxel more wherever the fraction is in (0, 0.5):
   2 mm → 1.5 mm turns 41 voxels into 55 (course) and 54 (MONAI). Both grids start at the centre of
   voxel 0 with the same spacing, so the affines are equal and MONAI's grid is a prefix of the course's.
-* **Spacing, image (linear)**: equal on the common voxels up to float32 rounding (max |diff| 0.0039
-  on intensities up to ~600, one unit in the last place). Beyond the last old centre both repeat the
-  edge value (MONAI's padding_mode "border").
+* **Spacing, image (linear)**: equal on the common voxels up to float32 rounding (to 0.9 × 1.3 × 3.3 mm:
+  max |diff| 0.0039 on intensities up to 30,393, 1.3e-7 relative; to 1.5 mm and 1 mm: 0). Beyond the last
+  old centre both repeat the edge value (MONAI's padding_mode "border").
 * **Spacing, label (nearest)**: equal except at ties, where a new voxel centre lies exactly halfway
   between two old ones (2 mm → 1 mm: every other voxel). The course rounds halves up; MONAI's
   ``grid_sample`` rounds coordinates that went through float32 normalization to [−1, 1], so its ties
   fall either way (a 1D ramp 0..4 at 2 mm resampled to 1 mm: MONAI 0 0 1 2 2 2 3 4 4, course
-  0 1 1 2 2 3 3 4 4). Away from tie planes the labels are identical.
+  0 1 1 2 2 3 3 4 4). Away from tie planes the labels are identical. With the label "intensity above
+  its 80th percentile" of ``anatomical.nii``: 3,490 of 78,408 common voxels differ at 1.5 mm (4.5 %),
+  14,537 of 257,985 at 1 mm (5.6 %), 1,283 of 72,576 at 0.9 × 1.3 × 3.3 mm, every one on a tie plane.
 * **Intensity window**: equal up to float32 rounding (~1e-7). Mind the defaults: MONAI's
   ``ScaleIntensityRanged`` neither clips nor maps to [0, 1] unless told (``clip=False``,
   ``b_min=b_max=None``); the course's functions map to [0, 1] and clip.
@@ -112,7 +114,8 @@ def _course_transforms(*, axcodes: str, spacing: Sequence[float], a_min: float, 
         return out, label, new_affine
 
     def intensity(image, label, affine):  # a window scaled to [b_min, b_max]
-        return scale_intensity_range(image, a_min=a_min, a_max=a_max, b_min=b_min, b_max=b_max, clip=clip), label, affine
+        out = scale_intensity_range(image, a_min=a_min, a_max=a_max, b_min=b_min, b_max=b_max, clip=clip)
+        return out, label, affine
 
     return [("orientation", orientation), ("spacing", spacing_), ("intensity", intensity)]
 
@@ -247,7 +250,8 @@ def pos_neg_crop_centers(label: np.ndarray, *, spatial_size: Sequence[int], num_
         raise ValueError(f"spatial_size must give 1 <= s <= n for each of the label's axes {label.shape}, "
                          f"got {tuple(spatial_size)}; pad the volume or crop smaller")
     if not (pos >= 0 and neg >= 0 and pos + neg > 0) or num_samples < 0:
-        raise ValueError(f"need pos >= 0, neg >= 0, pos + neg > 0 and num_samples >= 0, got {pos}, {neg}, {num_samples}")
+        raise ValueError(f"need pos >= 0, neg >= 0, pos + neg > 0 and num_samples >= 0, got {pos}, {neg}, "
+                         f"{num_samples}")
     # 2. the candidate voxels (flat indices in C order) and the probability of a positive centre
     foreground, background = np.flatnonzero(label != 0), np.flatnonzero(label == 0)
     pos_ratio = 0.0 if len(foreground) == 0 else 1.0 if len(background) == 0 else pos / (pos + neg)
@@ -301,7 +305,8 @@ def compare_steps(image: np.ndarray, label: np.ndarray | None, affine: np.ndarra
                   spacing: Sequence[float], a_min: float, a_max: float, b_min: float = 0.0, b_max: float = 1.0,
                   clip: bool = True, crop_size: Sequence[int] | None = None, num_samples: int = 4,
                   seed: int = 0, roi_size: Sequence[int] | None = None, overlap: float = 0.25,
-                  mode: str = "gaussian", predictor: Callable[[torch.Tensor], torch.Tensor] | None = None) -> list[dict]:
+                  mode: str = "gaussian",
+                  predictor: Callable[[torch.Tensor], torch.Tensor] | None = None) -> list[dict]:
     """Run the course's and MONAI's steps side by side; one row per transform, each given the same input.
 
     Each step gets the course's output of the step before, so a row measures that transform alone
@@ -366,7 +371,8 @@ def _crop_row(image: np.ndarray, label: np.ndarray, crop_size: Sequence[int], nu
     a, b = crop_at_centers(image, ours, crop_size), crop_at_centers(image, theirs, crop_size)
     return {"transform": "crop", "course": f"pos_neg_crop_centers({tuple(crop_size)}, seed={seed})",
             "monai": "RandCropByPosNegLabeld", "course_shape": tuple(a.shape), "monai_shape": tuple(b.shape),
-            "affine_max_diff": 0.0, "image_max_diff": float(np.abs(a - b).max()) if a.shape == b.shape else float("inf"),
+            "affine_max_diff": 0.0,
+            "image_max_diff": float(np.abs(a - b).max()) if a.shape == b.shape else float("inf"),
             "label_mismatches": int(np.count_nonzero(np.any(ours != theirs, axis=1))), "common_voxels": len(ours)}
 
 

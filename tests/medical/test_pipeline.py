@@ -1,4 +1,4 @@
-"""The course's pipeline (reorient → resample → window → pos/neg crop → sliding window) against MONAI's transforms.
+"""The course's pipeline (reorient → resample → window → pos/neg crop → sliding window) against MONAI.
 
 Each step is compared on nibabel's real ``anatomical.nii`` (LAS, 2 mm) and on generated CT-like volumes
 with anisotropic voxels and permuted/flipped axes. Where the two differ (output shape rounding, nearest-
@@ -262,8 +262,8 @@ def test_table_with_crop_and_inference_rows(mode):
     assert "5 centres" in table
 
 
-@pytest.mark.parametrize("image_shape, label_shape, affine_shape", [((4, 5), None, (4, 4)), ((4, 5, 6), (4, 5, 7), (4, 4)),
-                                                                   ((4, 5, 6), None, (3, 3))])
+@pytest.mark.parametrize("image_shape, label_shape, affine_shape", [
+    ((4, 5), None, (4, 4)), ((4, 5, 6), (4, 5, 7), (4, 4)), ((4, 5, 6), None, (3, 3))])
 def test_preprocess_rejects_bad_inputs(image_shape, label_shape, affine_shape):
     image = np.zeros(image_shape, dtype=np.float32)
     label = None if label_shape is None else np.zeros(label_shape, dtype=np.int64)

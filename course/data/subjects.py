@@ -25,7 +25,7 @@ by a **site** (its scanner):
 
 Site B is the held-out scanner: thick axial slices (twice the spacing along the last axis, so half as
 many), a stronger coil bias, more noise, and a gamma that darkens the mid-tones (white matter drops
-below site A's grey/white threshold). Unlike augment_intensity (bias, noise, then gamma: an
+below site A's grey/white threshold, in part). Unlike augment_intensity (bias, noise, then gamma: an
 augmentation), the gamma comes first here, so the noise keeps its standard deviation in the air.
 
 The anatomy depends on ``(seed, index)`` only, not on the site: the same seed on both sites gives the
@@ -265,8 +265,8 @@ def make_subjects(num_subjects: int, *, seed: int, site: str | Site = "A", sigma
         gives (56, 68, 55) voxels of 3 mm, site B (56, 68, 28) with 6 mm slices.
 
     Raises:
-        ValueError: num_subjects < 1, a negative seed, an unknown site name, sigma_mm <= 0 or a
-            negative max_displacement_mm.
+        ValueError: num_subjects < 1, a negative seed, an unknown site name or an impossible
+            :class:`Site`, sigma_mm <= 0 or a negative max_displacement_mm.
         FileNotFoundError: nilearn (which ships the template) is not installed.
     """
     # 1. validate
@@ -274,6 +274,11 @@ def make_subjects(num_subjects: int, *, seed: int, site: str | Site = "A", sigma
         if site not in SITES:
             raise ValueError(f"site must be one of {sorted(SITES)} or a Site, got {site!r}")
         site = SITES[site]
+    ranges = [site.bias_strength, site.noise_std, site.gamma]
+    if (len(site.spacing) != 3 or min(site.spacing) <= 0 or site.slice_thickness <= 0 or min(site.gamma) <= 0
+            or min(site.bias_strength + site.noise_std) < 0 or any(low > high for low, high in ranges)):
+        raise ValueError(f"site {site.name!r} needs 3 positive spacings, slice_thickness > 0, gamma > 0, "
+                         f"non-negative bias and noise, and (low, high) ranges; got {site}")
     if num_subjects < 1 or not isinstance(seed, int) or seed < 0 or sigma_mm <= 0 or max_displacement_mm < 0:
         raise ValueError(f"need num_subjects >= 1, an int seed >= 0, sigma_mm > 0 and max_displacement_mm >= 0; "
                          f"got {num_subjects}, {seed!r}, {sigma_mm} and {max_displacement_mm}")

@@ -152,7 +152,11 @@ def test_fit_threshold_is_the_exact_best_threshold():
 @pytest.mark.parametrize("kwargs, match", [({"num_subjects": 0, "seed": 0}, r"num_subjects >= 1"),
                                            ({"num_subjects": 1, "seed": 0, "site": "C"},
                                             r"site must be one of \['A', 'B'\]"),
-                                           ({"num_subjects": 1, "seed": 0, "sigma_mm": 0}, r"sigma_mm > 0")])
+                                           ({"num_subjects": 1, "seed": 0, "sigma_mm": 0}, r"sigma_mm > 0"),
+                                           ({"num_subjects": 1, "seed": 0, "site": Site("C", gamma=(1.2, 1.1))},
+                                            r"site 'C' needs.*ranges"),
+                                           ({"num_subjects": 1, "seed": 0, "site": Site("D", spacing=(3, 0, 3))},
+                                            r"site 'D' needs 3 positive spacings")])
 def test_make_subjects_refuses_bad_arguments(kwargs, match):
     """Check that bad arguments raise ValueError naming the allowed values."""
     with pytest.raises(ValueError, match=match):

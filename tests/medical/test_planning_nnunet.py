@@ -21,6 +21,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip("nnunetv2")
 nib = pytest.importorskip("nibabel")
@@ -96,7 +97,10 @@ def _nnunet_plans(dirs, name, gpu_memory_gb, *, fingerprint_json=None):
     else:
         preprocessed.mkdir(parents=True)
         (preprocessed / "dataset_fingerprint.json").write_text(json.dumps(fingerprint_json))
-    ExperimentPlanner(name, gpu_memory_target_in_gb=gpu_memory_gb).plan_experiment()
+    planner = ExperimentPlanner(name, gpu_memory_target_in_gb=gpu_memory_gb)
+    planner.lowres_creation_threshold = 0.0  # no 3d_lowres search (seconds; we plan 3d_fullres only)
+    with torch.device("meta"):  # its networks are built only to count feature maps: no weights allocated
+        planner.plan_experiment()
     return (json.loads((preprocessed / "dataset_fingerprint.json").read_text()),
             json.loads((preprocessed / "nnUNetPlans.json").read_text()))
 

@@ -278,15 +278,17 @@ def crop_at_centers(volume: np.ndarray, centers: np.ndarray, spatial_size: Seque
     Raises:
         ValueError: a crop that leaves the volume.
     """
-    volume, centers = np.asarray(volume), np.asarray(centers, dtype=np.int64).reshape(-1, len(spatial_size))
-    shape, size = np.array(volume.shape[volume.ndim - len(spatial_size):]), np.asarray(spatial_size, dtype=np.int64)
-    starts = centers - size // 2
+    # 1. the first voxel of each crop, which must lie inside the volume
+    volume, size = np.asarray(volume), np.asarray(spatial_size, dtype=np.int64)
+    starts = np.asarray(centers, dtype=np.int64).reshape(-1, len(size)) - size // 2  # (P, len(S))
+    shape = np.array(volume.shape[volume.ndim - len(size):])  # the spatial axes S
     if np.any(starts < 0) or np.any(starts + size > shape):
         raise ValueError(f"every crop must lie inside the volume {tuple(shape)}; use pos_neg_crop_centers, which "
                          "shifts centres inside")
-    lead = (slice(None),) * (volume.ndim - len(spatial_size))
-    return np.stack([volume[lead + tuple(slice(a, a + s) for a, s in zip(start, size))] for start in starts]) \
-        if len(starts) else np.zeros((0, *volume.shape[:len(lead)], *size), dtype=volume.dtype)
+    # 2. slice the last axes, keep the leading ones (channels)
+    lead = (slice(None),) * (volume.ndim - len(size))
+    crops = [volume[lead + tuple(slice(a, a + s) for a, s in zip(start, size))] for start in starts]
+    return np.stack(crops) if crops else np.zeros((0, *volume.shape[:len(lead)], *size), dtype=volume.dtype)
 
 
 def _monai_crop_centers(label: np.ndarray, *, spatial_size: Sequence[int], num_samples: int, pos: float, neg: float,

@@ -128,6 +128,18 @@ def test_pipeline_end_to_end(case):
         assert ours["image"].min() < lo or ours["image"].max() > hi
 
 
+def test_preprocess_without_a_label():
+    image, _, affine = anatomical()
+    kwargs = dict(spacing=(2.5, 1.5, 2.0), a_min=0.0, a_max=600.0, axcodes="LPS")
+    ours, theirs = course_preprocess(image, None, affine, **kwargs), monai_preprocess(image, None, affine, **kwargs)
+    assert ours["label"] is None and theirs["label"] is None
+    np.testing.assert_allclose(ours["affine"], theirs["affine"], atol=1e-9)
+    common = tuple(slice(0, min(a, b)) for a, b in zip(ours["image"].shape, theirs["image"].shape))
+    np.testing.assert_allclose(ours["image"][common], theirs["image"][common], atol=2e-6)
+    crops = crop_at_centers(ours["image"][None], np.array([[4, 5, 6]]), (3, 4, 5))  # (P, C, *S): channels kept
+    assert crops.shape == (1, 1, 3, 4, 5)
+
+
 def test_intensity_step_is_equal(case):
     *_, rows = case
     assert rows[2]["transform"] == "intensity" and rows[2]["image_max_diff"] <= 1e-6

@@ -592,7 +592,14 @@ def plan(fp: Fingerprint, *, modality: str = "CT", gpu_memory_gb: float = 8.0, n
 
     Returns:
         A :class:`Plan` in the input's axis order.
+
+    Raises:
+        ValueError: num_classes < 1, gpu_memory_gb <= 0, num_training < 1, and what :func:`target_spacing`
+            and :func:`fit_patch_size` refuse.
     """
+    if num_classes < 1 or not gpu_memory_gb > 0 or (num_training is not None and num_training < 1):
+        raise ValueError(f"need num_classes >= 1 (background included), gpu_memory_gb > 0 and num_training >= 1, "
+                         f"got {num_classes}, {gpu_memory_gb}, {num_training}")
     # 1. target spacing; nnU-Net's axis order (coarsest spacing first)
     spacing = target_spacing(fp.spacings, fp.shapes_after_crop, anisotropy_threshold=anisotropy_threshold)
     worst = int(np.argmax(spacing))
@@ -614,7 +621,9 @@ def plan(fp: Fingerprint, *, modality: str = "CT", gpu_memory_gb: float = 8.0, n
     scheme = NORMALIZATION_BY_CHANNEL_NAME.get(modality.casefold(), "ZScoreNormalization")
     use_mask = scheme == "ZScoreNormalization" and fp.median_relative_size_after_crop < 0.75
     # 6. back to the input's axis order
-    back = lambda values: tuple(values[i] for i in backward)  # noqa: E731
+    def back(values: Sequence) -> tuple:
+        return tuple(values[i] for i in backward)
+
     return Plan(spacing=tuple(float(s) for s in spacing), normalization=scheme, use_mask_for_norm=use_mask,
                 patch_size=back(topology.patch_size), batch_size=int(max(min(batch, cap), MIN_BATCH_SIZE)),
                 num_stages=topology.num_stages, strides=[back(s) for s in topology.strides],
@@ -627,7 +636,10 @@ def _nnunet_rows(other: dict) -> dict:
     """Rows of an nnU-Net plans dict (whole nnUNetPlans.json or one configuration), in the input's axis order."""
     config = other["configurations"]["3d_fullres"] if "configurations" in other else other
     backward = other.get("transpose_backward", [0, 1, 2])
-    back = lambda values: tuple(values[i] for i in backward)  # noqa: E731
+
+    def back(values: Sequence) -> tuple:
+        return tuple(values[i] for i in backward)
+
     return {"spacing (mm)": back([float(s) for s in config["spacing"]]),
             "normalization": config["normalization_schemes"][0],
             "patch size": back([int(p) for p in config["patch_size"]]),
@@ -656,16 +668,21 @@ def plan_table(ours: Plan, other: Plan | dict) -> str:
                 "patch size": tuple(p.patch_size), "batch size": p.batch_size, "stages": p.num_stages,
                 "strides": list(p.strides)}
 
+    def text(key: str, value: object) -> str:
+        if key == "spacing (mm)":
+            return str(tuple(round(v, 4) for v in value))
+        if key == "strides":  # how often each axis is halved
+            return f"{len(value)} stages, halved {tuple(sum(s[i] > 1 for s in value) for i in range(3))}"
+        return str(value)
+
     a, b = rows(ours), rows(other)
     lines = [f"{'quantity':<15}{'ours':<36}{'other':<36}same"]
     for key in a:
-        x, y = a[key], b[key]
         if key == "spacing (mm)":
-            same = bool(np.allclose(x, y, rtol=0, atol=1e-6))
-            x, y = tuple(round(v, 4) for v in x), tuple(round(v, 4) for v in y)
+            same = bool(np.allclose(a[key], b[key], rtol=0, atol=1e-6))
+        elif key == "strides":
+            same = [tuple(s) for s in a[key]] == [tuple(s) for s in b[key]]
         else:
-            same = [tuple(v) for v in x] == [tuple(v) for v in y] if key == "strides" else x == y
-        text = (lambda v: f"{len(v)} stages, pooled {tuple(sum(s[i] > 1 for s in v) for i in range(3))}x") \
-            if key == "strides" else str
-        lines.append(f"{key:<15}{text(x):<36}{text(y):<36}{'yes' if same else 'NO'}")
+            same = a[key] == b[key]
+        lines.append(f"{key:<15}{text(key, a[key]):<36}{text(key, b[key]):<36}{'yes' if same else 'NO'}")
     return "\n".join(lines)

@@ -391,3 +391,10 @@ def test_plan_reports_in_the_input_axis_order():
              "transpose_backward": [1, 2, 0]}
     rows = {line.split()[0]: line for line in plan_table(p, other).splitlines()}
     assert rows["patch"].endswith("NO") and rows["spacing"].endswith("yes") and rows["strides"].endswith("yes")
+
+
+@pytest.mark.parametrize("kwargs", [dict(num_classes=0), dict(gpu_memory_gb=0.0), dict(num_training=0)])
+def test_plan_errors(kwargs):
+    """Check that impossible class counts, budgets and dataset sizes raise ValueErrors."""
+    with pytest.raises(ValueError, match="need num_classes"):
+        plan(_fp([[1, 1, 1]] * 3, [[40, 40, 40]] * 3), **kwargs)

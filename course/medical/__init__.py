@@ -9,6 +9,8 @@
     course.medical.augment      bias field, noise, gamma; synthetic small lesions
     course.medical.planning     nnU-Net v2's self-configuration: dataset fingerprint -> target spacing,
                                 normalization, pooling plan, patch and batch size (lesson 14)
+    course.medical.pipeline     lessons 09-11's preprocessing beside MONAI's Orientationd, Spacingd,
+                                ScaleIntensityRanged and RandCropByPosNegLabeld, step by step (lesson 14)
 
 Layout: a single volume is (D, H, W) = (slice, row, column), float32 HU; spacing is (3,) mm in the
 same axis order; affines map voxel indices (k, r, c) to patient LPS millimetres (DICOM PS3.3 C.7.6.2).
@@ -31,6 +33,15 @@ from course.medical.nifti import (
 )
 from course.medical.normalize import foreground_mask, minmax, zscore
 from course.medical.resample import resample_to_spacing
+from course.medical.pipeline import (
+    compare_steps,
+    course_preprocess,
+    crop_at_centers,
+    format_steps,
+    monai_preprocess,
+    pos_neg_crop_centers,
+    scale_intensity_range,
+)
 from course.medical.planning import (
     Fingerprint,
     Plan,
@@ -59,6 +70,13 @@ from course.medical.hounsfield import (
 )
 
 __all__ = [
+    "course_preprocess",
+    "monai_preprocess",
+    "scale_intensity_range",
+    "pos_neg_crop_centers",
+    "crop_at_centers",
+    "compare_steps",
+    "format_steps",
     "rescale_to_hu",
     "apply_window",
     "clip_window",

@@ -184,7 +184,10 @@ class ResBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C_in, *S) → (N, C_out, *S)."""
-        out = self.norm2(self.conv2(self.lrelu(self.norm1(self.conv1(x)))))
+        # 1. main path: two convs, each normalized, the first one activated
+        out = self.lrelu(self.norm1(self.conv1(x)))  # (N, C_out, *S)
+        out = self.norm2(self.conv2(out))
+        # 2. shortcut: a 1³ projection when the channels change; add, then activate
         residual = self.norm3(self.conv3(x)) if hasattr(self, "conv3") else x
         return self.lrelu(out + residual)
 
@@ -316,11 +319,17 @@ class UNETR(nn.Module):
         self.decoder2 = UpBlock(2 * F, F, norm_name)
         self.out = nn.Conv3d(F, out_channels, 1)
 
-    def fold(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Tokens (N, L, hidden) → a feature grid (N, hidden, D/16, H/16, W/16) (token order of ``PatchEmbedding``)."""
-        N = tokens.shape[0]
-        grid = tokens.reshape(N, *self.feat_size, self.hidden_size)  # (N, D/16, H/16, W/16, hidden)
-        return grid.permute(0, 4, 1, 2, 3).contiguous()  # (N, hidden, D/16, H/16, W/16)
+    @staticmethod
+    def fold(tokens: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
+        """Tokens (N, L, hidden) → a feature grid (N, hidden, *grid) (the token order of ``PatchEmbedding``).
+
+        Args:
+            tokens: (N, L, hidden), L = grid[0] · grid[1] · grid[2].
+            grid: (D/16, H/16, W/16), patches along each axis.
+        """
+        N, _, E = tokens.shape
+        volume = tokens.reshape(N, *grid, E)  # (N, D/16, H/16, W/16, hidden)
+        return volume.permute(0, 4, 1, 2, 3).contiguous()  # (N, hidden, D/16, H/16, W/16)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, in_channels, D, H, W) with (D, H, W) = img_size → logits (N, out_channels, D, H, W)."""
@@ -329,15 +338,16 @@ class UNETR(nn.Module):
                              f"embeddings are made for img_size), got {tuple(x.shape)}; use sliding-window "
                              f"inference with roi_size = img_size for other sizes")
         # 1. transformer: normed last tokens and every block's output
+        grid = tuple(s // self.patch_size for s in x.shape[2:])  # (D/16, H/16, W/16)
         last, hidden_states = self.vit(x)
-        z3, z6, z9 = (self.fold(hidden_states[i]) for i in self.taps)  # each (N, hidden, D/16, H/16, W/16)
+        z3, z6, z9 = (self.fold(hidden_states[i], grid) for i in self.taps)  # each (N, hidden, D/16, H/16, W/16)
         # 2. skips at full, 1/2, 1/4, 1/8 resolution
         enc1 = self.encoder1(x)  # (N, F, D, H, W)
         enc2 = self.encoder2(z3)  # (N, 2F, D/2, H/2, W/2)
         enc3 = self.encoder3(z6)  # (N, 4F, D/4, H/4, W/4)
         enc4 = self.encoder4(z9)  # (N, 8F, D/8, H/8, W/8)
         # 3. decoder from z12 up
-        dec3 = self.decoder5(self.fold(last), enc4)  # (N, 8F, D/8, H/8, W/8)
+        dec3 = self.decoder5(self.fold(last, grid), enc4)  # (N, 8F, D/8, H/8, W/8)
         dec2 = self.decoder4(dec3, enc3)  # (N, 4F, D/4, H/4, W/4)
         dec1 = self.decoder3(dec2, enc2)  # (N, 2F, D/2, H/2, W/2)
         return self.out(self.decoder2(dec1, enc1))  # (N, out_channels, D, H, W)

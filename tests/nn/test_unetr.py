@@ -83,14 +83,14 @@ def test_taps_are_monais_hidden_states_3_6_9():
         tokens = model.vit.patch_embedding(x)
         for block in model.vit.blocks[:4]:
             tokens = block(tokens)
-    torch.testing.assert_close(seen["enc2_in"], model.fold(tokens))
+    torch.testing.assert_close(seen["enc2_in"], model.fold(tokens, (1, 1, 1)))
 
 
 def test_fold_puts_token_d_h_w_at_its_grid_position():
     model = UNETR(1, 2, (32, 48, 16), feature_size=2, hidden_size=4, mlp_dim=4, num_heads=1, num_layers=4)
     D, H, W = model.feat_size  # (2, 3, 1)
     tokens = torch.arange(D * H * W, dtype=torch.float32).repeat_interleave(4).reshape(1, D * H * W, 4)
-    grid = model.fold(tokens)
+    grid = model.fold(tokens, model.feat_size)
     assert grid.shape == (1, 4, D, H, W)
     d, h, w = 1, 2, 0
     assert grid[0, :, d, h, w].tolist() == [float((d * H + h) * W + w)] * 4

@@ -154,7 +154,9 @@ def activation_memory(model: torch.nn.Module, *inputs: torch.Tensor) -> int:
     ``forward`` (``F.relu``, ``x + y``), and the workspace of the kernels. During training
     autograd keeps roughly these tensors alive until the backward pass, so the sum approximates
     what a batch costs beyond the weights; in inference each is freed once the next layer has read
-    it. The forward pass runs under ``torch.no_grad()``.
+    it. The forward pass runs under ``torch.no_grad()``. Aliases are found by tensor identity and
+    ``Tensor._base`` (not by storage address), so the count also works on the ``meta`` device, where
+    a 96³ transformer costs no memory and little time to count.
 
     Args:
         model: any module.
@@ -165,13 +167,16 @@ def activation_memory(model: torch.nn.Module, *inputs: torch.Tensor) -> int:
     """
     total = 0
 
+    def owner(t: torch.Tensor) -> torch.Tensor:
+        return t if t._base is None else t._base  # a view's _base owns its memory
+
     def hook(module: torch.nn.Module, args: tuple, output: object) -> None:
         nonlocal total
-        inputs_memory = {a.untyped_storage().data_ptr() for a in args if isinstance(a, torch.Tensor)}
+        owners = [owner(a) for a in args if isinstance(a, torch.Tensor)]
         outputs = output if isinstance(output, (tuple, list)) else (output,)
-        for tensor in outputs:  # an in-place op or a view returns its input's memory: not new
-            if isinstance(tensor, torch.Tensor) and tensor.untyped_storage().data_ptr() not in inputs_memory:
-                total += tensor.nbytes
+        for tensor in outputs:  # an in-place op returns its input, a view shares its input's memory: not new
+            if isinstance(tensor, torch.Tensor) and not any(owner(tensor) is o for o in owners):
+                total += tensor.nelement() * tensor.element_size()
 
     leaves = [m for m in model.modules() if not list(m.children())]
     handles = [m.register_forward_hook(hook) for m in leaves]

@@ -8,8 +8,8 @@ shapes and no data, so all three are counted in about 2 s (after MONAI's import)
 A real inference pass at 96³ on the 2-core CPU machine, measured once under load: 3D U-Net 14 s and
 1.0 GB peak, UNETR 3.8 s and 1.2 GB, Swin UNETR 34 s and 2.3 GB — over a lesson's 1.5 GB.
 tests/nn/test_segmenter_costs.py proves that the meta counts equal a real CPU run at 32 × 32 × 64 for
-every model. (``course.counting.activation_memory`` itself returns 0 on meta tensors: it tells
-tensors apart by storage address, and every meta tensor has address 0.)
+every model (``course.counting.activation_memory`` finds aliases by tensor identity, so it counts on
+the meta device too).
 
 The three networks (in_channels → out_channels, e.g. 1 → 14 for BTCV's 13 organs + background):
 
@@ -25,7 +25,6 @@ The three networks (in_channels → out_channels, e.g. 1 → 14 for BTCV's 13 or
                 has 62,187,296 (62.19M) at 1 → 14: the same to the published digits.
 
     build_segmenter       one of the three models, on the meta device or the CPU
-    leaf_output_bytes     ``activation_memory``'s rule, also on meta tensors (aliases found by identity)
     segmenter_costs       one row per model: params, FLOPs, activation bytes, seconds to count
     format_costs          the rows as a text table (M parameters, GFLOPs, MB)
 
@@ -42,11 +41,11 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from course.counting import count_flops, count_params
+from course.counting import activation_memory, count_flops, count_params
 from course.nn.unet3d import UNet3D
 from course.nn.unetr import UNETR
 
-__all__ = ["SEGMENTERS", "UNET3D_CHANNELS", "build_segmenter", "leaf_output_bytes", "segmenter_costs",
+__all__ = ["SEGMENTERS", "UNET3D_CHANNELS", "build_segmenter", "segmenter_costs",
            "format_costs"]
 
 SEGMENTERS = ("3D U-Net", "UNETR", "Swin UNETR")
@@ -86,42 +85,6 @@ def build_segmenter(name: str, roi_size: Sequence[int] = (96, 96, 96), *, in_cha
     raise ValueError(f"unknown segmenter {name!r}; pick one of {SEGMENTERS}")
 
 
-def leaf_output_bytes(model: nn.Module, *inputs: torch.Tensor) -> int:
-    """Bytes of the outputs of every leaf module in one forward pass; works on meta tensors too.
-
-    The rule of ``course.counting.activation_memory`` (each leaf output once; an output that is its
-    input, modified in place, or a view of it is not new memory), with aliases found by tensor
-    identity and ``Tensor._base`` instead of storage addresses, which meta tensors do not have.
-
-    Args:
-        model: any module.
-        *inputs: its inputs, e.g. one (N, C, D, H, W) batch, on the model's device.
-
-    Returns:
-        Bytes, a Python int (N included).
-    """
-    total = 0
-
-    def root(t: torch.Tensor) -> torch.Tensor:
-        return t if t._base is None else t._base  # a view's _base is the tensor that owns the memory
-
-    def hook(module: nn.Module, args: tuple, output: object) -> None:
-        nonlocal total
-        owners = [root(a) for a in args if isinstance(a, torch.Tensor)]
-        for tensor in output if isinstance(output, (tuple, list)) else (output,):
-            if isinstance(tensor, torch.Tensor) and not any(root(tensor) is o for o in owners):
-                total += tensor.nelement() * tensor.element_size()
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
-    try:
-        with torch.no_grad():
-            model(*inputs)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return int(total)
-
-
 def segmenter_costs(roi_size: Sequence[int] = (96, 96, 96), *, in_channels: int = 1, out_channels: int = 14,
                     device: str | torch.device = "meta") -> list[dict]:
     """Parameters, FLOPs and activation memory of one forward pass of one volume, per network.
@@ -155,7 +118,7 @@ def segmenter_costs(roi_size: Sequence[int] = (96, 96, 96), *, in_channels: int 
         x = torch.zeros(1, in_channels, *roi, device=device)
         # 3. count: parameters, FLOPs of one forward, bytes of leaf outputs
         rows.append(dict(model=name, params=count_params(model), flops=count_flops(model, x),
-                         activation_bytes=leaf_output_bytes(model, x), seconds=time.perf_counter() - start))
+                         activation_bytes=activation_memory(model, x), seconds=time.perf_counter() - start))
     return rows
 
 

@@ -8,7 +8,6 @@ import torch
 from course.nn.unetr import UNETR, load_monai_state_dict, monai_state_dict, monai_unused_params, unetr
 from support import n_params, perturbed
 
-pytest.importorskip("einops", reason="MONAI's ViT needs einops (pip install einops)")
 from monai.networks.nets import UNETR as MonaiUNETR  # noqa: E402
 
 PAPER_PARAMS_M = 92.58  # Hatamizadeh et al. 2022, the table of parameters and FLOPs (≈ 92.6M)

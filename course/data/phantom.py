@@ -26,7 +26,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, CTImageStorage, ExplicitVRLittleEndian, generate_uid
 from pydicom.valuerep import DSfloat
 
-__all__ = ["PHANTOM_TISSUES", "ct_phantom_labels", "ct_phantom", "write_ct_phantom_series"]
+__all__ = ["PHANTOM_TISSUES", "ct_phantom_labels", "ct_phantom", "write_ct_phantom_series", "write_ct_series"]
 
 #: Tissues of the phantom, name -> (label in :func:`ct_phantom_labels`, mean HU in :func:`ct_phantom`).
 PHANTOM_TISSUES: dict[str, tuple[int, float]] = {
@@ -139,14 +139,12 @@ def write_ct_phantom_series(
 ) -> list[Path]:
     """Write :func:`ct_phantom` as a DICOM CT series, one file per slice (CT Image Storage).
 
-    Slice k (``volume[k]``) is written with ImagePositionPatient ``origin + k * spacing[0] * normal``,
-    where normal = row direction × column direction of ``image_orientation`` (DICOM PS3.3 C.7.6.2),
-    PixelSpacing ``[spacing[1], spacing[2]]`` (between rows, between columns), SliceThickness
-    ``spacing[0]``, stored values ``round(HU) + 1024`` as signed 16-bit with RescaleSlope 1 and
-    RescaleIntercept -1024, and a soft-tissue window (center 40, width 400). Study, series, frame
-    of reference and instance UIDs are derived from all the arguments but ``folder``, so the same
-    call writes the same files. Files already in ``folder`` are left alone (writing twice into
-    one folder with different arguments makes a folder with two series).
+    The files are those of :func:`write_ct_series` for ``ct_phantom(shape, seed=seed)``: slice k
+    (``volume[k]``) at ImagePositionPatient ``origin + k * spacing[0] * normal``, stored values
+    ``round(HU) + 1024``, a soft-tissue window; study, series, frame of reference and instance UIDs
+    derived from all the arguments but ``folder``, so the same call writes the same files. Files
+    already in ``folder`` are left alone (writing twice into one folder with different arguments
+    makes a folder with two series).
 
     Args:
         folder: where to write; created if missing.
@@ -167,7 +165,62 @@ def write_ct_phantom_series(
         ValueError: ``image_orientation`` is not two orthogonal unit vectors, ``spacing`` is not
             three positive values, or ``origin`` is not three values.
     """
-    # 1. check the geometry
+    identity = ["beyond2d ct_phantom", repr(tuple(shape)), repr(tuple(map(float, spacing))), str(seed),
+                repr(tuple(np.asarray(image_orientation, dtype=np.float64).tolist())),
+                repr(tuple(map(float, origin)))]
+    return write_ct_series(ct_phantom(shape, seed=seed), folder, spacing=spacing, seed=seed, shuffle=shuffle,
+                           image_orientation=image_orientation, origin=origin, identity=identity)
+
+
+def write_ct_series(
+    hu: np.ndarray,
+    folder: str | os.PathLike,
+    *,
+    spacing: Sequence[float],
+    origin: Sequence[float] = (0.0, 0.0, 0.0),
+    image_orientation: Sequence[float] = (1, 0, 0, 0, 1, 0),
+    seed: int = 0,
+    shuffle: bool = True,
+    identity: Sequence[str] = (),
+    patient_id: str = "BEYOND2D-PHANTOM",
+    patient_name: str = "Phantom^CT",
+    series_description: str = "synthetic CT phantom (course.data.phantom)",
+) -> list[Path]:
+    """Write any (D, H, W) HU volume as a DICOM CT series, one file per slice (CT Image Storage).
+
+    Slice k (``hu[k]``) is written with ImagePositionPatient ``origin + k * spacing[0] * normal``,
+    where normal = row direction × column direction of ``image_orientation`` (DICOM PS3.3 C.7.6.2),
+    PixelSpacing ``[spacing[1], spacing[2]]`` (between rows, between columns), SliceThickness
+    ``spacing[0]`` (contiguous slices), stored values ``round(HU) + 1024`` as signed 16-bit with
+    RescaleSlope 1 and RescaleIntercept -1024 (clipped to int16), and a soft-tissue window (center
+    40, width 400). Study, series, frame of reference and instance UIDs are derived from
+    ``identity`` (strings naming the volume) and the slice index, file names from ``seed``: the
+    same call writes the same files.
+
+    Args:
+        hu: (D, H, W) float HU, D slices of H rows and W columns.
+        folder: where to write; created if missing.
+        spacing: (slice, row, column) spacing in mm.
+        origin: ImagePositionPatient of slice 0 (centre of its first pixel), mm, LPS.
+        image_orientation: ImageOrientationPatient, row then column direction cosines (6 values,
+            two orthogonal unit vectors, LPS).
+        seed: seed of the file names and InstanceNumbers.
+        shuffle: True: file names are random hex strings and InstanceNumbers a random permutation;
+            False: ``slice_0000.dcm``, ... and InstanceNumber k + 1, both in slice order.
+        identity: strings that name the volume; the UIDs are hashes of them (give each volume its own).
+        patient_id, patient_name, series_description: PatientID, PatientName, SeriesDescription.
+
+    Returns:
+        The written paths in slice order: ``paths[k]`` holds ``hu[k]``.
+
+    Raises:
+        ValueError: ``hu`` is not 3D, ``image_orientation`` is not two orthogonal unit vectors,
+            ``spacing`` is not three positive values, or ``origin`` is not three values.
+    """
+    # 1. check the volume and the geometry
+    hu = np.asarray(hu)
+    if hu.ndim != 3 or min(hu.shape) < 1:
+        raise ValueError(f"hu must be a (D, H, W) volume, got shape {hu.shape}")
     iop = np.asarray(image_orientation, dtype=np.float64)
     if iop.shape != (6,) or not np.allclose(
             [iop[:3] @ iop[:3], iop[3:] @ iop[3:], iop[:3] @ iop[3:]], [1, 1, 0], atol=1e-6):
@@ -175,14 +228,12 @@ def write_ct_phantom_series(
                          f"got {tuple(image_orientation)}")
     if len(spacing) != 3 or min(spacing) <= 0 or len(origin) != 3:
         raise ValueError(f"spacing must be 3 positive mm values and origin 3 mm values, "
-                         f"got spacing={spacing}, origin={origin}")
-    D = shape[0]  # number of slices
+                         f"got spacing={tuple(spacing)}, origin={tuple(origin)}")
+    D = hu.shape[0]  # number of slices
     normal = np.cross(iop[:3], iop[3:])
     # 2. pixels and deterministic identifiers
-    stored = np.round(ct_phantom(shape, seed=seed)) + _STORED_OFFSET  # (D, H, W)
-    stored = np.clip(stored, -32768, 32767).astype("<i2")
-    entropy = ["beyond2d ct_phantom", repr(tuple(shape)), repr(tuple(map(float, spacing))),
-               str(seed), repr(tuple(iop.tolist())), repr(tuple(map(float, origin)))]
+    stored = np.clip(np.round(hu.astype(np.float64)) + _STORED_OFFSET, -32768, 32767).astype("<i2")  # (D, H, W)
+    entropy = list(identity)
     study_uid, series_uid, frame_uid = (generate_uid(entropy_srcs=[*entropy, part])
                                         for part in ("study", "series", "frame of reference"))
     rng = np.random.default_rng([seed, 20_240_901])
@@ -198,6 +249,7 @@ def write_ct_phantom_series(
     for k in range(D):
         position = np.asarray(origin, dtype=np.float64) + k * spacing[0] * normal
         ds = _ct_slice_dataset(stored[k], position, iop, spacing, normal)
+        ds.PatientName, ds.PatientID, ds.SeriesDescription = patient_name, patient_id, series_description
         ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study_uid, series_uid, frame_uid
         ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid(
             entropy_srcs=[*entropy, "instance", str(k)])

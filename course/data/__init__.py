@@ -25,6 +25,8 @@ from course.data.long_clips import *  # noqa: F401,F403
 from course.data.long_clips import __all__ as _long_clips_all
 from course.data.subjects import *  # noqa: F401,F403
 from course.data.subjects import __all__ as _subjects_all
+from course.data.chest_ct import *  # noqa: F401,F403
+from course.data.chest_ct import __all__ as _chest_ct_all
 
 __all__ = [*_samples_all, *_phantom_all, *_moving_digits_all, *_flow_clips_all, *_mni152_all, *_streams_all,
-           *_scenes_all, *_long_clips_all, *_subjects_all]
+           *_scenes_all, *_long_clips_all, *_subjects_all, *_chest_ct_all]

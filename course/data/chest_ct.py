@@ -144,6 +144,7 @@ class ChestCT:
         embolus_mask: (D, H, W) bool, voxels at least half embolus; all False when label is 0.
         vessel_mask: (D, H, W) bool, voxels at least half artery lumen (embolus included).
         lung_mask: (D, H, W) bool, voxels at least half inside the lung's outline (its vessels included).
+        nodule_mask: (D, H, W) bool, voxels at least half soft-tissue nodule (the distractors).
         tissue_hu: this patient's HU of "lung", "soft_tissue", "vessel" and "embolus" (drawn even when
             label is 0).
         tree: (S, 7) float64 segments (start (3,), end (3,), radius), mm along (D, H, W) from the centre.
@@ -160,6 +161,7 @@ class ChestCT:
     embolus_mask: np.ndarray
     vessel_mask: np.ndarray
     lung_mask: np.ndarray
+    nodule_mask: np.ndarray
     tissue_hu: dict[str, float]
     tree: np.ndarray
     embolus: np.ndarray | None
@@ -478,6 +480,7 @@ def chest_ct(seed: int, *, index: int = 0, label: int | None = None, site: str |
     return ChestCT(hu=hu, label=label, spacing=spacing, affine=affine, site=site.name,
                    patient_id=f"{site.name}-s{seed}-p{index:04d}", embolus_mask=clot >= 0.5,
                    vessel_mask=_block_mean(vessel_f) >= 0.5, lung_mask=_block_mean(lung_f) >= 0.5,
+                   nodule_mask=_block_mean(nodule_f) >= 0.5,
                    tissue_hu=tissue_hu, tree=tree, embolus=embolus if label else None, nodules=nodules[label:])
 
 

@@ -503,11 +503,13 @@ else:
         print(f"{key:<28}{getattr(ours_fp, key):>12.3f}{theirs[key]:>12.3f}")
     print(f"spacings equal: {np.array_equal(ours_fp.spacings, nnunet_fp['spacings'])}, shapes after crop equal: "
           f"{np.array_equal(ours_fp.shapes_after_crop, nnunet_fp['shapes_after_crop'])}\n")
-    print(planning.plan_table(planning.plan(ours_fp, modality="CT"), nnunet_plans).replace("other", "nnU-Net"))
+    table = planning.plan_table(planning.plan(ours_fp, modality="CT"), nnunet_plans)
+    print(table.replace("other", "nnU-Net"))
+    print(f"our plan equals nnU-Net's on every row: {'NO' not in table}")
 
 # %% [markdown]
-# Our rules give nnU-Net's decisions row by row; the table above is the check (`same`: yes on every
-# row), and the fingerprint's intensity statistics agree to the printed digits because both draw the
+# Our rules give nnU-Net's decisions row by row (the last printed line says whether every row agrees;
+# `tests/medical/test_planning_nnunet.py` checks more data sets), and the fingerprint's intensity statistics agree to the printed digits because both draw the
 # same voxels with the same seed. For this CT data set nnU-Net decides: resample to
 # 1.625<!--14.ct_target_slice_mm--> mm slices (not the median 3.125<!--14.ct_median_slice_mm--> mm:
 # the anisotropy rule fired), clip to the bone's HU range and z-score with the data set's statistics,

@@ -1096,7 +1096,8 @@ axes[1].set_title("truth: other / white matter / lesion", fontsize=9)
 for ax, (name, table) in zip(axes[2:], (("site A, CV", cv), ("site B", site_b))):
     for m, colour in zip(methods, ("tab:blue", "tab:orange", "tab:gray")):
         ax.scatter([m] * len(table[m]), [r["dice"] for r in table[m]], color=colour, s=18)
-    ax.set(title=f"{name}: white-matter Dice per test", ylim=(0, 1))
+    ax.set_title(f"{name}: WM Dice per test", fontsize=9)
+    ax.set_ylim(0, 1)
     ax.tick_params(axis="x", labelsize=8)
 for ax in axes[:2]:
     ax.set_axis_off()

@@ -1,6 +1,6 @@
 """Synthetic chest CT angiograms with or without a pulmonary embolus, for lesson 15_capstone_video_to_ct.
 
-Ke et al. 2023 ("Video pretraining advances 3D deep learning on chest CT tasks", MIDL) pretrain 3D
+Ke et al. 2023 ("Video Pretraining Advances 3D Deep Learning on Chest CT Tasks", MIDL) pretrain 3D
 CNNs on videos and fine-tune them on chest CT, one task being pulmonary embolism (PE) detection:
 a clot in a pulmonary artery shows on a CT angiogram as an **intraluminal filling defect**, a dark
 (soft-tissue, ~50 HU) spot inside an artery filled with bright iodine contrast (~300 HU). This module
@@ -36,7 +36,15 @@ binary label, embolus present or absent.
 Site B is held out: thick slices, a soft kernel and more, coarser noise. The shape (D, H, W) is fixed
 per call, so thick slices cover more of the chest along z (32 slices: 40–80 mm at A, 96–160 mm at B).
 Trees that leave no place for an embolus inside the field of view are redrawn for both labels, so the
-tree does not tell the label.
+tree does not tell the label. (The names are ChestSite and CHEST_SITES because course.data already
+exports lesson 14's Site and SITES.)
+
+Measured on the shared 2-core machine (datasets/README.md has the table): 320 volumes of (32, 48, 48)
+in 7–9 s (21–27 ms each). On balanced sets (320 training / 320 test volumes, three seed pairs, the
+best threshold of the training set), single-feature shortcuts stay near chance: the volume's mean HU
+0.50, the number of 20–120 HU voxels in the lung 0.52, that number in the best single slice 0.50,
+its maximum over slices 0.51; the 20–120 HU pixels of the maximum-intensity projection along z keep
+a weak signal, 0.57 at site A (the projection hides a clot behind its artery but shows most nodules).
 
 Layout (:mod:`course.medical`): ``hu`` is (D, H, W) = (slice, row, column) float32 HU; ``spacing`` is
 (3,) mm in that order (slice thickness = slice spacing, pixel, pixel); ``affine`` maps voxel (k, r, c)
@@ -49,7 +57,7 @@ the volume's centre.
     write_chest_ct_series(volume, folder)                               a DICOM CT series (lesson 09)
     write_chest_ct_nifti(volume, path)                                  a NIfTI file, RAS affine (lesson 10)
 
-Sources: Ke, A., Ellsworth, W., Banerjee, O., Ng, A. Y., Rajpurkar, P., MIDL 2023 (the task);
+Sources: Ke, A., Huang, S.-C., O'Connell, C. P., Klimont, M., Yeung, S., Rajpurkar, P., MIDL 2023 (the task);
 Murray's law (child radius ≈ 0.79 × parent) for the shrinking radii; Hounsfield values of lung,
 soft tissue, contrast-filled arteries and clot as in CT angiography of PE (e.g. Wittram et al. 2004,
 "CT angiography of pulmonary embolism: diagnostic criteria and causes of misdiagnosis", RadioGraphics).
@@ -68,8 +76,8 @@ from scipy import ndimage
 from course.data.phantom import write_ct_series
 from course.medical.nifti import lps_to_ras, save_nifti
 
-__all__ = ["CHEST_CT_HU", "ChestSite", "CHEST_SITES", "ChestCT", "pulmonary_tree", "chest_ct",
-           "chest_ct_dataset", "write_chest_ct_series", "write_chest_ct_nifti"]
+__all__ = ["CHEST_CT_HU", "ChestSite", "CHEST_SITES", "ChestCT", "chest_ct", "chest_ct_dataset",
+           "write_chest_ct_series", "write_chest_ct_nifti"]
 
 #: (low, high) HU of each tissue; each patient draws one value per tissue, uniformly.
 CHEST_CT_HU: dict[str, tuple[float, float]] = {
@@ -90,12 +98,13 @@ _BRANCH_ANGLE_DEG = (20.0, 45.0)
 _EMBOLUS_MIN_VESSEL_RADIUS_MM = 3.5  # only arteries wide enough to show a clot at 2 mm pixels
 _EMBOLUS_RADIUS_RATIO = (0.6, 0.8)  # of the vessel's radius: the clot stays inside the lumen
 _EMBOLUS_AXIS_MM = (2.0, 6.0)  # length of the capsule's axis (end to end: this + 2 radii)
-# soft-tissue nodules beside the arteries (lymph nodes, bronchial walls): the same size and HU as a clot,
-# but outside the lumen, 0-3 per patient whatever the label, so "a soft-tissue spot in the lung" is
-# not the answer; "a soft-tissue spot inside a bright artery" is
+# soft-tissue nodules beside the arteries (lymph nodes, bronchial walls): the HU of a clot, but outside
+# the lumen, so "a soft-tissue spot in the lung" is not the answer; "one inside a bright artery" is
 _NODULES = (1, 6)  # (fewest, most) soft-tissue spots per patient; in a positive, the clot is one of them
 _NODULE_GAP_MM = (0.5, 3.0)  # gap between a nodule's surface and its neighbouring artery's wall
-_NODULE_SCALE = 1.3  # nodules 1.3x a clot's size: lung around a nodule pulls its edge below 20 HU, contrast around a clot does not, so this equalizes their 20-120 HU voxel counts
+# 1.3 x a clot's size: lung around a nodule pulls its edge below 20 HU, contrast around a clot does not;
+# measured, this makes their counts of 20-120 HU voxels about equal
+_NODULE_SCALE = 1.3
 _NODULE_TILT = 0.3  # random part of the direction from the artery to a nodule (0: straight up or down)
 _MAX_TRIES = 50
 
@@ -145,8 +154,8 @@ class ChestCT:
         vessel_mask: (D, H, W) bool, voxels at least half artery lumen (embolus included).
         lung_mask: (D, H, W) bool, voxels at least half inside the lung's outline (its vessels included).
         nodule_mask: (D, H, W) bool, voxels at least half soft-tissue nodule (the distractors).
-        tissue_hu: this patient's HU of "lung", "soft_tissue", "vessel" and "embolus" (drawn even when
-            label is 0).
+        tissue_hu: this patient's HU of "lung", "soft_tissue", "vessel", "embolus" (drawn even when label
+            is 0) and "nodule".
         tree: (S, 7) float64 segments (start (3,), end (3,), radius), mm along (D, H, W) from the centre.
         embolus: (7,) float64 (start, end, radius) of the embolus capsule, or None.
         nodules: (M, 7) float64 capsules of the soft-tissue nodules beside the arteries (the distractors).

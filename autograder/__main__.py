@@ -32,15 +32,23 @@ def _grade(args: argparse.Namespace) -> int:
               "random one: python -c 'import secrets; print(secrets.randbits(64))' > SEED", file=sys.stderr)
     cfg = GradeConfig(submissions=Path(args.submissions), out=Path(args.out), seed=None if seed is None else int(seed),
                       jobs=args.jobs, assignments=args.assignment or None, force=args.force,
-                      memory_mb=args.memory_mb, box=not args.no_box, db_url=args.db_url)
+                      memory_mb=args.memory_mb, box=not args.no_box, db_url=args.db_url,
+                      course_dir=Path(args.course_dir) if args.course_dir else None)
+    for text in args.duedate or []:
+        assignment, _, when = text.rpartition("=")
+        cfg.duedates[assignment or "*"] = when
     if args.source:
         cfg.source = Path(args.source)
     results = grade_submissions(cfg, progress=not args.quiet)
     for rec in results:
         score = sum(r["score"] for r in rec["exercises"])
         total = sum(r["max_score"] for r in rec["exercises"])
+        late = rec.get("late") or {}
+        note = (f"  (late {late['seconds_late'] / 3600:.1f} h, penalty {rec.get('late_submission_penalty', 0):g})"
+                if (late.get("seconds_late") or 0) > 0 else "")
+        note += f"  ({late['problem']})" if late.get("problem") else ""
         print(f"{rec['student_id']:<20} {rec['assignment_id']:<22} {score:g}/{total:g}"
-              f"{'  (unchanged)' if rec.get('reused') else ''}")
+              f"{'  (unchanged)' if rec.get('reused') else ''}{note}")
     flagged = sorted({(rec["student_id"], rec["assignment_id"]) for rec in results if rec.get("review")})
     if flagged:
         print(f"{len(flagged)} submission(s) use names that can bypass the sandbox's checks or reach a forbidden "
@@ -78,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--memory-mb", type=int, default=2048, help="memory limit of a grading process (default 2048)")
     g.add_argument("--db-url", help="the nbgrader gradebook to write (an SQLAlchemy URL, as nbgrader's db_url; "
                    "default: sqlite OUT/gradebook.db)")
+    g.add_argument("--course-dir", help="the folder nbgrader's commands run in: its nbgrader_config.py sets the "
+                   "late-submission plugin (AssignLatePenalties.plugin_class); default: the current folder")
+    g.add_argument("--duedate", action="append", metavar="[ASSIGNMENT=]TIME",
+                   help="store this due date on the assignment in the gradebook, as `nbgrader db assignment add "
+                   "ID --duedate TIME` (e.g. '2026-12-04 17:00:00 UTC'; without ASSIGNMENT=: every graded one); "
+                   "default: the due date the gradebook holds")
     g.add_argument("--no-box", action="store_true",
                    help="grade without the bubblewrap box (only where it cannot be built; every feedback page says so)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -30,13 +30,35 @@ def render_feedback(record: dict) -> str:
     notes = [*record.get("grading_notes", []), *record.get("problems", []),
              *(f"cell {c['grade_id']}: {c['error']}" for c in record.get("cell_errors", []))]
     notes_html = "".join(f"<li>{e(str(n))}</li>" for n in notes)
+    late = late_text(record)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{e(record['assignment_id'])} — "
             f"{e(record['student_id'])}</title><style>{_STYLE}</style></head><body>"
             f"<h1>{e(record['assignment_id'])}: {score:g} / {total:g}</h1><p>Student: {e(record['student_id'])}</p>"
+            + (f"<p class='late'><b>Late:</b> {e(late)}</p>" if late else "") +
             "<table><tr><th>exercise</th><th>score</th><th>status</th><th>cases passed</th><th>details</th></tr>"
             f"{''.join(rows)}</table>" + (f"<h2>Notes</h2><ul>{notes_html}</ul>" if notes else "") +
             "<p>Cases include hidden ones drawn at grading time; the public ones are those of <code>check()</code>.</p>"
             "</body></html>")
+
+
+def late_text(record: dict) -> str:
+    """One sentence on a late submission ("submitted 45.0 h late ...; late penalty: 6 points ..."), or "".
+
+    Args:
+        record: a grading record after the late penalty was applied (``record["late"]``,
+            ``raw_score`` and ``late_submission_penalty``; see autograder.grade).
+    """
+    late = record.get("late") or {}
+    seconds = float(late.get("seconds_late") or 0.0)
+    if seconds <= 0:
+        return ""
+    hours = f"{seconds / 3600:.1f} h" if seconds >= 360 else f"{seconds / 60:.0f} min"
+    penalty = float(record.get("late_submission_penalty") or 0.0)
+    raw = float(record.get("raw_score", sum(r["score"] for r in record["exercises"])))
+    text = f"submitted {hours} late (at {late.get('timestamp')} UTC; due {late.get('duedate')} UTC); "
+    if penalty > 0:
+        return text + f"late penalty: {penalty:g} point{'s' if penalty != 1 else ''} (score before the penalty: {raw:g})"
+    return text + "no late penalty applies"
 
 
 def write_feedback(record: dict, path: Path) -> None:

@@ -19,6 +19,12 @@ Outputs under OUT: ``grades.csv``, ``results/<student>/<assignment>.json`` (also
 ``feedback/<student>/<assignment>.html``, ``gradebook.db`` (nbgrader's gradebook) and ``review.csv``
 (cells to read by hand: :mod:`autograder.review`; the operator check in the child is advice, since
 the child's interpreter belongs to the student).
+
+Late submissions: the time in each submission's ``timestamp.txt``, the assignment's due date in the
+gradebook (plus the student's extension) and the course's ``AssignLatePenalties.plugin_class`` give
+the penalty exactly as ``nbgrader autograde`` does (:mod:`autograder.gradebook`); it is recomputed on
+every run (a changed due date or plugin needs no re-grading) and spread over the exercises in
+proportion to their scores, so ``grades.csv`` keeps the ``raw_score`` beside the penalized ``score``.
 """
 from __future__ import annotations
 
@@ -50,7 +56,8 @@ from autograder.verdict import Outcome, judge
 
 __all__ = ["GradeConfig", "grade_submissions", "grade_one", "GRADES_COLUMNS"]
 
-GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_score", "status"]
+GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_score", "status",
+                  "raw_score", "late_submission_penalty", "timestamp", "seconds_late"]
 REVIEW_COLUMNS = ["student_id", "assignment_id", "exercise_id", "line", "reason"]
 GRADER_VERSION = 3  # 2: children graded in a bubblewrap box; 3: a static review of each submission
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +80,8 @@ class GradeConfig:
     drop_privileges: bool = True                 # unboxed only: run the child as nobody when the grader is root
     box: bool = True                             # each child in a bubblewrap box; False: without (feedback says so)
     db_url: str | None = None                    # nbgrader gradebook URL; None: sqlite OUT/gradebook.db
+    course_dir: Path | None = None               # where nbgrader's commands run (its nbgrader_config.py); None: cwd
+    duedates: dict[str, str] = dataclasses.field(default_factory=dict)  # assignment (or "*": all) -> due date
 
 
 @dataclasses.dataclass
@@ -102,6 +111,7 @@ def grade_submissions(cfg: GradeConfig, *, progress: bool = True) -> list[dict]:
     if cfg.box and (problem := box_problem()) is not None:
         raise RuntimeError(f"cannot build the grading box: {problem}. Fix that, or grade without the box "
                            "(--no-box; every feedback page then says the submission was graded unboxed)")
+    app, duedates = _late_settings(cfg)  # a broken config or due date stops the run before any grading
     cfg.out.mkdir(parents=True, exist_ok=True)
     lock = _lock_out(cfg.out)
     work = Path(tempfile.mkdtemp(prefix="grading-"))
@@ -117,11 +127,32 @@ def grade_submissions(cfg: GradeConfig, *, progress: bool = True) -> list[dict]:
             for fut in bar:
                 results.append(fut.result())
         results.sort(key=lambda r: (r["student_id"], r["assignment_id"]))
-        _write_outputs(cfg, results, prepared)
+        _write_outputs(cfg, results, prepared, app, duedates)
         return results
     finally:
         shutil.rmtree(work, ignore_errors=True)
         lock.close()
+
+
+def _late_settings(cfg: GradeConfig):  # noqa: ANN202 - (nbgrader's application, due dates)
+    """nbgrader's configuration of the course (its late-submission plugin) and the due dates to store.
+
+    Raises:
+        ValueError: a due date nbgrader cannot read.
+        RuntimeError: the course's configuration, or the plugin class it names, cannot be loaded.
+    """
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    from autograder.gradebook import nbgrader_app, parse_time
+
+    duedates = {a: parse_time(t) for a, t in cfg.duedates.items()}
+    app = nbgrader_app(cfg.course_dir)
+    try:
+        AssignLatePenalties(parent=app).plugin_class  # noqa: B018 - imports the class the course names
+    except Exception as exc:  # noqa: BLE001 - a traitlets error: the class cannot be imported or is no plugin
+        raise RuntimeError(f"the course's AssignLatePenalties.plugin_class cannot be loaded ({exc}); it must "
+                           "name a subclass of nbgrader.plugins.BasePlugin importable from the course folder") from exc
+    return app, duedates
 
 
 def _lock_out(out: Path):  # noqa: ANN202 - an open file holding the lock
@@ -565,10 +596,47 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:40] or "student"
 
 
-def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _Prepared]) -> None:
-    from autograder.feedback import write_feedback
-    from autograder.gradebook import write_gradebook
+def _apply_late(rec: dict, late: dict, problem: str) -> None:
+    """Put the late penalty of ``late`` (see autograder.gradebook.write_gradebook) on a grading record.
 
+    The record's exercises keep their ``raw_score``; the penalty (at most the raw total, as nbgrader
+    caps it at the notebook's score) is spread over them in proportion to their raw scores, so their
+    ``score`` adds up to the penalized total; the record gets ``raw_score``, ``late_submission_penalty``,
+    ``score``, ``max_score`` and ``late`` (times, seconds late, the plugin, and any timestamp problem).
+    """
+    raws = [float(row.get("raw_score", row["score"])) for row in rec["exercises"]]
+    raw = sum(raws)
+    penalty = min(max(float(late.get("late_submission_penalty") or 0.0), 0.0), raw)
+    keep = (raw - penalty) / raw if raw > 0 else 1.0
+    for row, r in zip(rec["exercises"], raws):
+        row["raw_score"] = r
+        row["score"] = round(r * keep, 6)
+        row["late_submission_penalty"] = round(r - row["score"], 6)
+    rec.update(raw_score=raw, late_submission_penalty=penalty, score=round(raw - penalty, 6),
+               max_score=sum(float(row["max_score"]) for row in rec["exercises"]),
+               late={k: late.get(k) for k in ("timestamp", "duedate", "seconds_late", "plugin", "penalty_method")}
+               | {"problem": problem})
+
+
+def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _Prepared], app=None,  # noqa: ANN001
+                   duedates: dict | None = None) -> None:
+    from autograder.feedback import write_feedback
+    from autograder.gradebook import read_timestamp, write_gradebook
+
+    # 1. the gradebook first: scores, submission times and due dates, then nbgrader's late penalties
+    stamps, problems = {}, {}
+    for rec in results:
+        key = (rec["student_id"], rec["assignment_id"])
+        stamps[key], problems[key] = read_timestamp(cfg.submissions / key[0] / key[1])
+    wanted = {a: d for a, d in (duedates or {}).items() if a in prepared}
+    if "*" in (duedates or {}):
+        wanted = {a: wanted.get(a, duedates["*"]) for a in prepared}
+    late = write_gradebook(cfg.db_url or cfg.out / "gradebook.db", results, {a: p.source for a, p in prepared.items()},
+                           timestamps=stamps, duedates=wanted, app=app)
+    for rec in results:
+        key = (rec["student_id"], rec["assignment_id"])
+        _apply_late(rec, late[key], problems[key])
+    # 2. the files
     # this run's records replace the earlier ones of the same (student, assignment); the others stay, so
     # grading one assignment (or one late student) keeps the rest of grades.csv
     graded = {(r["student_id"], r["assignment_id"]) for r in results}
@@ -583,8 +651,11 @@ def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _P
         writer = csv.DictWriter(f, GRADES_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for rec in merged:
+            when = rec.get("late") or {}
             for row in rec["exercises"]:
-                writer.writerow({"student_id": rec["student_id"], "assignment_id": rec["assignment_id"], **row})
+                writer.writerow({"raw_score": row["score"], "late_submission_penalty": 0.0, **row,
+                                 "student_id": rec["student_id"], "assignment_id": rec["assignment_id"],
+                                 "timestamp": when.get("timestamp") or "", "seconds_late": when.get("seconds_late") or 0.0})
     (cfg.out / "grades.json").write_text(json.dumps(merged, indent=1))
     with open(cfg.out / "review.csv", "w", newline="") as f:  # for the instructor: cells to read by hand
         writer = csv.DictWriter(f, REVIEW_COLUMNS, extrasaction="ignore")
@@ -594,4 +665,3 @@ def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _P
                 writer.writerow({"student_id": rec["student_id"], "assignment_id": rec["assignment_id"], **flag})
     for rec in results:
         write_feedback(rec, cfg.out / "feedback" / rec["student_id"] / f"{rec['assignment_id']}.html")
-    write_gradebook(cfg.db_url or cfg.out / "gradebook.db", results, {a: p.source for a, p in prepared.items()})

@@ -1,6 +1,19 @@
-"""Scores into an nbgrader gradebook (nbgrader.api.Gradebook), so nbgrader's tools can read them."""
+"""Scores into an nbgrader gradebook (nbgrader.api.Gradebook), so nbgrader's tools can read them.
+
+Late submissions are handled as ``nbgrader autograde`` handles them: the submission's time comes from
+the ``timestamp.txt`` that ``nbgrader collect`` writes beside it (read and parsed as
+``CourseDirectory.get_existing_timestamp`` and ``nbgrader.utils.parse_utc`` do), the due date from the
+gradebook's assignment (``nbgrader db assignment add ID --duedate ...``, the formgrader, or the
+grader's ``--duedate``) plus any extension the student was given, and the penalty from nbgrader's own
+``AssignLatePenalties`` preprocessor, configured from the course's ``nbgrader_config.py``: its
+``plugin_class`` (``LateSubmissionPlugin`` with ``penalty_method = "none"`` or ``"zero"``, or the
+course's own subclass) decides, and the penalty lands on the ``SubmittedNotebook`` where
+``nbgrader export`` reads it.
+"""
 from __future__ import annotations
 
+import datetime
+import logging
 import os
 import sys
 import warnings
@@ -8,7 +21,9 @@ from pathlib import Path
 
 from autograder.notebook import SourceNotebook
 
-__all__ = ["write_gradebook", "ensure_tools_on_path"]
+__all__ = ["write_gradebook", "ensure_tools_on_path", "nbgrader_app", "read_timestamp", "parse_time"]
+
+TIMESTAMP_FILE = "timestamp.txt"  # what nbgrader collect (and nbgrader's exchange) writes beside a submission
 
 
 def ensure_tools_on_path() -> None:
@@ -18,7 +33,90 @@ def ensure_tools_on_path() -> None:
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def write_gradebook(db: Path | str, results: list[dict], sources: dict[str, SourceNotebook]) -> None:
+def gradebook_url(db: Path | str) -> str:
+    """An SQLAlchemy URL for ``db``: a URL is kept, a path becomes ``sqlite:///<absolute path>``."""
+    return db if isinstance(db, str) and "://" in db else f"sqlite:///{Path(db).resolve()}"
+
+
+def nbgrader_app(course_dir: Path | None = None):  # noqa: ANN201 - nbgrader.apps.baseapp.NbGrader
+    """An nbgrader application configured as ``nbgrader`` run in ``course_dir`` would be.
+
+    nbgrader reads ``nbgrader_config.py`` from the Jupyter config path (``jupyter --paths``), then
+    from the current folder, then from ``CourseDirectory.root``, and puts the current folder on
+    ``sys.path`` (so a plugin class named as ``"module.Class"`` imports from there). This builds that
+    application, in ``course_dir``, and returns it: its ``config`` is the course's configuration.
+
+    Args:
+        course_dir: the folder nbgrader's commands run in (default: the current folder, as nbgrader).
+
+    Raises:
+        RuntimeError: the configuration cannot be loaded (the message names the folder).
+    """
+    from nbgrader.apps.baseapp import NbGrader
+
+    here = os.getcwd()
+    target = Path(course_dir).resolve() if course_dir is not None else Path(here)
+    if not target.is_dir():
+        raise RuntimeError(f"course folder {target} does not exist; give the folder of the course's "
+                           "nbgrader_config.py (--course-dir)")
+    app = NbGrader(log_level=logging.ERROR)
+    os.chdir(target)
+    try:
+        app.initialize([])
+    except (SystemExit, Exception) as exc:  # noqa: BLE001 - a broken config file: say which one
+        raise RuntimeError(f"nbgrader's configuration in {target} could not be loaded ({exc!r}); run "
+                           f"`nbgrader db assignment list` there to see nbgrader's own message") from exc
+    finally:
+        os.chdir(here)
+    return app
+
+
+def parse_time(text: str) -> datetime.datetime:
+    """A time as nbgrader parses it (``nbgrader.utils.parse_utc``): naive UTC.
+
+    A time without a zone is UTC; ``"2026-12-04 17:00:00 Europe/Berlin"``, ``"... +0100"`` and ISO
+    8601 are understood.
+
+    Raises:
+        ValueError: ``text`` is not a time (the message quotes it).
+    """
+    from nbgrader.utils import parse_utc
+
+    try:
+        return parse_utc(text)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{text[:80]!r} is not a time nbgrader can read (e.g. '2026-12-04 17:00:00 UTC')") from exc
+
+
+def read_timestamp(folder: Path) -> tuple[datetime.datetime | None, str]:
+    """The submission time in ``folder/timestamp.txt``, as ``CourseDirectory.get_existing_timestamp``.
+
+    Args:
+        folder: a submission folder (``SUBMITTED/<student_id>/<assignment_id>``).
+
+    Returns:
+        (time, problem): the time as naive UTC, or None with no file or an empty one (nbgrader: not
+        late); ``problem`` says why an existing file gave no time ("" when there is nothing to say).
+        nbgrader stops on an unreadable file; here the submission is graded as not late and the
+        problem is reported to the instructor.
+    """
+    path = folder / TIMESTAMP_FILE
+    if not path.is_file():
+        return None, ""
+    with open(path, "rb") as f:
+        text = f.read(1000).decode(errors="replace").strip()
+    if not text:
+        return None, f"{TIMESTAMP_FILE} is empty: graded as not late (as nbgrader)"
+    try:
+        return parse_time(text), ""
+    except ValueError as exc:
+        return None, f"{TIMESTAMP_FILE} unreadable ({exc}): graded as not late"
+
+
+def write_gradebook(db: Path | str, results: list[dict], sources: dict[str, SourceNotebook], *,
+                    timestamps: dict[tuple[str, str], datetime.datetime | None] | None = None,
+                    duedates: dict[str, datetime.datetime] | None = None,
+                    app=None) -> dict[tuple[str, str], dict]:  # noqa: ANN001 - nbgrader's application
     """Create or update an nbgrader gradebook with the assignments, their grade cells and the scores.
 
     Args:
@@ -26,16 +124,34 @@ def write_gradebook(db: Path | str, results: list[dict], sources: dict[str, Sour
             takes it (``sqlite:///path``, ``postgresql+psycopg2://user@host/db``).
         results: grading records (see autograder.grade), one per student and assignment.
         sources: the source notebook of each assignment (notebook name, grade cells and points).
+        timestamps: (student_id, assignment_id) -> submission time (naive UTC) or None; a time is
+            written to the submission (nbgrader autograde's rule: none leaves the stored one).
+        duedates: assignment_id -> due date (naive UTC) to store on the assignment; an assignment
+            not listed keeps the due date the gradebook holds.
+        app: the nbgrader application whose configuration sets ``AssignLatePenalties.plugin_class``
+            (see :func:`nbgrader_app`); None: nbgrader's defaults (no penalty).
+
+    Returns:
+        (student_id, assignment_id) -> ``{"timestamp", "duedate"`` (ISO strings or None; the due date
+        includes the student's extension), ``"seconds_late"``, ``"late_submission_penalty"`` (points,
+        as nbgrader's preprocessor recorded it), ``"notebook_score"}`` (the score it was taken from).
+
+    Raises:
+        RuntimeError: the course's late-submission plugin failed (the message names it).
     """
+    import nbformat
     from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import AssignLatePenalties
 
     ensure_tools_on_path()
-    url = db if isinstance(db, str) and "://" in db else f"sqlite:///{Path(db).resolve()}"
+    url = gradebook_url(db)
+    timestamps, duedates = timestamps or {}, duedates or {}
     with warnings.catch_warnings(), Gradebook(url) as gb:
         # nbgrader's add_submission touches relationships before the new rows join the session
         warnings.filterwarnings("ignore", message=".*not in session.*")
         for assignment, src in sources.items():
-            gb.update_or_create_assignment(assignment)
+            due = {"duedate": duedates[assignment]} if assignment in duedates else {}
+            gb.update_or_create_assignment(assignment, **due)
             gb.update_or_create_notebook(src.path.stem, assignment)
             for gid, points in src.test_points.items():
                 gb.update_or_create_grade_cell(gid, src.path.stem, assignment, max_score=points, cell_type="code")
@@ -44,14 +160,47 @@ def write_gradebook(db: Path | str, results: list[dict], sources: dict[str, Sour
         for rec in results:
             src = sources[rec["assignment_id"]]
             gb.update_or_create_student(rec["student_id"])
-            gb.update_or_create_submission(rec["assignment_id"], rec["student_id"])
+            stamp = timestamps.get((rec["student_id"], rec["assignment_id"]))
+            gb.update_or_create_submission(rec["assignment_id"], rec["student_id"],
+                                           **({"timestamp": stamp} if stamp is not None else {}))
             for row in rec["exercises"]:
                 grade_id = f"test_{row['exercise_id']}"
                 if grade_id not in src.test_points:
                     continue
                 grade = gb.find_grade(grade_id, src.path.stem, rec["assignment_id"], rec["student_id"])
-                grade.auto_score = float(row["score"])
+                grade.auto_score = float(row.get("raw_score", row["score"]))
                 # as nbgrader's SaveAutoGrades: review only where a manual score exists (the submission
                 # changed under it) or no automatic score could be given
                 grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
             gb.db.commit()
+    # the late penalties, by nbgrader's own preprocessor as `nbgrader autograde` runs it on each notebook
+    penalties = AssignLatePenalties(parent=app) if app is not None else AssignLatePenalties()
+    for rec in results:
+        resources = {"nbgrader": {"notebook": sources[rec["assignment_id"]].path.stem, "db_url": url,
+                                  "assignment": rec["assignment_id"], "student": rec["student_id"]}}
+        try:
+            penalties.preprocess(nbformat.v4.new_notebook(), resources)
+        except Exception as exc:
+            raise RuntimeError(f"the late-submission plugin {_name(penalties.plugin_class)} failed on "
+                               f"{rec['student_id']}/{rec['assignment_id']}: {exc!r}; fix it in the course's "
+                               "nbgrader_config.py (AssignLatePenalties.plugin_class)") from exc
+    late = {}
+    with Gradebook(url) as gb:
+        for rec in results:
+            key = (rec["student_id"], rec["assignment_id"])
+            sub = gb.find_submission(rec["assignment_id"], rec["student_id"])
+            nb = gb.find_submission_notebook(sources[rec["assignment_id"]].path.stem, *reversed(key))
+            late[key] = {"timestamp": _iso(sub.timestamp), "duedate": _iso(sub.duedate),
+                         "seconds_late": float(sub.total_seconds_late),
+                         "late_submission_penalty": float(nb.late_submission_penalty or 0.0),
+                         "notebook_score": float(nb.score), "plugin": _name(penalties.plugin_class),
+                         "penalty_method": str(getattr(penalties.plugin_inst, "penalty_method", ""))}
+    return late
+
+
+def _iso(t: datetime.datetime | None) -> str | None:
+    return None if t is None else t.isoformat(sep=" ")
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"

@@ -117,15 +117,24 @@ from course.viz.medical import show_windows
 show_windows(hu[hu.shape[0] * 2 // 3], presets=("brain", "bone"), title=f"{ct_source}: an axial slice")
 
 # %% [markdown]
-# Lesson 10's path: write the volume as NIfTI with its affine, read it back, check the orientation
-# codes, and resample it to a new spacing. This is the round trip every file of the data sets below
-# makes; nnU-Net reads the very same files.
+# Lesson 09's and 10's paths: write the volume as a DICOM CT series (one file per slice, shuffled
+# names, stored values with a rescale intercept) and load it back by slice position; write it as NIfTI
+# with its affine, read it back and check the orientation codes. The data sets below are resampled
+# from the NIfTI copy (lesson 10's `resample_to_spacing`).
 
 # %%
+from course.data.phantom import write_ct_series
+from course.medical.dicom import load_dicom_series
 from course.medical.nifti import axcodes, load_nifti, save_nifti
 from course.medical.resample import resample_to_spacing
 
 workdir = Path(tempfile.mkdtemp(prefix="lesson14_"))
+files = write_ct_series(hu, workdir / "dicom", spacing=tuple(ct_spacing), identity=("lesson 14", ct_source),
+                        patient_id="BEYOND2D-HEADCT", patient_name="Head^CT", series_description=ct_source)
+hu_dicom, spacing_dicom, _ = load_dicom_series(workdir / "dicom")
+print(f"DICOM round trip: {len(files)} files, volume {hu_dicom.shape}, HU equal {np.array_equal(hu_dicom, hu)}, "
+      f"spacing {np.round(spacing_dicom, 4)} mm")
+del hu_dicom
 save_nifti(hu, ct_affine, workdir / "head_ct.nii")  # .nii: uncompressed, quick to write and read
 hu_read, affine_read = load_nifti(workdir / "head_ct.nii")
 print(f"NIfTI round trip: data equal {np.array_equal(hu_read, hu)}, affine equal {np.allclose(affine_read, ct_affine)}, "

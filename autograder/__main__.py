@@ -26,14 +26,16 @@ def _grade(args: argparse.Namespace) -> int:
         print("note: --seed is visible to other users of this machine in the process list; prefer --seed-file "
               "(graded code runs in its own PID namespace and cannot see it)", file=sys.stderr)
     if seed is None:
-        print("note: no --seed (or AUTOGRADER_SEED) given: grading on the public cases only", file=sys.stderr)
+        print("note: no --seed (or AUTOGRADER_SEED) given: grading on the public cases only"
+              + (" (--per-student-seed needs a seed)" if args.per_student_seed else ""), file=sys.stderr)
     elif not 2**32 <= abs(int(seed)):
         print("note: a small seed can be found by trying seeds against one hidden case a student saw; use a large "
               "random one: python -c 'import secrets; print(secrets.randbits(64))' > SEED", file=sys.stderr)
     cfg = GradeConfig(submissions=Path(args.submissions), out=Path(args.out), seed=None if seed is None else int(seed),
                       jobs=args.jobs, assignments=args.assignment or None, force=args.force,
                       memory_mb=args.memory_mb, box=not args.no_box, db_url=args.db_url,
-                      course_dir=Path(args.course_dir) if args.course_dir else None)
+                      course_dir=Path(args.course_dir) if args.course_dir else None,
+                      per_student_seed=args.per_student_seed)
     for text in args.duedate or []:
         assignment, _, when = text.rpartition("=")
         cfg.duedates[assignment or "*"] = when
@@ -81,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
     g.add_argument("--seed", type=int, help="instructor-held seed of the hidden cases (or AUTOGRADER_SEED)")
     g.add_argument("--seed-file", help="a file holding the seed (kept out of the process list)")
+    g.add_argument("--per-student-seed", action="store_true",
+                   help="draw each student's hidden cases from HMAC-SHA256(seed, student id): no two students share "
+                   "them, so pooled feedback does not line up (the same student gets the same cases on every run)")
     g.add_argument("--source", help="instructor source folder (default: the project's solutions/)")
     g.add_argument("--force", action="store_true", help="re-grade submissions that are already graded")
     g.add_argument("--memory-mb", type=int, default=2048, help="memory limit of a grading process (default 2048)")

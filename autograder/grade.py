@@ -25,6 +25,11 @@ gradebook (plus the student's extension) and the course's ``AssignLatePenalties.
 the penalty exactly as ``nbgrader autograde`` does (:mod:`autograder.gradebook`); it is recomputed on
 every run (a changed due date or plugin needs no re-grading) and spread over the exercises in
 proportion to their scores, so ``grades.csv`` keeps the ``raw_score`` beside the penalized ``score``.
+
+Hidden cases: one set per class from the instructor's seed, or, with ``per_student_seed``
+(``--per-student-seed``), one set per student from :func:`student_seed` (HMAC-SHA256 of the student id
+under the instructor's seed), so the hidden-case messages of two students do not line up when pooled.
+The resume cache is keyed by a digest of the seed a student's cases came from, never the seed.
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ import concurrent.futures
 import csv
 import dataclasses
 import hashlib
+import hmac
 import importlib.util
 import json
 import os
@@ -54,7 +60,7 @@ from autograder.review import review_cells
 from autograder.spec import Case, Exercise
 from autograder.verdict import Outcome, judge
 
-__all__ = ["GradeConfig", "grade_submissions", "grade_one", "GRADES_COLUMNS"]
+__all__ = ["GradeConfig", "grade_submissions", "grade_one", "student_seed", "GRADES_COLUMNS"]
 
 GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_score", "status",
                   "raw_score", "late_submission_penalty", "timestamp", "seconds_late"]
@@ -72,6 +78,7 @@ class GradeConfig:
     out: Path
     source: Path = PROJECT_ROOT / "solutions"   # instructor sources: SOURCE/<assignment>/<assignment>.ipynb
     seed: int | None = None                      # instructor-held seed of the hidden cases
+    per_student_seed: bool = False               # hidden cases per student: student_seed(seed, student_id)
     jobs: int = 1                                # submissions graded at once
     assignments: list[str] | None = None         # None: every assignment found in the submissions
     force: bool = False                          # re-grade what is already graded
@@ -196,12 +203,11 @@ def _find_submissions(cfg: GradeConfig) -> list[tuple[str, str, Path | None]]:
 def _prepare(cfg: GradeConfig, assignment: str, work: Path) -> _Prepared:
     source = read_source(cfg.source / assignment / f"{assignment}.ipynb", assignment)
     exercises = exercises_for(assignment)
-    cases = [ex.cases() + (ex.cases(cfg.seed) if cfg.seed is not None else []) for ex in exercises]
+    shared = cfg.seed if not cfg.per_student_seed else None  # per student: the hidden cases come later
+    cases = [ex.cases() + (ex.cases(shared) if shared is not None else []) for ex in exercises]
     expected = [reference_outcomes(ex, cs) for ex, cs in zip(exercises, cases)]
-    inputs = [[{"args": transport.encode(c.args), "kwargs": transport.encode(c.kwargs)} for c in cs] for cs in cases]
     inputs_file = work / f"{assignment}-inputs.pt"
-    transport.save(inputs, inputs_file)
-    os.chmod(inputs_file, 0o600)  # the hidden cases: readable only by the grader (and the box it binds them into)
+    _save_inputs(cases, inputs_file)
     modules = sorted({ex.reference_module for ex in exercises})
     # the solutions, other students' work, the outputs, and anything in the project that holds or tests
     # the references (git history, executed notebooks, tests with independent implementations)
@@ -219,6 +225,50 @@ def _prepare(cfg: GradeConfig, assignment: str, work: Path) -> _Prepared:
     return _Prepared(source, exercises, cases, expected, inputs_file, deny, modules, hidden)
 
 
+def _save_inputs(cases: list[list[Case]], path: Path) -> None:
+    """Write the cases' arguments for the child (plain data), readable only by the grader."""
+    inputs = [[{"args": transport.encode(c.args), "kwargs": transport.encode(c.kwargs)} for c in cs] for cs in cases]
+    transport.save(inputs, path)
+    os.chmod(path, 0o600)  # the hidden cases: readable only by the grader (and the box it binds them into)
+
+
+def student_seed(seed: int, student_id: str) -> int:
+    """The seed of one student's hidden cases: HMAC-SHA256 (RFC 2104) of the id under the instructor's seed.
+
+    Without the instructor's seed, one student's seed says nothing of another's (HMAC is a keyed
+    pseudo-random function), so hidden cases cannot be predicted or pooled across a class.
+
+    Args:
+        seed: the instructor's seed (the HMAC key is its decimal text, UTF-8).
+        student_id: nbgrader's student id (the message, UTF-8).
+
+    Returns:
+        The first 8 bytes of the MAC as a big-endian unsigned integer (0 <= s < 2**64).
+    """
+    mac = hmac.new(str(int(seed)).encode(), student_id.encode("utf-8"), hashlib.sha256).digest()
+    return int.from_bytes(mac[:8], "big")
+
+
+def _hidden_seed(cfg: GradeConfig, student: str) -> int | None:
+    """The seed of this student's hidden cases (None: public cases only)."""
+    if cfg.seed is None:
+        return None
+    return student_seed(cfg.seed, student) if cfg.per_student_seed else cfg.seed
+
+
+def _for_student(prep: _Prepared, seed: int, work: Path) -> _Prepared:
+    """``prep`` with one student's hidden cases (drawn from ``seed``) after the public ones."""
+    cases, expected = [], []
+    for ex, public, public_expected in zip(prep.exercises, prep.cases, prep.expected):
+        hidden = ex.cases(seed)
+        cases.append(public + hidden)
+        expected.append(public_expected + reference_outcomes(ex, hidden))
+    fd, name = tempfile.mkstemp(prefix=f"{prep.source.assignment}-", suffix="-inputs.pt", dir=work)
+    os.close(fd)
+    _save_inputs(cases, Path(name))
+    return dataclasses.replace(prep, cases=cases, expected=expected, inputs_file=Path(name))
+
+
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -229,7 +279,8 @@ START_FAILED = "the grading process failed before running the notebook"
 def _grade_or_reuse(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, work: Path) -> dict:
     cache = cfg.out / "results" / student / f"{prep.source.assignment}.json"
     sub_digest = _digest(nb.read_bytes()) if nb is not None and nb.is_file() else "none"
-    seed_digest = _digest(f"{cfg.seed}".encode())[:16]
+    seed = _hidden_seed(cfg, student)
+    seed_digest = _digest(f"{seed}".encode())[:16]  # never the seed: a per-student seed gives that student's cases
     key = {"grader_version": GRADER_VERSION, "submission_sha256": sub_digest, "seed_digest": seed_digest,
            "source_sha256": _digest(prep.source.path.read_bytes())}
     if cache.is_file() and not cfg.force:
@@ -240,8 +291,11 @@ def _grade_or_reuse(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | 
                 return old
         except ValueError:
             pass
+    mine = prep
     try:
-        record = grade_one(cfg, prep, student, nb, work)
+        if cfg.per_student_seed and seed is not None:
+            mine = _for_student(prep, seed, work)
+        record = grade_one(cfg, mine, student, nb, work)
     except Exception as exc:  # noqa: BLE001 - a grader fault on one submission must not stop the class
         rows = [{"exercise_id": ex.name, "score": 0.0, "max_score": prep.source.test_points.get(ex.grade_id, ex.points),
                  "status": "error", "passed": 0, "total": 0, "reason": f"grader error: {type(exc).__name__}: {exc}",
@@ -249,6 +303,9 @@ def _grade_or_reuse(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | 
         return {"student_id": student, "assignment_id": prep.source.assignment, "exercises": rows,
                 "problems": ["the grader failed on this submission; re-run to retry"], "cell_errors": [],
                 "sandbox_notes": [], "seconds": 0.0}
+    finally:
+        if mine is not prep:
+            mine.inputs_file.unlink(missing_ok=True)
     record.update(key)
     if any(START_FAILED in r.get("reason", "") for r in record["exercises"]):
         return record  # the box failed before student code ran: the machine's fault, never cached (re-run retries)

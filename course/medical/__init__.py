@@ -56,6 +56,7 @@ from course.medical.planning import (
     plan,
     plan_table,
     pooling_plan,
+    pooling_strides,
     target_spacing,
     zscore_normalize,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "zscore_normalize",
     "PoolingPlan",
     "pooling_plan",
+    "pooling_strides",
     "evenly_spaced_starts",
     "estimate_memory",
     "memory_reference",

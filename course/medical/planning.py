@@ -10,6 +10,7 @@ tests/medical/test_planning*.py prove it equal to nnunetv2 itself.
     target_spacing         median spacing, with the anisotropy rule   (determine_fullres_target_spacing)
     ct_normalize           clip to the foreground 0.5/99.5 percentiles, z-score with global statistics
     zscore_normalize       per-volume z-score (every modality other than CT)
+    pooling_strides        which axes each stage halves, as plain lists (get_pool_and_conv_props's pooling rule)
     pooling_plan           how often to halve each axis; conv kernels; divisible patch (get_pool_and_conv_props)
     evenly_spaced_starts   sliding-window tile starts              (compute_steps_for_sliding_window)
     estimate_memory        nnU-Net's memory proxy: feature-map values of its U-Net (compute_conv_feature_map_size)
@@ -42,6 +43,7 @@ __all__ = [
     "ct_normalize",
     "zscore_normalize",
     "PoolingPlan",
+    "pooling_strides",
     "pooling_plan",
     "evenly_spaced_starts",
     "estimate_memory",
@@ -307,21 +309,71 @@ class PoolingPlan:
     divisor: tuple[int, ...] = field(default=())
 
 
+def pooling_strides(patch_size: Sequence[float], spacing: Sequence[float], *,
+                    min_feature_map_size: int = 4) -> list[list[int]]:
+    """How often, and along which axes, nnU-Net's U-Net halves a patch: one stride per stage.
+
+    nnunetv2 ``get_pool_and_conv_props`` (nnU-Net v1's ``get_pool_and_conv_props_v2``), its pooling
+    part. Stage after stage, an axis is halved while (a) its feature map has >= 2 *
+    ``min_feature_map_size`` voxels and (b) its current spacing is less than 2x the finest current
+    spacing among such axes, so a coarse axis waits until pooling the others has made them as coarse;
+    (c) a single remaining axis is halved only while it has >= 3 * ``min_feature_map_size`` voxels.
+    Sizes halve rounding up (a 5-voxel map becomes 3), spacings double.
+
+    Args:
+        patch_size: (3,) (D, H, W) or (2,) voxels per axis, > 0 (nnU-Net passes median shapes, which
+            may be x.5).
+        spacing: the same length, mm, > 0.
+        min_feature_map_size: smallest bottleneck edge, 4 in nnU-Net, an int >= 1.
+
+    Returns:
+        One list of ints per stage, e.g. [[1, 1, 1], [1, 2, 2], [2, 2, 2], ...]: stage 0 is all 1s
+        (full resolution), then 2 on each axis that the stage halves, 1 elsewhere.
+
+    Raises:
+        ValueError: lengths other than 2 or 3 or that differ, non-positive or non-finite sizes or
+            spacings, a min_feature_map_size that is not an int >= 1.
+    """
+    # 1. validate
+    size, current = [float(p) for p in patch_size], [float(s) for s in spacing]
+    if len(size) not in (2, 3) or len(current) != len(size):
+        raise ValueError(f"patch_size and spacing need the same length, 3 (D, H, W) or 2, got {patch_size!r}, {spacing!r}")
+    if not all(math.isfinite(v) and v > 0 for v in size + current):
+        raise ValueError(f"patch_size (voxels) and spacing (mm) must be finite and > 0, got {patch_size!r}, {spacing!r}")
+    if isinstance(min_feature_map_size, bool) or not isinstance(min_feature_map_size, numbers.Integral) \
+            or min_feature_map_size < 1:
+        raise ValueError(f"min_feature_map_size must be an int >= 1 (nnU-Net: 4), got {min_feature_map_size!r}")
+    dim, m = len(size), int(min_feature_map_size)
+    strides = [[1] * dim]
+    while True:
+        # 2. axes that can be halved: big enough, and not much coarser than the finest of them
+        axes = [a for a in range(dim) if size[a] >= 2 * m]
+        if not axes:
+            break
+        finest = min(current[a] for a in axes)
+        axes = [a for a in axes if current[a] / finest < 2]
+        if len(axes) == 1 and size[axes[0]] < 3 * m:
+            break
+        # 3. pool: halve the size (rounding up), double the spacing
+        strides.append([2 if a in axes else 1 for a in range(dim)])
+        for a in axes:
+            current[a], size[a] = current[a] * 2, math.ceil(size[a] / 2)
+    return strides
+
+
 def pooling_plan(patch_size: Sequence[float], spacing: Sequence[float], *, min_feature_map_size: int = 4,
                  max_stages: int | None = 6) -> PoolingPlan:
     """How often the U-Net halves each axis of a patch, its conv kernels, and the divisible patch size.
 
-    nnunetv2 ``get_pool_and_conv_props`` (nnU-Net v1's ``get_pool_and_conv_props_v2``). Stage after
-    stage, an axis is halved while (a) its feature map has >= 2 * ``min_feature_map_size`` voxels and
-    (b) its current spacing is less than 2x the finest current spacing among such axes, so a coarse
-    axis waits until pooling the others has made them as coarse; (c) a single remaining axis is
-    halved only while it has >= 3 * ``min_feature_map_size`` voxels. Sizes halve rounding up. Kernels
-    are 3 on axes within 2x of the finest current spacing (once 3, always 3), else 1; the bottleneck
-    gets 3s. Finally the patch is rounded up to a multiple of 2 ** (poolings of each axis).
+    nnunetv2 ``get_pool_and_conv_props`` (nnU-Net v1's ``get_pool_and_conv_props_v2``): the strides of
+    :func:`pooling_strides`, then the kernels and the patch size. Kernels are 3 on axes within 2x of
+    the finest current spacing (once 3, always 3), else 1; the bottleneck gets 3s. Finally the patch
+    is rounded up to a multiple of 2 ** (poolings of each axis).
 
-    ``max_stages`` caps the total number of stages. nnU-Net v2 has no such cap (it passes
-    ``max_numpool=999999``); ``plan`` uses ``max_stages=None`` to match it. With the default 6 the
-    result equals nnU-Net's whenever nnU-Net's has <= 6 stages (3D patches up to ~190 voxels per axis).
+    ``max_stages`` caps the total number of stages (the first ``max_stages`` strides: the rule never
+    looks ahead). nnU-Net v2 has no such cap (it passes ``max_numpool=999999``); ``plan`` uses
+    ``max_stages=None`` to match it. With the default 6 the result equals nnU-Net's whenever
+    nnU-Net's has <= 6 stages (3D patches up to ~190 voxels per axis).
 
     Args:
         patch_size: (3,) (or (2,)) voxels per axis, > 0 (nnU-Net passes median shapes, which may be x.5).
@@ -335,40 +387,24 @@ def pooling_plan(patch_size: Sequence[float], spacing: Sequence[float], *, min_f
     Raises:
         ValueError: lengths other than 2 or 3 or that differ, non-positive sizes or spacings, bad caps.
     """
-    # 1. validate
-    size, current = [float(p) for p in patch_size], [float(s) for s in spacing]
-    if len(size) not in (2, 3) or len(current) != len(size):
-        raise ValueError(f"patch_size and spacing need the same length, 3 (D, H, W) or 2, got {patch_size!r}, {spacing!r}")
-    if not all(math.isfinite(v) and v > 0 for v in size + current):
-        raise ValueError(f"patch_size (voxels) and spacing (mm) must be finite and > 0, got {patch_size!r}, {spacing!r}")
-    if not isinstance(min_feature_map_size, numbers.Integral) or min_feature_map_size < 1 or \
-            (max_stages is not None and (not isinstance(max_stages, numbers.Integral) or max_stages < 1)):
-        raise ValueError(f"min_feature_map_size must be an int >= 1 and max_stages an int >= 1 or None, "
-                         f"got {min_feature_map_size!r}, {max_stages!r}")
-    dim, m = len(size), min_feature_map_size
-    strides, kernels, kernel, pools = [(1,) * dim], [], [1] * dim, [0] * dim
-    while max_stages is None or len(strides) < max_stages:
-        # 2. axes that can be halved: big enough, and not much coarser than the finest of them
-        axes = [a for a in range(dim) if size[a] >= 2 * m]
-        if not axes:
-            break
-        finest = min(current[a] for a in axes)
-        axes = [a for a in axes if current[a] / finest < 2]
-        if len(axes) == 1 and size[axes[0]] < 3 * m:
-            break
-        # 3. this stage's kernel: 3 where the spacing is within 2x of the finest overall
+    # 1. the strides, capped
+    if max_stages is not None and (isinstance(max_stages, bool) or not isinstance(max_stages, numbers.Integral)
+                                   or max_stages < 1):
+        raise ValueError(f"max_stages must be an int >= 1 or None, got {max_stages!r}")
+    strides = pooling_strides(patch_size, spacing, min_feature_map_size=min_feature_map_size)[:max_stages]
+    # 2. each stage's kernel from the spacing before its pooling: 3 where within 2x of the finest
+    dim, current, kernel, kernels = len(strides[0]), [float(s) for s in spacing], [1] * len(strides[0]), []
+    for stride in strides[1:]:
         kernel = [3 if kernel[a] == 3 or current[a] / min(current) < 2 else 1 for a in range(dim)]
         kernels.append(tuple(kernel))
-        # 4. pool: halve size, double spacing
-        strides.append(tuple(2 if a in axes else 1 for a in range(dim)))
-        for a in axes:
-            pools[a], current[a], size[a] = pools[a] + 1, current[a] * 2, math.ceil(size[a] / 2)
-    # 5. bottleneck kernel; the patch rounded up to a multiple of 2 ** poolings
+        current = [c * s for c, s in zip(current, stride)]
+    # 3. bottleneck kernel; the patch rounded up to a multiple of 2 ** poolings
     kernels.append((3,) * dim)
+    pools = tuple(sum(stride[a] == 2 for stride in strides) for a in range(dim))
     divisor = tuple(2 ** p for p in pools)
     padded = tuple(int(d * math.ceil(float(p) / d)) for p, d in zip(patch_size, divisor))
-    return PoolingPlan(strides=strides, kernel_sizes=kernels, patch_size=padded, num_stages=len(strides),
-                       pools_per_axis=tuple(pools), divisor=divisor)
+    return PoolingPlan(strides=[tuple(stride) for stride in strides], kernel_sizes=kernels, patch_size=padded,
+                       num_stages=len(strides), pools_per_axis=pools, divisor=divisor)
 
 
 def evenly_spaced_starts(size: int, roi: int, step_size: float = 0.5) -> list[int]:

@@ -23,6 +23,7 @@ from course.medical.planning import (
     plan,
     plan_table,
     pooling_plan,
+    pooling_strides,
     target_spacing,
     zscore_normalize,
 )
@@ -194,6 +195,24 @@ def test_pooling_plan_equals_nnunet(patch, spacing):
         assert capped.num_stages == 6 and capped.strides == ours.strides[:6]
 
 
+@pytest.mark.parametrize("patch, spacing", PATCH_TABLE)
+def test_pooling_strides_are_plain_lists_equal_to_nnunets(patch, spacing):
+    """Check pooling_strides (the graded part of the rule) against nnU-Net's strides, as plain lists of ints."""
+    _, strides, _, _, _ = get_pool_and_conv_props(spacing, patch, 4, 999999)
+    ours = pooling_strides(patch, spacing)
+    assert ours == [list(s) for s in strides]
+    assert all(type(v) is int for stage in ours for v in stage)
+    assert pooling_plan(patch, spacing, max_stages=None).strides == [tuple(s) for s in ours]
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 5])
+def test_pooling_strides_other_bottleneck_sizes_equal_nnunets(m):
+    """Check min_feature_map_size other than 4 against get_pool_and_conv_props's argument of the same name."""
+    for patch, spacing in PATCH_TABLE[::3]:
+        _, strides, _, _, _ = get_pool_and_conv_props(spacing, patch, m, 999999)
+        assert pooling_strides(patch, spacing, min_feature_map_size=m) == [list(s) for s in strides]
+
+
 def test_pooling_plan_random_equals_nnunet():
     """Check 500 random patches and spacings against get_pool_and_conv_props."""
     rng = np.random.default_rng(5)
@@ -212,12 +231,18 @@ def test_pooling_plan_random_equals_nnunet():
     ((64, 64, 64), (1, -1, 1), {}, "> 0"),
     ((64, 64, 64), (1, np.nan, 1), {}, "> 0"),
     ((64, 64, 64), (1, 1, 1), {"min_feature_map_size": 0}, "min_feature_map_size"),
+    ((64, 64, 64), (1, 1, 1), {"min_feature_map_size": True}, "min_feature_map_size"),
+    ((64, 64, 64), (1, 1, 1), {"min_feature_map_size": 4.0}, "min_feature_map_size"),
     ((64, 64, 64), (1, 1, 1), {"max_stages": 0}, "max_stages"),
+    ((64, 64, 64), (1, 1, 1), {"max_stages": 2.5}, "max_stages"),
 ])
 def test_pooling_plan_errors(patch, spacing, kwargs, match):
     """Check that bad patches, spacings and caps raise ValueErrors."""
     with pytest.raises(ValueError, match=match):
         pooling_plan(patch, spacing, **kwargs)
+    if "max_stages" not in kwargs:
+        with pytest.raises(ValueError, match=match):
+            pooling_strides(patch, spacing, **kwargs)
 
 
 # ---------------------------------------------------------------- evenly_spaced_starts

@@ -21,10 +21,11 @@ def render_feedback(record: dict) -> str:
         detail = e(r.get("reason") or "")
         if r.get("hint"):
             detail += f"<br><b>Likely cause:</b> {e(r['hint'])}"
+        detail += _failed_cases(r.get("cases") or [])
         css = "passed" if r["status"] == "passed" else "failed"
         rows.append(f"<tr class='{css}'><td><code>{e(r['exercise_id'])}</code></td><td>{r['score']:g} / "
                     f"{r['max_score']:g}</td><td>{e(r['status'])}</td><td>{r.get('passed', 0)} / {r.get('total', 0)}"
-                    f"</td><td>{detail}</td></tr>")
+                    f"{_marks(r.get('cases') or [])}</td><td>{detail}</td></tr>")
     # what the student may see: problems of the notebook, errors of its cells, and how it was graded;
     # the child's sandbox notes (users, mechanisms) stay in the instructor's results/ record
     notes = [*record.get("grading_notes", []), *record.get("problems", []),
@@ -37,8 +38,39 @@ def render_feedback(record: dict) -> str:
             + (f"<p class='late'><b>Late:</b> {e(late)}</p>" if late else "") +
             "<table><tr><th>exercise</th><th>score</th><th>status</th><th>cases passed</th><th>details</th></tr>"
             f"{''.join(rows)}</table>" + (f"<h2>Notes</h2><ul>{notes_html}</ul>" if notes else "") +
-            "<p>Cases include hidden ones drawn at grading time; the public ones are those of <code>check()</code>.</p>"
+            "<p>Cases include hidden ones drawn at grading time (marked <i>hidden</i>: only their kind is shown, "
+            "numbers as …, never their values); the public ones are those of <code>check()</code>.</p>"
             "</body></html>")
+
+
+MAX_LISTED = 6  # failing cases listed per exercise (the rest are counted)
+
+
+def _marks(cases: list[dict]) -> str:
+    """The pass/fail marks of an exercise's cases, public and hidden apart: ``public ✓✓✗ · hidden ✓✗``."""
+    groups = [(label, [c for c in cases if bool(c.get("public")) == public]) for label, public in
+              (("public", True), ("hidden", False))]
+    return "".join(f"<br>{label} {''.join('✓' if c.get('ok') else '✗' for c in group)}" for label, group in groups
+                   if group)
+
+
+def _failed_cases(cases: list[dict]) -> str:
+    """One line per failing case: public or hidden, its kind, what went wrong and the likely cause."""
+    e = html.escape
+    lines, counts = [], {True: 0, False: 0}
+    for c in cases:
+        public = bool(c.get("public"))
+        counts[public] += 1
+        if c.get("ok"):
+            continue
+        label = f"{'public' if public else 'hidden'} case {counts[public]}"
+        kind = f" ({e(str(c.get('kind')))})" if c.get("kind") else ""
+        cause = f"; likely cause: {e(str(c['cause']))}" if c.get("cause") else ""
+        lines.append(f"<li><i>{label}</i>{kind}: {e(str(c.get('why', '')))}{cause}</li>")
+    if not lines:
+        return ""
+    more = f"<li>and {len(lines) - MAX_LISTED} more</li>" if len(lines) > MAX_LISTED else ""
+    return f"<ul>{''.join(lines[:MAX_LISTED])}{more}</ul>"
 
 
 def late_text(record: dict) -> str:

@@ -65,7 +65,8 @@ __all__ = ["GradeConfig", "grade_submissions", "grade_one", "student_seed", "GRA
 GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_score", "status",
                   "raw_score", "late_submission_penalty", "timestamp", "seconds_late"]
 REVIEW_COLUMNS = ["student_id", "assignment_id", "exercise_id", "line", "reason"]
-GRADER_VERSION = 3  # 2: children graded in a bubblewrap box; 3: a static review of each submission
+GRADER_VERSION = 4  # 2: children graded in a bubblewrap box; 3: a static review of each submission; 4: every case
+#                      in the record (public or hidden, the kind of a hidden case, its likely cause)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PRIVATE = (".git", "build", "solutions", "tests", "bench")  # unreadable to student code while grading
 
@@ -335,7 +336,7 @@ def grade_one(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, 
         status = "passed" if verdict.ok else (verdict.status if verdict.status != "ok" else "failed")
         rows.append({"exercise_id": ex.name, "score": points if verdict.ok else 0.0, "max_score": points,
                      "status": status, "passed": verdict.passed, "total": verdict.total,
-                     "reason": verdict.reason, "hint": verdict.hint})
+                     "reason": verdict.reason, "hint": verdict.hint, "cases": verdict.cases})
     review = [f.as_row() for f in review_cells(sub.cells, prep.exercises)] if sub.readable else []
     return {"student_id": student, "assignment_id": prep.source.assignment, "exercises": rows,
             "problems": sub.problems, "cell_errors": cell_errors, "sandbox_notes": notes, "review": review,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import re
 import warnings
 from typing import Any, Callable
 
@@ -18,7 +19,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from autograder.compare import compare
 from autograder.spec import Case, Exercise
 
-__all__ = ["Outcome", "Verdict", "call", "judge", "OpRecorder"]
+__all__ = ["Outcome", "Verdict", "call", "judge", "OpRecorder", "case_kind"]
 
 
 @dataclasses.dataclass
@@ -47,6 +48,9 @@ class Verdict:
     reason: str = ""      # why the first failing case failed
     hint: str = ""        # the likely cause, from the exercise's misconceptions
     status: str = "ok"    # ok | failed | not_implemented | missing | timeout | crash | error
+    # one entry per case, in order: {"public": bool, "ok": bool, "kind": the case's note (a hidden case's
+    # without its numbers), "why": what went wrong ("" when ok), "cause": the likely cause ("" if unknown)}
+    cases: list[dict] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -98,6 +102,24 @@ def _case_label(i: int, n: int, case: Case) -> str:
     return f"{label} ({case.note})" if case.note else label
 
 
+_KEEP = re.compile(r"\b(?:u?int\d+|b?float\d+|complex\d+|[1-4]-?D)\b")  # dtype names and "2D"/"3D" stay
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def case_kind(note: str) -> str:
+    """The kind of a case without its values: every number in its note becomes "…".
+
+    ``"8 frames, stride 6, start 14 of 80"`` -> ``"… frames, stride …, start … of …"``; dtype names
+    (``uint8``, ``float32``) and ``2D``/``3D`` are kept. A hidden case is shown this way: what kind of
+    input failed, never its sizes or values.
+    """
+    parts, last = [], 0
+    for m in _KEEP.finditer(note):
+        parts += [_NUMBER.sub("…", note[last:m.start()]), m.group(0)]
+        last = m.end()
+    return "".join(parts) + _NUMBER.sub("…", note[last:])
+
+
 def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: list[Outcome], *,
           num_public: int | None = None, blind: bool = False) -> Verdict:
     """Compare the student's outcomes with the reference's, case by case.
@@ -108,45 +130,73 @@ def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: l
         expected: the reference's outcomes (trusted).
         got: the student's outcomes (untrusted values, already plain data).
         num_public: how many of ``cases`` are public (None: all). A failing hidden case is named
-            only by its number and the kind of failure: no description, no expected value, nothing
-            of the case a class could pool.
+            only by its number, the kind of case (:func:`case_kind`: its note without numbers), the
+            kind of failure and the likely cause: no sizes, no expected value.
         blind: reasons say nothing of the student's values (see :func:`autograder.compare.compare`);
             the official grader sets it, since student code can read the hidden cases.
 
     Returns:
-        A :class:`Verdict`; ``reason`` explains the first failing case.
+        A :class:`Verdict`; ``reason`` explains the first failing case, ``cases`` every case.
     """
     n = len(cases)
     num_public = n if num_public is None else num_public
     verdict = Verdict(exercise.name, passed=0, total=n)
     for i, (case, exp, out) in enumerate(zip(cases, expected, got)):
+        public = i < num_public
         reason = _reason(exercise, case, exp, out, blind=blind)
+        entry = {"public": public, "ok": reason is None, "kind": case.note if public else case_kind(case.note),
+                 "why": "", "cause": ""}
+        verdict.cases.append(entry)
         if reason is None:
             verdict.passed += 1
             continue
+        entry["why"] = reason if public else _hidden_reason(exp, out, reason)
+        if out.kind == "return" and not out.forbidden:  # right numbers from a forbidden op: no misconception
+            entry["cause"] = _diagnose(exercise, case, out.value)
         if not verdict.reason:
-            if i < num_public:
+            if public:
                 verdict.reason = f"{_case_label(i, num_public, case)}: {reason}"
             else:
-                verdict.reason = (f"hidden case {i - num_public + 1} of {n - num_public}: {_hidden_reason(exp, out)} "
+                kind = f" ({entry['kind']})" if entry["kind"] else ""
+                verdict.reason = (f"hidden case {i - num_public + 1} of {n - num_public}{kind}: {entry['why']} "
                                   "(every public case passed; hidden cases differ in sizes and values)")
             verdict.status = _status(out)
-            if out.kind == "return" and not out.forbidden:  # right numbers from a forbidden op: no misconception
-                verdict.hint = _diagnose(exercise, case, out.value)
-    if len(got) < n:  # the run stopped early (timeout or crash): the rest did not pass
+            verdict.hint = entry["cause"]
+    for i in range(len(got), n):  # the run stopped early (timeout or crash): the rest did not pass
+        verdict.cases.append({"public": i < num_public, "ok": False, "why": "did not run", "cause": "",
+                              "kind": cases[i].note if i < num_public else case_kind(cases[i].note)})
+    if len(got) < n:
         verdict.reason = verdict.reason or f"only {len(got)} of {n} cases ran"
     return verdict
 
 
-def _hidden_reason(exp: Outcome, out: Outcome) -> str:
-    """What went wrong in a hidden case, without any value of it."""
+def _hidden_reason(exp: Outcome, out: Outcome, reason: str = "") -> str:
+    """What went wrong in a hidden case, without any value of it.
+
+    ``reason`` (the full reason, which may quote expected sizes or values) only picks the kind of
+    difference: the type, the shape (and whether its sizes look permuted), the dtype, the number of
+    items or keys, non-finite numbers, or the values.
+    """
     if out.kind in ("missing", "timeout", "crash", "error"):
         return out.message or out.kind
+    if out.forbidden:
+        return reason  # names the forbidden operators only
     if exp.kind == "raise":
         return f"should raise {exp.exc_types[0]}" + (f", but raised {out.exc_types[0]}" if out.kind == "raise" else "")
     if out.kind == "raise":
         return f"raised {out.exc_types[0]}"
+    where = reason.split(" ", 1)[0] if reason.startswith("result") else "result"
+    for marker, what in _DIFFERENCES:
+        if marker in reason:
+            return f"returned a wrong value: {what} of {where}" + (
+                " (the same sizes in another order: are the axes permuted?)" if "permuted" in reason else "")
     return "returned a wrong value"
+
+
+# the kinds of difference autograder.compare reports (blind or not), by a phrase of its reason
+_DIFFERENCES = (("should be a ", "the type"), ("shape", "the shape"), ("dtype", "the dtype"),
+                ("items", "the number of items"), ("keys", "the keys"), ("NaN", "NaN or infinity in the values"),
+                ("finite", "a non-finite number"), ("differs", "the values"), ("should be ", "the value"))
 
 
 def _status(out: Outcome) -> str:

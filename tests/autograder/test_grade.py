@@ -245,3 +245,66 @@ def test_scores_go_to_the_gradebook_url_given(one_lesson):
     with Gradebook(url) as gb:
         sub = gb.find_submission(lesson, "s")
         assert sub.score == sub.max_score > 0
+
+
+@pytest.mark.parametrize("note,kind", [
+    ("8 frames, stride 6, start 14 of 80", "… frames, stride …, start … of …"),
+    ("uint16 (5, 4), slope 2.54422, intercept -1348.63", "uint16 (…, …), slope …, intercept -…"),
+    ("window L50/W400 on (17, 7)", "window L…/W… on (…, …)"),
+    ("a 2D window, float32", "a 2D window, float32"),
+    ("3×3×3 kernel, int64 indices", "…×…×… kernel, int64 indices"),
+    ("", ""),
+])
+def test_a_hidden_case_shows_its_kind_without_numbers(note, kind):
+    from autograder.verdict import case_kind
+
+    assert case_kind(note) == kind
+
+
+def _digits_outside_dtypes(text):
+    import re
+
+    from autograder.verdict import _KEEP
+
+    text = re.sub(r"result(\[[^\]]*\])+", "result", text)  # an item's position in the result is no value
+    return re.findall(r"\d", _KEEP.sub("", text))
+
+
+@pytest.mark.parametrize("lesson", LESSONS[:3])
+def test_each_case_is_marked_public_or_hidden_and_hidden_ones_show_no_values(lesson):
+    """Check that a known-wrong solution failing only on hidden cases is told the kind of each failing case and
+    the likely cause, and no number of those cases (no size, no expected value)."""
+    from autograder.check import reference_outcomes
+    from autograder.verdict import call, case_kind, judge
+
+    for ex in exercises_for(lesson):
+        if not ex.misconceptions:
+            continue
+        public, hidden = ex.cases(), ex.cases(SEED)
+        expected = reference_outcomes(ex, public + hidden)
+        wrong = ex.misconceptions[0]
+        got = expected[:len(public)] + [call(wrong.wrong, c) for c in hidden]  # right on the public cases only
+        verdict = judge(ex, public + hidden, expected, got, num_public=len(public), blind=True)
+        assert [c["public"] for c in verdict.cases] == [True] * len(public) + [False] * len(hidden)
+        assert all(c["ok"] for c in verdict.cases[:len(public)])
+        failing = [(case, c) for case, c in zip(hidden, verdict.cases[len(public):]) if not c["ok"]]
+        if not failing:
+            continue  # this mistake happens to be right on every hidden case
+        assert verdict.reason.startswith("hidden case ") and not _digits_outside_dtypes(verdict.reason.split(":", 1)[1])
+        for case, c in failing:
+            assert c["kind"] == case_kind(case.note) and not _digits_outside_dtypes(c["kind"] + " " + c["why"]), c
+        assert any(c["cause"] == wrong.message for _, c in failing), (ex.name, failing)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_feedback_marks_cases_and_never_prints_a_hidden_case(demo, lesson):
+    page = (demo["out"] / "feedback" / "mistakes" / f"{lesson}.html").read_text()
+    assert "public ✓" in page or "public ✗" in page
+    assert "hidden ✓" in page or "hidden ✗" in page
+    rec = _record(demo["results"], "mistakes", lesson)
+    assert all(len(r["cases"]) == r["total"] for r in rec["exercises"])
+    public_notes = {c.note for ex in exercises_for(lesson) for c in ex.cases()}
+    for ex in exercises_for(lesson):
+        for case in ex.cases(SEED):
+            if _digits_outside_dtypes(case.note) and case.note not in public_notes:
+                assert case.note not in page, f"the hidden case {case.note!r} is in the feedback"

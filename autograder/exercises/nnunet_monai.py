@@ -1,6 +1,6 @@
 """Graded exercises of lesson 14_nnunet_monai: nnU-Net's target spacing (with its anisotropy rule),
-its CT normalization, its evenly spaced sliding-window starts, and two evaluation metrics: the
-95th-percentile Hausdorff distance (MONAI's definition) and lesion-wise F1."""
+its CT normalization, its pooling strides, its evenly spaced sliding-window starts, and two evaluation
+metrics: the 95th-percentile Hausdorff distance (MONAI's definition) and lesion-wise F1."""
 from __future__ import annotations
 
 import math
@@ -189,6 +189,87 @@ def _ct_no_epsilon(volume, *, lower, upper, mean, std):  # noqa: ANN001, ANN202
 
 
 # --- evenly_spaced_starts -------------------------------------------------------------------------------------------
+# --- pooling_strides ------------------------------------------------------------------------------------------------
+def _pool_cases(rng: np.random.Generator) -> list[Case]:
+    cases = [Case(((128, 128, 128), (1.0, 1.0, 1.0)), note="128³ at 1 mm: five poolings, down to 4 voxels"),
+             Case(((20, 256, 224), (5.0, 0.8, 0.8)), note="anisotropic: 5 mm slices, 0.8 mm pixels"),
+             Case(((40, 192, 160), (3.0, 0.75, 0.75)), note="anisotropic: the slices join once the pixels reach 1.5 mm"),
+             Case(((64, 64, 64), (2.0, 1.0, 1.0)), note="a coarse axis exactly 2x the others waits one stage"),
+             Case(((80, 80, 80), (1.0, 1.0, 1.0)), note="80 voxels: pooling stops at 5 (5 < 8)"),
+             Case(((112, 96, 56), (1.0, 1.0, 1.0)), note="stops at 7, 6 and 7 voxels"),
+             Case(((37, 53, 29), (1.2, 0.9, 1.1)), note="odd sizes: halving rounds up"),
+             Case(((8, 8, 40), (1.0, 1.0, 1.0)), note="one axis left to pool: only while it has >= 12 voxels"),
+             Case(((45.5, 256.0, 256.0), (3.6, 0.7, 0.7)), note="a median shape with a half voxel"),
+             Case(((256, 224), (1.0, 1.0)), note="a 2D patch"),
+             Case(((1, 1, 1), (1.0, 1.0, 1.0)), note="a patch of one voxel: no pooling, only stage 0"),
+             Case(((7, 7, 7), (1.0, 1.0, 1.0)), note="7 voxels per axis: too small to pool"),
+             Case(((64, 64, 64), (1.0, 1.0, 1.0)), {"min_feature_map_size": 2}, note="min_feature_map_size 2"),
+             Case(((16, 16, 16), (1.0, 1.0, 1.0)), {"min_feature_map_size": 1}, note="min_feature_map_size 1")]
+    for _ in range(3):
+        fine = float(rng.uniform(0.5, 1.5))
+        coarse_axis = int(rng.integers(0, 3))
+        spacing = [fine * float(rng.uniform(0.9, 1.1)) for _ in range(3)]
+        spacing[coarse_axis] = fine * float(rng.choice([1.5, 2.0, 3.0, 4.0, 6.0]))
+        size = [int(rng.integers(24, 300)) for _ in range(3)]
+        size[coarse_axis] = int(rng.integers(8, 80))
+        cases.append(Case((tuple(size), tuple(spacing)), note=f"random patch {tuple(size)}, coarse axis {coarse_axis}"))
+    cases += [Case(((64, 64), (1.0, 1.0, 1.0)), raises=ValueError, note="a 2D patch with a 3D spacing"),
+              Case(((64, 64, 64, 64), (1.0,) * 4), raises=ValueError, note="a 4D patch"),
+              Case(((64, 0, 64), (1.0, 1.0, 1.0)), raises=ValueError, note="a size of 0"),
+              Case(((64, 64, 64), (1.0, -1.0, 1.0)), raises=ValueError, note="a negative spacing"),
+              Case(((64, 64, 64), (1.0, 1.0, 1.0)), {"min_feature_map_size": 0}, raises=ValueError,
+                   note="min_feature_map_size 0")]
+    return cases
+
+
+def _pool_validated(patch_size, spacing, min_feature_map_size):  # noqa: ANN001, ANN202
+    size, current = [float(p) for p in patch_size], [float(s) for s in spacing]
+    if len(size) not in (2, 3) or len(current) != len(size) or not all(math.isfinite(v) and v > 0 for v in size + current) \
+            or isinstance(min_feature_map_size, bool) or int(min_feature_map_size) != min_feature_map_size \
+            or min_feature_map_size < 1:
+        raise ValueError("bad patch, spacing or min_feature_map_size")
+    return size, current, int(min_feature_map_size)
+
+
+def _pool_rule(patch_size, spacing, min_feature_map_size, *, least=2, use_spacing=True, at_two=False,  # noqa: ANN001, ANN202
+               strict=False, stage0=True):
+    size, current, m = _pool_validated(patch_size, spacing, min_feature_map_size)
+    strides = [[1] * len(size)]
+    while True:
+        axes = [a for a in range(len(size)) if (size[a] > least * m if strict else size[a] >= least * m)]
+        if not axes:
+            break
+        if use_spacing:
+            finest = min(current[a] for a in axes)
+            axes = [a for a in axes if (current[a] / finest <= 2 if at_two else current[a] / finest < 2)]
+        if len(axes) == 1 and size[axes[0]] < 3 * m:
+            break
+        strides.append([2 if a in axes else 1 for a in range(len(size))])
+        for a in axes:
+            current[a], size[a] = current[a] * 2, math.ceil(size[a] / 2)
+    return strides if stage0 else strides[1:]
+
+
+def _pool_below_four(patch_size, spacing, *, min_feature_map_size=4):  # noqa: ANN001, ANN202
+    return _pool_rule(patch_size, spacing, min_feature_map_size, least=1)
+
+
+def _pool_ignore_spacing(patch_size, spacing, *, min_feature_map_size=4):  # noqa: ANN001, ANN202
+    return _pool_rule(patch_size, spacing, min_feature_map_size, use_spacing=False)
+
+
+def _pool_coarse_early(patch_size, spacing, *, min_feature_map_size=4):  # noqa: ANN001, ANN202
+    return _pool_rule(patch_size, spacing, min_feature_map_size, at_two=True)
+
+
+def _pool_strict(patch_size, spacing, *, min_feature_map_size=4):  # noqa: ANN001, ANN202
+    return _pool_rule(patch_size, spacing, min_feature_map_size, strict=True)
+
+
+def _pool_no_stage0(patch_size, spacing, *, min_feature_map_size=4):  # noqa: ANN001, ANN202
+    return _pool_rule(patch_size, spacing, min_feature_map_size, stage0=False)
+
+
 def _starts_cases(rng: np.random.Generator) -> list[Case]:
     cases = [Case((23, 10, 0.5), note="23 voxels, tiles of 10: 4 tiles 13/3 voxels apart"),
              Case((13, 4, 0.6), note="13 voxels, tiles of 4, step 0.6: starts 0, 2.25, 4.5, 6.75, 9 rounded"),
@@ -342,6 +423,17 @@ def _hd_voxels(pred_mask, target_mask, *, spacing=(1.0, 1.0, 1.0)):  # noqa: ANN
     return float(max(np.percentile(a, 95), np.percentile(b, 95)))
 
 
+def _hd_to_mask(pred_mask, target_mask, *, spacing=(1.0, 1.0, 1.0)):  # noqa: ANN001, ANN202
+    pred, target = _hd_prepare(pred_mask, target_mask, spacing)
+    sampling = np.asarray(spacing, dtype=np.float64)
+    if not pred.any() or not target.any():
+        return float("nan") if not pred.any() and not target.any() else float("inf")
+    surface = lambda m: m & ~ndimage.binary_erosion(m)  # noqa: E731
+    a = ndimage.distance_transform_edt(~target, sampling=sampling)[surface(pred)]
+    b = ndimage.distance_transform_edt(~pred, sampling=sampling)[surface(target)]
+    return float(max(np.percentile(a, 95), np.percentile(b, 95)))
+
+
 def _hd_pooled(pred_mask, target_mask, *, spacing=(1.0, 1.0, 1.0)):  # noqa: ANN001, ANN202
     a, b = _hd_distances(*_hd_prepare(pred_mask, target_mask, spacing), spacing)
     return float(np.percentile(np.concatenate([a, b]), 95))
@@ -427,6 +519,13 @@ def _f1_empty_zero(pred_mask, target_mask, *, connectivity=1):  # noqa: ANN001, 
     return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
 
 
+def _f1_background_label(pred_mask, target_mask, *, connectivity=1):  # noqa: ANN001, ANN202
+    pred, target, pred_labels, target_labels = _f1_labels(pred_mask, target_mask, connectivity)
+    found = len(np.unique(target_labels[pred]))  # label 0 counts wherever the prediction lies outside the target
+    correct = len(np.unique(pred_labels[target]))
+    return _f1_from(found, int(target_labels.max()), correct, int(pred_labels.max()))
+
+
 def _f1_full_connectivity(pred_mask, target_mask, *, connectivity=1):  # noqa: ANN001, ANN202
     pred, target, _, _ = _f1_labels(pred_mask, target_mask, connectivity)
     structure = np.ones((3,) * pred.ndim, bool)
@@ -461,6 +560,19 @@ EXERCISES = [
                       "percentiles), not to percentiles of this volume", _ct_own_percentiles),
         Misconception("no_epsilon", "divide by max(std, 1e-8): a std of 0 gives 0/0 = NaN", _ct_no_epsilon),
     ]),
+    _ex("pooling_strides", "course.medical.planning", _pool_cases, [
+        Misconception("below_four", "halve an axis only while its map has >= 2 * min_feature_map_size = 8 voxels, "
+                      "so the bottleneck keeps at least 4; halving while >= 4 pools below 4", _pool_below_four),
+        Misconception("ignore_spacing", "an axis is halved only while its current spacing is < 2x the finest current "
+                      "spacing among the poolable axes: thick slices wait until the pixels have caught up",
+                      _pool_ignore_spacing),
+        Misconception("coarse_early", "a coarse axis joins when its spacing is LESS than 2x the finest (ratio < 2); "
+                      "at exactly 2x it waits one more stage", _pool_coarse_early),
+        Misconception("strict", "halve while the map has >= 8 voxels (8 -> 4 is allowed); > 8 stops one stage early",
+                      _pool_strict),
+        Misconception("no_stage0", "the list starts with stage 0, all 1s (full resolution, no pooling), then one "
+                      "list per halving", _pool_no_stage0),
+    ]),
     _ex("evenly_spaced_starts", "course.medical.planning", _starts_cases, [
         Misconception("last_window", "that is MONAI's rule (a fixed step, the last tile moved back to the edge); "
                       "nnU-Net takes n = ceil((size − roi) / (roi · step_size)) + 1 tiles and spreads them "
@@ -482,8 +594,11 @@ EXERCISES = [
                       _hd_spacing_ignored),
         Misconception("voxels", "measure between SURFACES (mask & ~binary_erosion(mask)), not between all voxels "
                       "of the masks", _hd_voxels),
-        Misconception("pooled", "take each direction's 95th percentile and keep the larger (MONAI's definition), "
-                      "not one percentile of both directions pooled", _hd_pooled),
+        Misconception("to_mask", "measure to the other mask's SURFACE (distance_transform_edt(~surface)), not to "
+                      "the mask: a surface voxel inside the other mask is as far as that mask's boundary", _hd_to_mask),
+        Misconception("pooled", "one 95th percentile of both directions pooled is medpy's hd95 (nnU-Net v1's "
+                      "evaluator), a real definition; this exercise follows MONAI: each direction's 95th "
+                      "percentile, the larger kept", _hd_pooled),
     ], rtol=1e-7, atol=1e-9),
     _ex("lesion_f1", "course.metrics", _f1_cases, [
         Misconception("voxels", "count connected COMPONENTS (scipy.ndimage.label), not voxels: a 5-voxel lesion "
@@ -491,8 +606,12 @@ EXERCISES = [
         Misconception("precision_is_recall", "precision counts PREDICTED components that touch the target "
                       "(false alarms lower it); recall counts target components that the prediction touches",
                       _f1_precision_is_recall),
-        Misconception("empty_zero", "with no target component nothing was missed (recall 1); with no predicted "
-                      "component nothing was a false alarm (precision 1)", _f1_empty_zero),
+        Misconception("background_label", "label 0 is the background, not a lesion: count the labels > 0 under the "
+                      "overlap (pred & target); np.unique of the labels under the whole other mask includes 0 "
+                      "wherever it lies outside", _f1_background_label),
+        Misconception("empty_zero", "the course's convention (see the docstring): with no target component nothing "
+                      "was missed (recall 1); with no predicted component nothing was a false alarm (precision 1)",
+                      _f1_empty_zero),
         Misconception("full_connectivity", "use generate_binary_structure(ndim, connectivity): connectivity 1 "
                       "joins voxels that share a face, not a corner", _f1_full_connectivity),
     ], rtol=1e-9, atol=1e-12),

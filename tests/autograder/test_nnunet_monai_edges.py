@@ -1,9 +1,11 @@
 """Lesson 14's checks probe the edges: mutants that refuse a minimum legal input or loosen a validation fail.
 
 Each mutant is the reference with one change of the kind that survives weak checks: a refused minimal
-input (a dataset of one case, a one-voxel case, a tile as large as the axis, a tile of one voxel, a
+input (a dataset of one case, a one-voxel case, a 2D or one-voxel patch, a bottleneck of 1, a tile as
+large as the axis, a tile of one voxel, a
 single voxel, lower == upper, std 0, masks of one voxel, masks that fill the volume, empty masks), or a
-validation turned off (tables of the wrong width or length, a threshold of 0, lower > upper, a negative
+validation turned off (tables of the wrong width or length, a threshold of 0, patches and spacings of
+different lengths or sizes <= 0, lower > upper, a negative
 std, a tile larger than the axis, a step outside (0, 1], masks of different shapes, a spacing of the
 wrong length, a label map taken for a mask, a connectivity out of range). Both the public cases
 (``check`` in the notebook) and the hidden cases (official grading) must reject every one. Mutants that
@@ -48,6 +50,14 @@ def _starts_any_sizes(size, roi, step_size=0.5):  # a tile larger than the axis,
     return planning.evenly_spaced_starts(size, roi, step_size)
 
 
+def _pool_any_sizes(patch_size, spacing, *, min_feature_map_size=4):  # lengths, sizes and the minimum not checked
+    patch_size, spacing = list(patch_size)[:3], list(spacing)[:3]
+    n = min(len(patch_size), len(spacing))
+    patch_size = [max(float(p), 1.0) for p in patch_size[:n]] + [1.0] * max(0, 2 - n)
+    spacing = [abs(float(s)) or 1.0 for s in spacing[:n]] + [1.0] * max(0, 2 - n)
+    return planning.pooling_strides(patch_size, spacing, min_feature_map_size=max(int(min_feature_map_size), 1))
+
+
 def _hd_any_masks(pred_mask, target_mask, *, spacing=(1.0, 1.0, 1.0)):  # shapes cropped, spacing fitted, labels > 0
     pred, target = _array(pred_mask) != 0, _array(target_mask) != 0
     common = tuple(min(a, b) for a, b in zip(pred.shape, target.shape))
@@ -65,6 +75,7 @@ def _f1_any_masks(pred_mask, target_mask, *, connectivity=1):  # shapes cropped,
 
 _spacings, _shapes = _arg(0, "spacings"), _arg(1, "shapes")
 _volume = _arg(0, "volume")
+_patch = _arg(0, "patch_size")
 _pred, _target = _arg(0, "pred_mask"), _arg(1, "target_mask")
 
 
@@ -85,6 +96,13 @@ MUTANTS = {
         "refuses lower == upper": refuse(lambda *a, **k: k["lower"] == k["upper"], planning.ct_normalize),
         "refuses std 0": refuse(lambda *a, **k: k["std"] == 0, planning.ct_normalize),
         "swaps lower > upper and takes |std|": _ct_any_bounds,
+    },
+    "pooling_strides": {
+        "refuses a 2D patch": refuse(lambda *a, **k: len(_patch(*a, **k)) == 2, planning.pooling_strides),
+        "refuses a patch of one voxel": refuse(lambda *a, **k: max(_patch(*a, **k)) == 1, planning.pooling_strides),
+        "refuses min_feature_map_size 1": refuse(lambda *a, **k: k.get("min_feature_map_size") == 1,
+                                                 planning.pooling_strides),
+        "accepts lengths that differ, sizes or spacings <= 0 and min_feature_map_size 0": _pool_any_sizes,
     },
     "evenly_spaced_starts": {
         "refuses a tile as large as the axis": refuse(lambda size, roi, step_size=0.5: roi == size,

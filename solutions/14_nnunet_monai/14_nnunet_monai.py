@@ -125,8 +125,8 @@ show_windows(hu[hu.shape[0] * 2 // 3], presets=("brain", "bone"), title=f"{ct_so
 # %% [markdown]
 # Lesson 09's and 10's paths: write the volume as a DICOM CT series (one file per slice, shuffled
 # names, stored values with a rescale intercept) and load it back by slice position; write it as NIfTI
-# with its affine, read it back and check the orientation codes. The data sets below are resampled
-# from the NIfTI copy (lesson 10's `resample_to_spacing`).
+# with its affine, read it back and check the orientation codes. The CT data set below is made from
+# the NIfTI copy.
 
 # %%
 from course.data.phantom import write_ct_series
@@ -136,7 +136,7 @@ from course.medical.resample import resample_to_spacing
 
 workdir = Path(tempfile.mkdtemp(prefix="lesson14_"))
 files = write_ct_series(hu, workdir / "dicom", spacing=tuple(ct_spacing), identity=("lesson 14", ct_source),
-                        patient_id="BEYOND2D-HEADCT", patient_name="Head^CT", series_description=ct_source)
+                        patient_id="BEYOND2D-HEADCT", patient_name="Head^CT", series_description="lesson 14 head CT")
 hu_dicom, spacing_dicom, _ = load_dicom_series(workdir / "dicom")
 print(f"DICOM round trip: {len(files)} files, volume {hu_dicom.shape}, HU equal {np.array_equal(hu_dicom, hu)}, "
       f"spacing {np.round(spacing_dicom, 4)} mm")
@@ -218,6 +218,7 @@ result("14.ct_fg_p995", ct_fp.percentile_99_5, tol=10.0, fmt="{:.0f} HU", label=
 result("14.ct_fg_p995_exact", exact[1], tol=1.0, fmt="{:.0f} HU", label="CT foreground 99.5th percentile, all voxels")
 
 mr_subjects = make_subjects(6, seed=0, site="A")
+site_b_subjects = make_subjects(3, seed=1, site="B")  # other patients at another site: held out until section 9
 mr_fp = planning.fingerprint([s.image for s in mr_subjects], [s.label for s in mr_subjects],
                              [s.spacing for s in mr_subjects])
 print(f"\nMR fingerprint ({len(mr_subjects)} subjects, site A): spacings {np.unique(mr_fp.spacings, axis=0).tolist()} mm, "
@@ -1185,7 +1186,7 @@ def prepare(subject, lesion_seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 train_site = [prepare(s, 100 + i) for i, s in enumerate(mr_subjects)]
-held_out = [prepare(s, 200 + i) for i, s in enumerate(make_subjects(3, seed=1, site="B"))]
+held_out = [prepare(s, 200 + i) for i, s in enumerate(site_b_subjects)]
 ids = [s.subject_id for s in mr_subjects]
 folds = kfold_split(ids, k=3, seed=0)
 print(f"{len(train_site)} site-A subjects, {len(held_out)} site-B subjects, each {tuple(train_site[0][0].shape)}; "

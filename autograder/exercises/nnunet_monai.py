@@ -235,7 +235,7 @@ def _pool_rule(patch_size, spacing, min_feature_map_size, *, least=2, use_spacin
                strict=False, stage0=True):
     size, current, m = _pool_validated(patch_size, spacing, min_feature_map_size)
     strides = [[1] * len(size)]
-    while True:
+    while len(strides) <= 64:  # halving "while >= 1 voxel" never stops (ceil(1 / 2) = 1): cap the wrong rules
         axes = [a for a in range(len(size)) if (size[a] > least * m if strict else size[a] >= least * m)]
         if not axes:
             break

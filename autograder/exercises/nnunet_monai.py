@@ -588,14 +588,14 @@ EXERCISES = [
     _ex("hd95", "course.metrics", _hd_cases, [
         Misconception("max", "take the 95th percentile of the distances (np.percentile(d, 95)), not the maximum: "
                       "that is the plain Hausdorff distance, ruled by single outliers", _hd_max),
+        Misconception("to_mask", "measure to the other mask's SURFACE (distance_transform_edt(~surface)), not to "
+                      "the mask: a surface voxel inside the other mask is as far as that mask's boundary", _hd_to_mask),
         Misconception("one_direction", "measure both directions (prediction -> target and target -> "
                       "prediction) and keep the larger 95th percentile", _hd_one_direction),
         Misconception("spacing_ignored", "distances are in mm: pass sampling=spacing to the distance transform",
                       _hd_spacing_ignored),
         Misconception("voxels", "measure between SURFACES (mask & ~binary_erosion(mask)), not between all voxels "
                       "of the masks", _hd_voxels),
-        Misconception("to_mask", "measure to the other mask's SURFACE (distance_transform_edt(~surface)), not to "
-                      "the mask: a surface voxel inside the other mask is as far as that mask's boundary", _hd_to_mask),
         Misconception("pooled", "one 95th percentile of both directions pooled is medpy's hd95 (nnU-Net v1's "
                       "evaluator), a real definition; this exercise follows MONAI: each direction's 95th "
                       "percentile, the larger kept", _hd_pooled),

@@ -931,11 +931,14 @@ lesion_verdicts = {
     ("2D", "threshold"): compare("2D U-Net (slice-wise)", per_lesion["2D U-Net, slice-wise"], "threshold",
                                  per_lesion["threshold (grey band)"], unit="lesion Dice points", groups=lesion_seed),
 }
+# tolerance 0.2: the same code on a CPU with other vector units (AVX-512 instead of AVX2) printed 3D − 2D
+# −0.141 [−0.213, −0.068] where AVX2 prints −0.012 [−0.140, +0.096]: float rounding, amplified by 100
+# training steps, moves these numbers further than their own interval, which only sees two seeds
 for (a, b), v in lesion_verdicts.items():
     key = f"11.lesion_{a.lower()}_minus_{b.lower()}"
-    result(key, v.diff, tol=0.08, label=f"per-lesion Dice, {a} − {b}")
-    result(f"{key}_lower", v.lower, tol=0.08, label="95 % CI lower end")
-    result(f"{key}_upper", v.upper, tol=0.08, label="95 % CI upper end")
+    result(key, v.diff, tol=0.2, label=f"per-lesion Dice, {a} − {b}")
+    result(f"{key}_lower", v.lower, tol=0.2, label="95 % CI lower end")
+    result(f"{key}_upper", v.upper, tol=0.2, label="95 % CI upper end")
 
 # %%
 v = lesion_verdicts[("3D", "2D")]
@@ -965,6 +968,13 @@ else:
 # statement about this setup; exercise 4 changes the lesions and exercise 6 the budget. Where the
 # third axis should matter most is a lesion that looks like grey matter in every single slice —
 # next to the cortex, or a tube crossing the slices.
+#
+# Nor does the interval cover the computer. This same notebook, same seeds, printed 3D − 2D = −0.141
+# (95 % CI −0.213 to −0.068: the 2D network ahead) on a CPU with AVX-512 vector units and −0.012
+# (−0.140 to +0.096: not resolved) on one with AVX2. The kernels add the same products in a different
+# order, the last bits differ, and 100 steps of training amplify them into different networks. That is
+# no bug of either machine: it is the run-to-run spread that two seeds cannot measure. Your numbers
+# may differ from both; a claim that survives this needs more seeds, not a second look at one run.
 #
 
 # ## 7. Seams, and where they come from

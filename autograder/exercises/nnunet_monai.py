@@ -308,18 +308,20 @@ def _starts_last_window(size, roi, step_size=0.5):  # noqa: ANN001, ANN202
     return list(range(0, size - roi, interval)) + [size - roi]
 
 
-def _starts_ceil(size, roi, step_size=0.5):  # noqa: ANN001, ANN202
+def _starts_rounded(size, roi, step_size, rounding):  # noqa: ANN001, ANN202
+    """nnU-Net's count and step, each start rounded by ``rounding`` instead of to the nearest voxel."""
     _starts_checked(size, roi, step_size)
     num = math.ceil((size - roi) / (roi * step_size)) + 1
     step = (size - roi) / (num - 1) if num > 1 else 0
-    return [int(math.ceil(step * i)) for i in range(num)]
+    return [int(rounding(step * i)) for i in range(num)]
+
+
+def _starts_ceil(size, roi, step_size=0.5):  # noqa: ANN001, ANN202
+    return _starts_rounded(size, roi, step_size, math.ceil)
 
 
 def _starts_floor(size, roi, step_size=0.5):  # noqa: ANN001, ANN202
-    _starts_checked(size, roi, step_size)
-    num = math.ceil((size - roi) / (roi * step_size)) + 1
-    step = (size - roi) / (num - 1) if num > 1 else 0
-    return [int(step * i) for i in range(num)]
+    return _starts_rounded(size, roi, step_size, math.floor)
 
 
 def _starts_count_on_size(size, roi, step_size=0.5):  # noqa: ANN001, ANN202
@@ -330,10 +332,7 @@ def _starts_count_on_size(size, roi, step_size=0.5):  # noqa: ANN001, ANN202
 
 
 def _starts_python_round(size, roi, step_size=0.5):  # noqa: ANN001, ANN202
-    _starts_checked(size, roi, step_size)
-    num = math.ceil((size - roi) / (roi * step_size)) + 1
-    step = (size - roi) / (num - 1) if num > 1 else 0
-    return [int(math.floor(step * i + 0.5)) for i in range(num)]
+    return _starts_rounded(size, roi, step_size, lambda x: math.floor(x + 0.5))
 
 
 # --- hd95 -----------------------------------------------------------------------------------------------------------

@@ -487,9 +487,10 @@ def _f1_labels(pred_mask, target_mask, connectivity):  # noqa: ANN001, ANN202
     return pred, target, ndimage.label(pred, structure)[0], ndimage.label(target, structure)[0]
 
 
-def _f1_from(found, num_target, correct, num_pred):  # noqa: ANN001, ANN202
-    recall = found / num_target if num_target else 1.0
-    precision = correct / num_pred if num_pred else 1.0
+def _f1_from(found, num_target, correct, num_pred, empty=1.0):  # noqa: ANN001, ANN202
+    """Precision, recall and F1 from counts; ``empty`` is the score of a map with no component."""
+    recall = found / num_target if num_target else empty
+    precision = correct / num_pred if num_pred else empty
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
 
@@ -511,11 +512,7 @@ def _f1_empty_zero(pred_mask, target_mask, *, connectivity=1):  # noqa: ANN001, 
     pred, target, pred_labels, target_labels = _f1_labels(pred_mask, target_mask, connectivity)
     found = len(np.unique(target_labels[pred & target]))
     correct = len(np.unique(pred_labels[pred & target]))
-    num_target, num_pred = int(target_labels.max()), int(pred_labels.max())
-    recall = found / num_target if num_target else 0.0
-    precision = correct / num_pred if num_pred else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
-    return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
+    return _f1_from(found, int(target_labels.max()), correct, int(pred_labels.max()), empty=0.0)
 
 
 def _f1_background_label(pred_mask, target_mask, *, connectivity=1):  # noqa: ANN001, ANN202

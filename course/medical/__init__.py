@@ -33,33 +33,9 @@ from course.medical.nifti import (
 )
 from course.medical.normalize import foreground_mask, minmax, zscore
 from course.medical.resample import resample_to_spacing
-from course.medical.pipeline import (
-    compare_steps,
-    course_preprocess,
-    crop_at_centers,
-    format_steps,
-    monai_preprocess,
-    pos_neg_crop_centers,
-    scale_intensity_range,
-)
-from course.medical.planning import (
-    Fingerprint,
-    Plan,
-    PoolingPlan,
-    ct_normalize,
-    estimate_memory,
-    evenly_spaced_starts,
-    fingerprint,
-    fit_patch_size,
-    measure_activation_memory,
-    memory_reference,
-    plan,
-    plan_table,
-    pooling_plan,
-    pooling_strides,
-    target_spacing,
-    zscore_normalize,
-)
+from course.medical import pipeline as _pipeline, planning as _planning
+from course.medical.pipeline import *  # noqa: F403 (re-exported: their __all__ is added to this one)
+from course.medical.planning import *  # noqa: F403
 from course.medical.hounsfield import (
     TISSUE_HU,
     WINDOW_PRESETS,
@@ -71,13 +47,6 @@ from course.medical.hounsfield import (
 )
 
 __all__ = [
-    "course_preprocess",
-    "monai_preprocess",
-    "scale_intensity_range",
-    "pos_neg_crop_centers",
-    "crop_at_centers",
-    "compare_steps",
-    "format_steps",
     "rescale_to_hu",
     "apply_window",
     "clip_window",
@@ -109,20 +78,4 @@ __all__ = [
     "augment_intensity",
     "lesion_shape",
     "insert_lesions",
-    "Fingerprint",
-    "fingerprint",
-    "target_spacing",
-    "ct_normalize",
-    "zscore_normalize",
-    "PoolingPlan",
-    "pooling_plan",
-    "pooling_strides",
-    "evenly_spaced_starts",
-    "estimate_memory",
-    "memory_reference",
-    "measure_activation_memory",
-    "fit_patch_size",
-    "Plan",
-    "plan",
-    "plan_table",
-]
+] + _pipeline.__all__ + _planning.__all__

@@ -30,6 +30,7 @@ import copy
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 from autograder.notebook import MAX_NOTEBOOK_BYTES, SourceNotebook
@@ -158,7 +159,9 @@ def _read_submitted(folder: Path, assignment: str):  # noqa: ANN202 - (NotebookN
             return None, "no notebook was submitted"
         path = others[0]
     try:
-        nb = nbformat.reads(read_regular(path, MAX_NOTEBOOK_BYTES).decode("utf-8"), as_version=4)
+        with warnings.catch_warnings():  # a student's notebook without cell ids: nbformat warns, we give ids
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(read_regular(path, MAX_NOTEBOOK_BYTES).decode("utf-8"), as_version=4)
         if not isinstance(nb.get("cells"), list):
             raise TypeError("'cells' is not a list")
     except Exception as exc:  # noqa: BLE001 - untrusted bytes: anything nbformat raises means "unreadable"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.grade import GradeConfig, grade_submissions
+    from autograder.gradebook import course_db_url
+    from autograder.grade import GradeConfig, grade_submissions, parse_shard
 
     seed = args.seed if args.seed is not None else os.environ.get("AUTOGRADER_SEED")
     if args.seed_file:
@@ -31,11 +32,17 @@ def _grade(args: argparse.Namespace) -> int:
     elif not 2**32 <= abs(int(seed)):
         print("note: a small seed can be found by trying seeds against one hidden case a student saw; use a large "
               "random one: python -c 'import secrets; print(secrets.randbits(64))' > SEED", file=sys.stderr)
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+        course_dir = Path(args.course_dir) if args.course_dir else None
+        db_url = args.db_url or course_db_url(course_dir)  # the course's gradebook, as nbgrader's commands use it
+    except (ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     cfg = GradeConfig(submissions=Path(args.submissions), out=Path(args.out), seed=None if seed is None else int(seed),
                       jobs=args.jobs, assignments=args.assignment or None, force=args.force,
-                      memory_mb=args.memory_mb, box=not args.no_box, db_url=args.db_url,
-                      course_dir=Path(args.course_dir) if args.course_dir else None,
-                      per_student_seed=args.per_student_seed)
+                      memory_mb=args.memory_mb, box=not args.no_box, db_url=db_url, course_dir=course_dir,
+                      per_student_seed=args.per_student_seed, shard=shard)
     for text in args.duedate or []:
         assignment, _, when = text.rpartition("=")
         cfg.duedates[assignment or "*"] = when
@@ -55,8 +62,17 @@ def _grade(args: argparse.Namespace) -> int:
     if flagged:
         print(f"{len(flagged)} submission(s) use names that can bypass the sandbox's checks or reach a forbidden "
               f"operator: read the cells listed in {cfg.out / 'review.csv'} (scores are unchanged)")
-    print(f"wrote {cfg.out / 'grades.csv'}, review.csv, feedback/ and gradebook.db")
+    print(f"wrote {cfg.out / 'grades.csv'}, review.csv and feedback/"
+          + (f" (shard {shard[0]}/{shard[1]}: {len(results)} submission(s); the files hold every shard's so far)"
+             if shard else "") + f"; gradebook {_safe_url(db_url)}")
     return 0
+
+
+def _safe_url(url: str) -> str:
+    """A database URL to print: its password (if any) replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -78,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade submissions (SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb)")
     g.add_argument("--submissions", required=True, help="folder of submissions in nbgrader's submitted layout")
-    g.add_argument("--out", required=True, help="output folder: grades.csv, feedback/, results/, gradebook.db")
+    g.add_argument("--out", required=True, help="output folder: grades.csv, grades.json, review.csv, feedback/, "
+                   "results/ (shards of one class share it)")
     g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
     g.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
     g.add_argument("--seed", type=int, help="instructor-held seed of the hidden cases (or AUTOGRADER_SEED)")
@@ -89,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--source", help="instructor source folder (default: the project's solutions/)")
     g.add_argument("--force", action="store_true", help="re-grade submissions that are already graded")
     g.add_argument("--memory-mb", type=int, default=2048, help="memory limit of a grading process (default 2048)")
-    g.add_argument("--db-url", help="the nbgrader gradebook to write (an SQLAlchemy URL, as nbgrader's db_url; "
-                   "default: sqlite OUT/gradebook.db)")
+    g.add_argument("--db-url", help="the nbgrader gradebook to write (an SQLAlchemy URL, as nbgrader's db_url, e.g. "
+                   "sqlite:////srv/course/gradebook.db or postgresql+psycopg2://user@host/course); default: the "
+                   "course's CourseDirectory.db_url from the nbgrader_config.py of --course-dir")
     g.add_argument("--course-dir", help="the folder nbgrader's commands run in: its nbgrader_config.py sets the "
                    "late-submission plugin (AssignLatePenalties.plugin_class); default: the current folder")
     g.add_argument("--duedate", action="append", metavar="[ASSIGNMENT=]TIME",
@@ -99,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
                    "default: the due date the gradebook holds")
     g.add_argument("--no-box", action="store_true",
                    help="grade without the bubblewrap box (only where it cannot be built; every feedback page says so)")
+    g.add_argument("--shard", metavar="I/N", help="grade only shard I of N (0 <= I < N; students split by a hash of "
+                   "their id): N processes, e.g. a Slurm array or a Kubernetes indexed Job, grade a class at once "
+                   "into one --out and one gradebook")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_grade)
     r = sub.add_parser("release", help="regenerate source notebooks and the student release")

@@ -30,6 +30,14 @@ Hidden cases: one set per class from the instructor's seed, or, with ``per_stude
 (``--per-student-seed``), one set per student from :func:`student_seed` (HMAC-SHA256 of the student id
 under the instructor's seed), so the hidden-case messages of two students do not line up when pooled.
 The resume cache is keyed by a digest of the seed a student's cases came from, never the seed.
+
+Shards: ``shard=(i, n)`` (``--shard i/n``) grades only the students with :func:`shard_of` ``== i``, a
+stable split by a hash of the student id (all of a student's assignments in one shard), so a batch
+scheduler can grade a class in ``n`` processes on ``n`` machines at once, each with the same ``OUT`` (a
+shared folder) and the same gradebook: shards of one split run side by side (each holds its own lock
+and a shared one that a whole-class run takes exclusively), the gradebook's writers take turns
+(:func:`autograder.gradebook.gradebook_lock`), and ``grades.csv``/``grades.json``/``review.csv`` are
+merged under a lock, so the last shard to finish leaves the whole class in them.
 """
 from __future__ import annotations
 
@@ -39,6 +47,7 @@ import dataclasses
 import hashlib
 import hmac
 import importlib.util
+import io
 import json
 import os
 import re
@@ -60,7 +69,8 @@ from autograder.review import review_cells
 from autograder.spec import Case, Exercise
 from autograder.verdict import Outcome, judge
 
-__all__ = ["GradeConfig", "grade_submissions", "grade_one", "student_seed", "GRADES_COLUMNS"]
+__all__ = ["GradeConfig", "grade_submissions", "grade_one", "student_seed", "shard_of", "parse_shard",
+           "GRADES_COLUMNS"]
 
 GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_score", "status",
                   "raw_score", "late_submission_penalty", "timestamp", "seconds_late"]
@@ -90,6 +100,7 @@ class GradeConfig:
     db_url: str | None = None                    # nbgrader gradebook URL; None: sqlite OUT/gradebook.db
     course_dir: Path | None = None               # where nbgrader's commands run (its nbgrader_config.py); None: cwd
     duedates: dict[str, str] = dataclasses.field(default_factory=dict)  # assignment (or "*": all) -> due date
+    shard: tuple[int, int] | None = None         # (i, n): grade only the students with shard_of(id, n) == i
 
 
 @dataclasses.dataclass
@@ -121,7 +132,7 @@ def grade_submissions(cfg: GradeConfig, *, progress: bool = True) -> list[dict]:
                            "(--no-box; every feedback page then says the submission was graded unboxed)")
     app, duedates = _late_settings(cfg)  # a broken config or due date stops the run before any grading
     cfg.out.mkdir(parents=True, exist_ok=True)
-    lock = _lock_out(cfg.out)
+    locks = _lock_out(cfg.out, cfg.shard)
     work = Path(tempfile.mkdtemp(prefix="grading-"))
     os.chmod(work, 0o711)
     try:
@@ -139,7 +150,8 @@ def grade_submissions(cfg: GradeConfig, *, progress: bool = True) -> list[dict]:
         return results
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        lock.close()
+        for lock in reversed(locks):
+            lock.close()
 
 
 def _late_settings(cfg: GradeConfig):  # noqa: ANN202 - (nbgrader's application, due dates)
@@ -163,31 +175,71 @@ def _late_settings(cfg: GradeConfig):  # noqa: ANN202 - (nbgrader's application,
     return app, duedates
 
 
-def _lock_out(out: Path):  # noqa: ANN202 - an open file holding the lock
-    """Take the output folder's lock (``OUT/.grading.lock``, flock) or fail at once.
+def shard_of(student_id: str, n: int) -> int:
+    """The shard (0 … n−1) of a student: the first 8 bytes of SHA-256 of the id, modulo ``n``.
 
-    Two graders writing the same grades, cache and gradebook would both grade the whole class and
-    race at the end; the second one is refused with a message instead.
+    Stable across runs, machines and Python versions (no ``hash()`` salt), and independent of which
+    other students exist, so a student added late lands in the same shard as before.
+    """
+    return int.from_bytes(hashlib.sha256(student_id.encode()).digest()[:8], "big") % n
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/n"`` (0 <= i < n, as Kubernetes' JOB_COMPLETION_INDEX or a 0-based Slurm array) -> (i, n).
 
     Raises:
-        RuntimeError: another grading run holds the lock.
+        ValueError: not two integers with 0 <= i < n.
+    """
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard takes I/N with 0 <= I < N (e.g. 0/3), got {text!r}") from None
+    if not 0 <= i < n:
+        raise ValueError(f"--shard I/N needs 0 <= I < N, got {text!r} (shards are numbered from 0)")
+    return i, n
+
+
+def _lock_out(out: Path, shard: tuple[int, int] | None = None) -> list:
+    """Take the output folder's locks (flock on files in ``OUT``) or fail at once.
+
+    A whole-class run holds ``.grading.lock`` exclusively. A shard holds it shared and
+    ``.grading.shard-I-of-N.lock`` exclusively: the shards of a split run side by side, while two runs
+    of one shard, or a whole-class run beside shards, would grade the same students and race at the
+    end; the second is refused with a message.
+
+    Returns:
+        The open lock files (held until closed).
+
+    Raises:
+        RuntimeError: another grading run holds a lock this one needs.
     """
     import fcntl
 
-    f = open(out / ".grading.lock", "a+")  # noqa: SIM115 - held until the run ends
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.close()
-        raise RuntimeError(f"another grading run is writing to {out} (it holds {out / '.grading.lock'}); "
-                           "wait for it to finish or choose another --out") from None
-    return f
+    wanted = [(".grading.lock", fcntl.LOCK_EX if shard is None else fcntl.LOCK_SH)]
+    if shard is not None:
+        wanted.append((f".grading.shard-{shard[0]}-of-{shard[1]}.lock", fcntl.LOCK_EX))
+    held = []
+    for name, mode in wanted:
+        f = open(out / name, "a+")  # noqa: SIM115 - held until the run ends
+        try:
+            fcntl.flock(f, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            for other in held:
+                other.close()
+            what = "a grading run of the whole class" if mode == fcntl.LOCK_SH else "another grading run"
+            raise RuntimeError(f"{what} is writing to {out} (it holds {out / name}); wait for it to finish or "
+                               "choose another --out") from None
+        held.append(f)
+    return held
 
 
 def _find_submissions(cfg: GradeConfig) -> list[tuple[str, str, Path | None]]:
     wanted = set(cfg.assignments) if cfg.assignments else None
     todo = []
     for student in sorted(p for p in cfg.submissions.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if cfg.shard is not None and shard_of(student.name, cfg.shard[1]) != cfg.shard[0]:
+            continue
         names = wanted if wanted is not None else {p.name for p in student.iterdir() if p.is_dir()}
         for assignment in sorted(names):
             if not (cfg.source / assignment).is_dir():
@@ -694,9 +746,20 @@ def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _P
     for rec in results:
         key = (rec["student_id"], rec["assignment_id"])
         _apply_late(rec, late[key], problems[key])
-    # 2. the files
+    # 2. the files, under a lock: shards finishing at once merge one after the other
+    with open(cfg.out / ".outputs.lock", "a+") as lock:
+        import fcntl
+
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _merge_files(cfg, results)
+    for rec in results:
+        write_feedback(rec, cfg.out / "feedback" / rec["student_id"] / f"{rec['assignment_id']}.html")
+
+
+def _merge_files(cfg: GradeConfig, results: list[dict]) -> None:
+    """Merge this run's records into grades.json, grades.csv and review.csv (written anew from the merge)."""
     # this run's records replace the earlier ones of the same (student, assignment); the others stay, so
-    # grading one assignment (or one late student) keeps the rest of grades.csv
+    # grading one assignment, one late student or one shard keeps the rest of grades.csv
     graded = {(r["student_id"], r["assignment_id"]) for r in results}
     try:
         earlier = json.loads((cfg.out / "grades.json").read_text())
@@ -705,21 +768,32 @@ def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _P
     except (OSError, ValueError):
         earlier = []
     merged = sorted(earlier + results, key=lambda r: (str(r["student_id"]), str(r["assignment_id"])))
-    with open(cfg.out / "grades.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, GRADES_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for rec in merged:
-            when = rec.get("late") or {}
-            for row in rec["exercises"]:
-                writer.writerow({"raw_score": row["score"], "late_submission_penalty": 0.0, **row,
-                                 "student_id": rec["student_id"], "assignment_id": rec["assignment_id"],
-                                 "timestamp": when.get("timestamp") or "", "seconds_late": when.get("seconds_late") or 0.0})
-    (cfg.out / "grades.json").write_text(json.dumps(merged, indent=1))
-    with open(cfg.out / "review.csv", "w", newline="") as f:  # for the instructor: cells to read by hand
-        writer = csv.DictWriter(f, REVIEW_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for rec in merged:
-            for flag in rec.get("review", []):
-                writer.writerow({"student_id": rec["student_id"], "assignment_id": rec["assignment_id"], **flag})
-    for rec in results:
-        write_feedback(rec, cfg.out / "feedback" / rec["student_id"] / f"{rec['assignment_id']}.html")
+    grades, review = io.StringIO(newline=""), io.StringIO(newline="")
+    writer = csv.DictWriter(grades, GRADES_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for rec in merged:
+        when = rec.get("late") or {}
+        for row in rec["exercises"]:
+            writer.writerow({"raw_score": row["score"], "late_submission_penalty": 0.0, **row,
+                             "student_id": rec["student_id"], "assignment_id": rec["assignment_id"],
+                             "timestamp": when.get("timestamp") or "", "seconds_late": when.get("seconds_late") or 0.0})
+    writer = csv.DictWriter(review, REVIEW_COLUMNS, extrasaction="ignore")  # for the instructor: cells to read
+    writer.writeheader()
+    for rec in merged:
+        for flag in rec.get("review", []):
+            writer.writerow({"student_id": rec["student_id"], "assignment_id": rec["assignment_id"], **flag})
+    # each file replaced whole (a killed run leaves the old file or the new one, never half of one);
+    # grades.json last: it is what the next merge reads
+    for name, text in (("grades.csv", grades.getvalue()), ("review.csv", review.getvalue()),
+                       ("grades.json", json.dumps(merged, indent=1))):
+        _replace_file(cfg.out / name, text)
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file beside it, then ``os.replace``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", newline="") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

@@ -12,7 +12,9 @@ course's own subclass) decides, and the penalty lands on the ``SubmittedNotebook
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
+import hashlib
 import logging
 import os
 import sys
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from autograder.notebook import SourceNotebook
 
-__all__ = ["write_gradebook", "ensure_tools_on_path", "nbgrader_app", "read_timestamp", "parse_time"]
+__all__ = ["write_gradebook", "gradebook_lock", "ensure_tools_on_path", "nbgrader_app", "read_timestamp", "parse_time"]
 
 TIMESTAMP_FILE = "timestamp.txt"  # what nbgrader collect (and nbgrader's exchange) writes beside a submission
 
@@ -36,6 +38,82 @@ def ensure_tools_on_path() -> None:
 def gradebook_url(db: Path | str) -> str:
     """An SQLAlchemy URL for ``db``: a URL is kept, a path becomes ``sqlite:///<absolute path>``."""
     return db if isinstance(db, str) and "://" in db else f"sqlite:///{Path(db).resolve()}"
+
+
+# the key of the PostgreSQL advisory lock that serializes writers of one gradebook (any fixed 64-bit number)
+ADVISORY_LOCK_KEY = int.from_bytes(hashlib.sha256(b"beyond2d gradebook writer").digest()[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def gradebook_lock(url: str):  # noqa: ANN201 - a context manager
+    """Hold the gradebook at ``url`` for this process alone while it writes (shards grading one class).
+
+    nbgrader's ``Gradebook`` creates its schema on first use, and its ``update_or_create_*`` methods read
+    and then insert: two processes writing one fresh gradebook at once race (a half-created schema, a
+    duplicate key). Writers therefore take turns, which also makes every write an idempotent upsert
+    (a re-run after a crash finds the rows and updates them). Readers (nbgrader's formgrader, export) are
+    not blocked.
+
+    SQLite: an exclusive ``flock`` on ``<database>.lock`` beside the database file (local file systems;
+    on NFS use PostgreSQL). PostgreSQL: a session-level advisory lock (``pg_advisory_lock``) held on a
+    connection of its own, released when the block ends or the process dies. Other databases: no lock.
+
+    Args:
+        url: an SQLAlchemy URL as nbgrader's ``db_url``.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        import fcntl
+
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".lock"), "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+    elif backend == "postgresql":
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        finally:
+            engine.dispose()
+    else:
+        yield
+
+
+def course_db_url(course_dir: Path | None = None, app=None) -> str:  # noqa: ANN001 - nbgrader's application
+    """The course's gradebook: ``CourseDirectory.db_url`` as nbgrader run in ``course_dir`` sees it.
+
+    nbgrader's default is ``sqlite:///<CourseDirectory.root>/gradebook.db``; a relative SQLite path (as
+    ``sqlite:///build/release.db``) is taken relative to ``course_dir``, where nbgrader's commands run.
+
+    Args:
+        course_dir: the folder of the course's ``nbgrader_config.py`` (default: the current folder).
+        app: an application from :func:`nbgrader_app` for that folder, if one is at hand.
+    """
+    from nbgrader.coursedir import CourseDirectory
+    from sqlalchemy.engine import make_url
+
+    base = Path(course_dir).resolve() if course_dir is not None else Path.cwd()
+    app = app if app is not None else nbgrader_app(base)
+    url = CourseDirectory(config=app.config).db_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
+            and not Path(parsed.database).is_absolute():
+        url = f"sqlite:///{base / parsed.database}"
+    return url
 
 
 def nbgrader_app(course_dir: Path | None = None):  # noqa: ANN201 - nbgrader.apps.baseapp.NbGrader
@@ -138,14 +216,21 @@ def write_gradebook(db: Path | str, results: list[dict], sources: dict[str, Sour
 
     Raises:
         RuntimeError: the course's late-submission plugin failed (the message names it).
+
+    Writers of one gradebook take turns (:func:`gradebook_lock`), so shards may call this at once.
     """
+    ensure_tools_on_path()
+    url = gradebook_url(db)
+    with gradebook_lock(url):
+        return _write_locked(url, results, sources, timestamps or {}, duedates or {}, app)
+
+
+def _write_locked(url: str, results: list[dict], sources: dict[str, SourceNotebook], timestamps: dict,
+                  duedates: dict, app) -> dict[tuple[str, str], dict]:  # noqa: ANN001
     import nbformat
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import AssignLatePenalties
 
-    ensure_tools_on_path()
-    url = gradebook_url(db)
-    timestamps, duedates = timestamps or {}, duedates or {}
     with warnings.catch_warnings(), Gradebook(url) as gb:
         # nbgrader's add_submission touches relationships before the new rows join the session
         warnings.filterwarnings("ignore", message=".*not in session.*")
@@ -168,10 +253,13 @@ def write_gradebook(db: Path | str, results: list[dict], sources: dict[str, Sour
                 if grade_id not in src.test_points:
                     continue
                 grade = gb.find_grade(grade_id, src.path.stem, rec["assignment_id"], rec["student_id"])
+                new_row = grade.auto_score is None  # this gradebook has no score for it yet
                 grade.auto_score = float(row.get("raw_score", row["score"]))
-                # as nbgrader's SaveAutoGrades: review only where a manual score exists (the submission
-                # changed under it) or no automatic score could be given
-                grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+                # as nbgrader's SaveAutoGrades: review only where a manual score exists and the submission
+                # was graded again (it changed under the manual score), or no automatic score could be
+                # given; a record reused unchanged from the cache leaves the instructor's review as it is
+                if new_row or not rec.get("reused"):
+                    grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
             gb.db.commit()
     # the late penalties, by nbgrader's own preprocessor as `nbgrader autograde` runs it on each notebook
     penalties = AssignLatePenalties(parent=app) if app is not None else AssignLatePenalties()

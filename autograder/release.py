@@ -9,7 +9,9 @@ and fails when the committed one differs.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 __all__ = ["PROJECT_ROOT", "lesson_ids", "source_notebook", "sync_source", "generate_release", "release",
@@ -64,8 +66,14 @@ def notebook_config(root: Path, release_directory: str = "notebooks"):  # noqa: 
 def generate_release(lessons: list[str], root: Path = PROJECT_ROOT, release_directory: str = "notebooks") -> None:
     """Run nbgrader's generate_assignment for each lesson into ``root/release_directory``.
 
+    nbgrader with ``force`` deletes the old release folder first and deletes it again when it then
+    fails (as when it refuses to change an assignment that has submissions in the gradebook), so a
+    failed release would lose the last good one. Here nbgrader writes into a staging folder under
+    ``build/``; only a lesson it released completely replaces the old folder, by renames.
+
     Raises:
-        RuntimeError: nbgrader reported an error (its log is in the message).
+        RuntimeError: nbgrader reported an error (its log is in the message); the release folder of
+            that lesson is left as it was.
     """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -74,12 +82,35 @@ def generate_release(lessons: list[str], root: Path = PROJECT_ROOT, release_dire
 
     (root / "build").mkdir(exist_ok=True)
     ensure_tools_on_path()
-    config = notebook_config(root, release_directory)
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    for lesson in lessons:
-        result = api.generate_assignment(lesson, force=True, create=True)
-        if not result["success"]:
-            raise RuntimeError(f"nbgrader generate_assignment {lesson} failed:\n{result.get('log', '')}{result.get('error', '')}")
+    staging = Path(tempfile.mkdtemp(prefix=".release-", dir=root / "build"))
+    try:
+        config = notebook_config(root, str(staging.relative_to(root)))
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        for lesson in lessons:
+            result = api.generate_assignment(lesson, force=True, create=True)
+            if not result["success"]:
+                raise RuntimeError(f"nbgrader generate_assignment {lesson} failed (the release in "
+                                   f"{root / release_directory / lesson} is unchanged):\n"
+                                   f"{result.get('log', '')}{result.get('error', '')}")
+            _replace_dir(staging / lesson, root / release_directory / lesson)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Put the folder ``new`` in the place of ``target``: the old one is renamed aside, then removed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    try:
+        shutil.move(str(new), str(target))
+    except BaseException:
+        if old.exists() and not target.exists():
+            os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def release(lessons: list[str] | None = None, root: Path = PROJECT_ROOT) -> list[str]:

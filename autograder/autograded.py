@@ -27,10 +27,10 @@ our feedback say what the formgrader and ``nbgrader export`` say.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import tempfile
-import warnings
 from pathlib import Path
 
 from autograder.notebook import MAX_NOTEBOOK_BYTES, SourceNotebook
@@ -58,7 +58,8 @@ def safe_part(name: object) -> str:
 
 
 def write_autograded(course_root: Path, results: list[dict], sources: dict[str, SourceNotebook],
-                     submissions: Path, *, autograded_directory: str = "autograded") -> list[Path]:
+                     submissions: Path, *, autograded_directory: str = "autograded",
+                     app=None) -> list[Path]:  # noqa: ANN001 - nbgrader's application
     """Write nbgrader's autograded notebook of every grading record (overwriting an earlier one).
 
     Args:
@@ -68,6 +69,9 @@ def write_autograded(course_root: Path, results: list[dict], sources: dict[str, 
         submissions: the graded folder, ``SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb``
             (a ``timestamp.txt`` beside the notebook is copied along).
         autograded_directory: nbgrader's ``CourseDirectory.autograded_directory`` (a relative path).
+        app: the course's nbgrader application (:func:`autograder.gradebook.nbgrader_app`), whose
+            configuration of ``ClearSolutions`` and ``LockCells`` the release was made with; None:
+            nbgrader's defaults.
 
     Returns:
         The notebooks written: ``course_root/<autograded_directory>/<student>/<assignment>/<name>.ipynb``,
@@ -86,7 +90,7 @@ def write_autograded(course_root: Path, results: list[dict], sources: dict[str, 
     for rec in results:
         student, assignment = safe_part(rec["student_id"]), safe_part(rec["assignment_id"])
         src = sources[assignment]
-        template = templates.get(assignment) or templates.setdefault(assignment, _Template(src))
+        template = templates.get(assignment) or templates.setdefault(assignment, _Template(src, app))
         # 1. the submitted notebook (untrusted), or None
         folder = Path(submissions) / student / assignment
         student_nb, problem = _read_submitted(folder, assignment)
@@ -146,10 +150,8 @@ def _copy_timestamp(folder: Path, dest: Path) -> None:
     _write_atomic(dest / TIMESTAMP_FILE, data)
 
 
-def _read_submitted(folder: Path, assignment: str):  # noqa: ANN202 - (NotebookNode | None, problem)
-    """The submitted notebook as nbformat v4, found as the grader finds it, or (None, why not)."""
-    import nbformat
-
+def _read_submitted(folder: Path, assignment: str):  # noqa: ANN202 - (dict | None, problem)
+    """The submitted notebook's JSON, found and read as the grader finds and reads it, or (None, why not)."""
     from autograder.transport import read_regular
 
     path = folder / f"{assignment}.ipynb"
@@ -158,13 +160,13 @@ def _read_submitted(folder: Path, assignment: str):  # noqa: ANN202 - (NotebookN
         if len(others) != 1:
             return None, "no notebook was submitted"
         path = others[0]
+    # read as the grader reads it (autograder.notebook.read_submission): the same bytes give the same
+    # cells; every cell is rebuilt later, so nbformat's opinion of the rest does not matter
     try:
-        with warnings.catch_warnings():  # a student's notebook without cell ids: nbformat warns, we give ids
-            warnings.simplefilter("ignore")
-            nb = nbformat.reads(read_regular(path, MAX_NOTEBOOK_BYTES).decode("utf-8"), as_version=4)
-        if not isinstance(nb.get("cells"), list):
-            raise TypeError("'cells' is not a list")
-    except Exception as exc:  # noqa: BLE001 - untrusted bytes: anything nbformat raises means "unreadable"
+        nb = json.loads(read_regular(path, MAX_NOTEBOOK_BYTES).decode("utf-8"))
+        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+            raise TypeError("no list of cells")
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, RecursionError) as exc:
         return None, f"{path.name} is not a readable notebook ({type(exc).__name__})"
     return nb, ""
 
@@ -177,14 +179,15 @@ class _Template:
     is the version nbgrader's ``SaveCells`` stores and ``OverwriteCells`` restores).
     """
 
-    def __init__(self, src: SourceNotebook) -> None:
+    def __init__(self, src: SourceNotebook, app=None) -> None:  # noqa: ANN001 - nbgrader's application
         import nbformat
         from nbgrader.preprocessors import ClearSolutions, ComputeChecksums, LockCells
 
         self.source = src
         nb = nbformat.read(src.path, as_version=4)
         resources: dict = {}
-        for pre in (LockCells(), ClearSolutions(), ComputeChecksums()):
+        settings = {"parent": app} if app is not None else {}
+        for pre in (LockCells(**settings), ClearSolutions(**settings), ComputeChecksums(**settings)):
             nb, resources = pre.preprocess(nb, resources)
         for cell in nb.cells:
             if cell.cell_type == "code":
@@ -203,11 +206,11 @@ class _Template:
         nb.cells.insert(0, note)
         return nb
 
-    def restore(self, student):  # noqa: ANN001, ANN201 - NotebookNode in, NotebookNode out
+    def restore(self, student: dict):  # noqa: ANN201 - NotebookNode
         """The submission's cells with the source's nbgrader cells restored, outputs cleared."""
         import nbformat
 
-        cells = [c for c in student.cells if _usable(c)]
+        cells = [c for c in student["cells"] if _usable(c)]
         last = {}
         for i, cell in enumerate(cells):
             if (gid := _grade_id(cell)) in self.by_id:
@@ -260,9 +263,11 @@ def _grade_id(cell) -> str | None:  # noqa: ANN001
 
 
 def _text(source: object) -> str:
+    """A cell's source as one string that encodes as UTF-8 (JSON lets a lone surrogate through)."""
     if isinstance(source, list):
-        return "".join(s for s in source if isinstance(s, str))
-    return source if isinstance(source, str) else ""
+        source = "".join(s for s in source if isinstance(s, str))
+    text = source if isinstance(source, str) else ""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _usable(cell: object) -> bool:
@@ -272,12 +277,18 @@ def _usable(cell: object) -> bool:
 def _plain(cell, used_ids: set):  # noqa: ANN001, ANN202 - NotebookNode
     """A fresh cell with the student's text only: no outputs, no nbgrader metadata, a unique id."""
     import nbformat
+    from nbformat.v4.nbbase import validate
 
     make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
             "raw": nbformat.v4.new_raw_cell}[cell["cell_type"]]
     new = make(_text(cell.get("source")))
     if cell["cell_type"] != "code" and isinstance(cell.get("attachments"), dict):
-        new.attachments = copy.deepcopy(cell["attachments"])
+        new.attachments = copy.deepcopy(cell["attachments"])  # images pasted into markdown
+        try:
+            validate(new, f"{cell['cell_type']}_cell")
+            json.dumps(new, ensure_ascii=False).encode("utf-8")
+        except Exception:  # noqa: BLE001 - untrusted: attachments nbformat would refuse are dropped
+            del new["attachments"]
     cid = cell.get("id")
     if isinstance(cid, str) and _CELL_ID.match(cid) and cid not in used_ids:
         new.id = cid

@@ -165,6 +165,8 @@ def test_deleted_and_duplicated_cells_are_put_back_as_nbgrader_does(course, tmp_
     first = copy.deepcopy(solution)
     first["source"] = "def to_conv3d_layout(x):\n    return x  # first try"
     nb["cells"].insert(nb["cells"].index(solution), first)
+    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "lone \ud800 surrogate",
+                        "attachments": {"x.png": "not a mime bundle"}})
     folder = tmp_path / "submitted" / "messy" / LESSON
     folder.mkdir(parents=True)
     (folder / f"{LESSON}.ipynb").write_text(json.dumps(nb))
@@ -181,6 +183,7 @@ def test_deleted_and_duplicated_cells_are_put_back_as_nbgrader_does(course, tmp_
     assert "was missing from the submission" in stub.source and "raise NotImplementedError" in stub.source
     copies = [c for c in ours.cells if c.source.startswith("def to_conv3d_layout(")]
     assert ["nbgrader" in c.metadata for c in copies] == [False, True]
+    assert ours.cells[-1].source == "lone ? surrogate" and "attachments" not in ours.cells[-1]
 
 
 def test_regrading_overwrites_and_unreadable_submissions_show_the_release(course, tmp_path):

@@ -10,7 +10,8 @@ it (its ``ClearOutput``, ``OverwriteCells`` and ``CheckCellMetadata`` preprocess
 
 1. every cell whose ``grade_id`` is in the source gets the source's nbgrader metadata back (type,
    locked flag, points, and the checksum ``nbgrader generate_assignment`` gave it), locked cells
-   (setup, tests) get the source's code back, and a cell the student deleted is put back at its
+   (setup, tests) get the released code back (hidden tests stay out: ``nbgrader generate_feedback``
+   shows this notebook to the student), and a cell the student deleted is put back at its
    place (nbgrader's ``OverwriteCells.add_missing_cells``); a ``grade_id`` that appears twice keeps
    its metadata on the last copy only (the copy that was graded), the earlier copies stay as plain cells;
 2. every output is cleared (outputs are the student's, and the formgrader shows them in the
@@ -84,6 +85,7 @@ def write_autograded(course_root: Path, results: list[dict], sources: dict[str, 
     """
     import nbformat
 
+    _check_layout(app)
     base = _autograded_base(Path(course_root), autograded_directory)
     templates: dict[str, _Template] = {}
     written = []
@@ -106,6 +108,18 @@ def write_autograded(course_root: Path, results: list[dict], sources: dict[str, 
         _copy_timestamp(folder, dest)
         written.append(path)
     return written
+
+
+def _check_layout(app) -> None:  # noqa: ANN001 - nbgrader's application or None
+    """Refuse a course whose ``CourseDirectory.directory_structure`` is not nbgrader's default layout."""
+    if app is None:
+        return
+    from nbgrader.coursedir import CourseDirectory
+
+    layout = CourseDirectory(config=app.config).directory_structure
+    if layout != os.path.join("{nbgrader_step}", "{student_id}", "{assignment_id}"):
+        raise ValueError(f"the course sets CourseDirectory.directory_structure = {layout!r}; autograded notebooks "
+                         "are written as autograded/<student_id>/<assignment_id>/ only: remove that setting")
 
 
 def _autograded_base(course_root: Path, autograded_directory: str) -> Path:
@@ -174,20 +188,25 @@ def _read_submitted(folder: Path, assignment: str):  # noqa: ANN202 - (dict | No
 class _Template:
     """One assignment's cells as nbgrader's gradebook knows them after ``generate_assignment``.
 
-    ``release`` is the source run through nbgrader's ``ClearSolutions``, ``LockCells`` and
-    ``ComputeChecksums`` (the order of ``generate_assignment``, before hidden tests are cleared, which
-    is the version nbgrader's ``SaveCells`` stores and ``OverwriteCells`` restores).
+    ``release`` is the source run through nbgrader's ``LockCells``, ``ClearSolutions``,
+    ``ComputeChecksums`` and ``ClearHiddenTests``, in ``generate_assignment``'s order: metadata and
+    checksums as nbgrader's ``SaveCells`` stores them and ``OverwriteCells`` restores them; the code
+    of locked cells as released (nbgrader's autograde would put hidden tests back, and its
+    ``generate_feedback`` would then show them to the student; our grade never comes from them).
     """
 
     def __init__(self, src: SourceNotebook, app=None) -> None:  # noqa: ANN001 - nbgrader's application
         import nbformat
-        from nbgrader.preprocessors import ClearSolutions, ComputeChecksums, LockCells
+        from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, ComputeChecksums, LockCells
 
         self.source = src
         nb = nbformat.read(src.path, as_version=4)
         resources: dict = {}
         settings = {"parent": app} if app is not None else {}
-        for pre in (LockCells(**settings), ClearSolutions(**settings), ComputeChecksums(**settings)):
+        # generate_assignment's order: the checksums are taken before the hidden tests are cleared (what
+        # SaveCells stores), and the hidden tests stay out: nbgrader's feedback would show them to students
+        for pre in (LockCells(**settings), ClearSolutions(**settings), ComputeChecksums(**settings),
+                    ClearHiddenTests(**settings)):
             nb, resources = pre.preprocess(nb, resources)
         for cell in nb.cells:
             if cell.cell_type == "code":
@@ -202,7 +221,7 @@ class _Template:
 
         nb = copy.deepcopy(self.release)
         note = nbformat.v4.new_markdown_cell(f"**Grader's note:** {problem}; the released notebook is shown "
-                                             "instead, and every exercise scored 0.")
+                                             "instead (the grader found no code of the student's to run).")
         nb.cells.insert(0, note)
         return nb
 

@@ -203,6 +203,36 @@ def test_regrading_overwrites_and_unreadable_submissions_show_the_release(course
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
+def test_hidden_tests_stay_out_and_the_checksum_is_nbgraders(tmp_path):
+    """Check on a tiny source with a hidden test region that the autograded test cell shows the released code,
+    with the checksum nbgrader's SaveCells stores (taken before the hidden tests are cleared)."""
+    import nbformat
+    from nbgrader.utils import compute_checksum
+
+    def cell(source, **nbgrader):
+        return nbformat.v4.new_code_cell(source, metadata={"nbgrader": {"schema_version": 3, "grade": False,
+                                                                        "solution": False, "locked": False, **nbgrader}})
+
+    test_code = "assert f() == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 2\n### END HIDDEN TESTS"
+    source = nbformat.v4.new_notebook(cells=[
+        cell("import math", grade_id="setup", locked=True),
+        cell("def f(x=1):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION", grade_id="f", solution=True),
+        cell(test_code, grade_id="test_f", grade=True, locked=True, points=2)])
+    (tmp_path / "source" / "tiny").mkdir(parents=True)
+    nbformat.write(source, tmp_path / "source" / "tiny" / "tiny.ipynb")
+    src = read_source(tmp_path / "source" / "tiny" / "tiny.ipynb", "tiny")
+    (tmp_path / "submitted" / "amy" / "tiny").mkdir(parents=True)
+    nbformat.write(source, tmp_path / "submitted" / "amy" / "tiny" / "tiny.ipynb")
+    rec = {"student_id": "amy", "assignment_id": "tiny", "exercises": [
+        {"exercise_id": "f", "score": 2.0, "max_score": 2.0, "status": "passed", "passed": 1, "total": 1,
+         "reason": "", "hint": "", "cases": [{"public": True, "ok": True}]}]}
+    [path] = write_autograded(tmp_path / "course", [rec], {"tiny": src}, tmp_path / "submitted")
+    [test] = _cells(_read(path), "test_f")
+    assert test.source == "assert f() == 1" and "f(2)" not in path.read_text()
+    assert test.metadata.nbgrader["checksum"] == compute_checksum(source.cells[2]) != compute_checksum(test)
+    assert test.outputs[0].text.startswith("f: passed — automatic score 2 / 2")
+
+
 @pytest.mark.parametrize("bad", ["..", ".hidden", "a/b", "", "a\\b"])
 def test_unsafe_ids_are_refused(course, tmp_path, bad):
     rec = dict(_record(course, "right"), student_id=bad)

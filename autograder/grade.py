@@ -115,6 +115,7 @@ class _Prepared:
     deny_read: list[str]
     blocked_modules: list[str]
     hidden_files: list[str]                      # the reference modules' files: /dev/null inside the box
+    extra_tests: list[str] = dataclasses.field(default_factory=list)  # the instructor's own test cells (grade_ids)
 
 
 def grade_submissions(cfg: GradeConfig, *, progress: bool = True) -> list[dict]:
@@ -275,7 +276,10 @@ def _prepare(cfg: GradeConfig, assignment: str, work: Path) -> _Prepared:
             hidden.append(spec.origin)
             deny.append(spec.origin)
             deny.append(importlib.util.cache_from_source(spec.origin))
-    return _Prepared(source, exercises, cases, expected, inputs_file, deny, modules, hidden)
+    # test cells the instructor added beyond the spec's: run after the notebook's cells, as nbgrader would
+    ours = {ex.grade_id for ex in exercises}
+    extra = [gid for gid in source.test_points if gid not in ours]
+    return _Prepared(source, exercises, cases, expected, inputs_file, deny, modules, hidden, extra)
 
 
 def _save_inputs(cases: list[list[Case]], path: Path) -> None:
@@ -389,10 +393,37 @@ def grade_one(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, 
         rows.append({"exercise_id": ex.name, "score": points if verdict.ok else 0.0, "max_score": points,
                      "status": status, "passed": verdict.passed, "total": verdict.total,
                      "reason": verdict.reason, "hint": verdict.hint, "cases": verdict.cases})
+    rows += _instructor_rows(prep, sub.readable, cell_errors)
     review = [f.as_row() for f in review_cells(sub.cells, prep.exercises)] if sub.readable else []
     return {"student_id": student, "assignment_id": prep.source.assignment, "exercises": rows,
             "problems": sub.problems, "cell_errors": cell_errors, "sandbox_notes": notes, "review": review,
             "grading_notes": [] if cfg.box else [UNBOXED], "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _instructor_rows(prep: _Prepared, ran: bool, cell_errors: list[dict]) -> list[dict]:
+    """Rows for the cells of the source that the spec does not grade.
+
+    An instructor's own test cell scores its points when it ran without an error, as in ``nbgrader
+    autograde`` (it runs in the box after the notebook's cells; a cell that did not finish scores 0).
+    Like nbgrader's, such a cell runs in the student's interpreter, which student code controls: it
+    catches mistakes, not a student who attacks the grader (a spec's cases are compared outside). A
+    cell graded by hand (a written answer or a task) scores 0 with status ``manual`` until a score is
+    given in the formgrader; its points count in the maximum.
+    """
+    failed = {e["grade_id"]: e["error"] for e in cell_errors}
+    rows = []
+    for gid in prep.extra_tests:
+        points = prep.source.test_points[gid]
+        ok = ran and gid not in failed
+        reason = "" if ok else (failed.get(gid) or "the notebook could not be read, so the cell was not run")
+        rows.append({"exercise_id": gid, "grade_id": gid, "score": points if ok else 0.0, "max_score": points,
+                     "status": "passed" if ok else "failed", "passed": int(ok), "total": 1, "reason": reason,
+                     "hint": "", "cases": [], "kind": "instructor_test"})
+    for gid, (points, cell_type) in prep.source.manual_cells.items():
+        rows.append({"exercise_id": gid, "grade_id": gid, "score": 0.0, "max_score": points, "status": "manual",
+                     "passed": 0, "total": 0, "reason": f"graded by hand ({cell_type} cell): the score comes from "
+                     "the formgrader", "hint": "", "cases": [], "kind": "manual"})
+    return rows
 
 
 def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student: str,
@@ -401,6 +432,7 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
     outcomes: list[list[Outcome]] = [[] for _ in range(n)]
     program = [{"grade_id": gid, "source": code} for gid, code in prep.source.setup_cells]
     program += [{"grade_id": gid, "source": cells[gid]} for gid in prep.source.solution_ids if gid in cells]
+    program += [{"grade_id": gid, "source": prep.source.test_sources[gid]} for gid in prep.extra_tests]
     cell_errors: list[dict] = []
     notes: list[str] = []
     start = 0
@@ -432,6 +464,10 @@ def _run_child(cfg: GradeConfig, prep: _Prepared, cells: dict[str, str], student
             notes = _load_notes(sent.notes) + ([sent.limits_note] if sent.limits_note else [])
         if died_in is None:
             break
+        if start == 0 and (died_in == "start" or died_in.startswith("cell")):  # the instructor's tests never ended
+            cell_errors = [e for e in cell_errors if e.get("grade_id") not in prep.extra_tests] + [
+                {"grade_id": gid, "error": f"not run to its end: the notebook's cells did not finish ({how})"}
+                for gid in prep.extra_tests]
         if died_in == "start":  # before the first cell: no student code had run (states only move forward)
             tail = sent.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
             notes.append(f"start failure: {tail[0][:300]}")  # the instructor's record: paths, the machine

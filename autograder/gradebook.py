@@ -240,7 +240,9 @@ def _write_locked(url: str, results: list[dict], sources: dict[str, SourceNotebo
             gb.update_or_create_notebook(src.path.stem, assignment)
             for gid, points in src.test_points.items():
                 gb.update_or_create_grade_cell(gid, src.path.stem, assignment, max_score=points, cell_type="code")
-            for gid in src.solution_ids:
+            for gid, (points, cell_type) in src.manual_cells.items():  # graded by hand in the formgrader
+                gb.update_or_create_grade_cell(gid, src.path.stem, assignment, max_score=points, cell_type=cell_type)
+            for gid in [*src.solution_ids, *(g for g in src.manual_cells if g not in src.solution_ids)]:
                 gb.update_or_create_solution_cell(gid, src.path.stem, assignment)
         for rec in results:
             src = sources[rec["assignment_id"]]
@@ -249,7 +251,13 @@ def _write_locked(url: str, results: list[dict], sources: dict[str, SourceNotebo
             gb.update_or_create_submission(rec["assignment_id"], rec["student_id"],
                                            **({"timestamp": stamp} if stamp is not None else {}))
             for row in rec["exercises"]:
-                grade_id = f"test_{row['exercise_id']}"
+                grade_id = row.get("grade_id") or f"test_{row['exercise_id']}"
+                if grade_id in src.manual_cells:  # no automatic score; review unless a manual one stands unchanged
+                    grade = gb.find_grade(grade_id, src.path.stem, rec["assignment_id"], rec["student_id"])
+                    grade.auto_score = None
+                    if grade.manual_score is None or not rec.get("reused"):
+                        grade.needs_manual_grade = True
+                    continue
                 if grade_id not in src.test_points:
                     continue
                 grade = gb.find_grade(grade_id, src.path.stem, rec["assignment_id"], rec["student_id"])

@@ -25,6 +25,9 @@ class SourceNotebook:
         setup_cells: (grade_id, code) of locked setup cells, in order (grade_id starts with "setup").
         solution_ids: grade_ids of solution cells, in order.
         test_points: grade_id of each graded test cell -> points.
+        test_sources: grade_id of each graded test cell -> its code (hidden tests included).
+        manual_cells: grade_id -> (points, cell type) of each cell graded by hand: a solution cell that
+            is also graded (a written answer, markdown or code) or a task cell, as nbgrader marks them.
     """
 
     assignment: str
@@ -32,6 +35,8 @@ class SourceNotebook:
     setup_cells: list[tuple[str, str]]
     solution_ids: list[str]
     test_points: dict[str, float]
+    test_sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    manual_cells: dict[str, tuple[float, str]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -64,24 +69,30 @@ def read_source(path: Path, assignment: str) -> SourceNotebook:
         ValueError: the source has no setup cell or two cells share a grade_id.
     """
     nb = json.loads(Path(path).read_text())
-    setup, solutions, tests, seen = [], [], {}, set()
+    setup, solutions, tests, sources, manual, seen = [], [], {}, {}, {}, set()
     for cell in nb["cells"]:
         meta = _nbgrader(cell)
         gid = meta.get("grade_id")
-        if not gid or cell.get("cell_type") != "code":
+        kind = cell.get("cell_type")
+        if not gid or kind not in ("code", "markdown"):
             continue
         if gid in seen:
             raise ValueError(f"{path}: two cells have grade_id {gid!r}")
         seen.add(gid)
+        if (meta.get("grade") and meta.get("solution")) or meta.get("task"):  # graded by hand
+            manual[gid] = (float(meta.get("points", 0)), kind)
+        if kind != "code":
+            continue
         if meta.get("solution"):
             solutions.append(gid)
         elif meta.get("grade"):
             tests[gid] = float(meta.get("points", 0))
+            sources[gid] = _source_text(cell) or ""
         elif meta.get("locked") and gid.startswith("setup"):
             setup.append((gid, _source_text(cell) or ""))
     if not setup:
         raise ValueError(f"{path}: no locked cell with a grade_id starting with 'setup'")
-    return SourceNotebook(assignment, Path(path), setup, solutions, tests)
+    return SourceNotebook(assignment, Path(path), setup, solutions, tests, sources, manual)
 
 
 def read_submission(path: Path | None, source: SourceNotebook) -> Submission:

@@ -108,7 +108,12 @@ def course_db_url(course_dir: Path | None = None, app=None) -> str:  # noqa: ANN
 
     base = Path(course_dir).resolve() if course_dir is not None else Path.cwd()
     app = app if app is not None else nbgrader_app(base)
-    url = CourseDirectory(config=app.config).db_url
+    here = os.getcwd()
+    os.chdir(base)  # CourseDirectory.root (default: the current folder; "." in a config) is read from here
+    try:
+        url = CourseDirectory(config=app.config).db_url
+    finally:
+        os.chdir(here)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
             and not Path(parsed.database).is_absolute():

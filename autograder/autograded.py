@@ -79,18 +79,23 @@ def write_autograded(course_root: Path, results: list[dict], sources: dict[str, 
         where ``<name>`` is the source notebook's name (what the formgrader and the gradebook expect).
 
     Raises:
-        ValueError: an id or ``autograded_directory`` is not a safe path part, or a path would leave
+        ValueError: an id or ``autograded_directory`` is not a safe path part, a record's assignment
+            has no source (both checked before anything is written), or a path would leave
             ``course_root/<autograded_directory>``.
-        KeyError: a record's assignment has no source.
     """
     import nbformat
 
     _check_layout(app)
     base = _autograded_base(Path(course_root), autograded_directory)
+    for rec in results:  # every id first: a bad one stops the run before anything is written
+        safe_part(rec["student_id"])
+        if safe_part(rec["assignment_id"]) not in sources:
+            raise ValueError(f"no source notebook for assignment {rec['assignment_id']!r}; give its "
+                             "SourceNotebook (autograder.notebook.read_source) in sources")
     templates: dict[str, _Template] = {}
     written = []
     for rec in results:
-        student, assignment = safe_part(rec["student_id"]), safe_part(rec["assignment_id"])
+        student, assignment = rec["student_id"], rec["assignment_id"]
         src = sources[assignment]
         template = templates.get(assignment) or templates.setdefault(assignment, _Template(src, app))
         # 1. the submitted notebook (untrusted), or None
@@ -232,12 +237,12 @@ class _Template:
         cells = [c for c in student["cells"] if _usable(c)]
         last = {}
         for i, cell in enumerate(cells):
-            if (gid := _grade_id(cell)) in self.by_id:
+            if (gid := self._match(cell)) is not None:
                 last[gid] = i
         out, used_ids = [], {c.get("id") for c in self.release.cells}
         for i, cell in enumerate(cells):
-            gid = _grade_id(cell)
-            if gid in self.by_id and last[gid] == i:
+            gid = self._match(cell)
+            if gid is not None and last[gid] == i:
                 out.append(self._restored(gid, cell))
             else:  # the student's own cell, or an earlier copy of a duplicated one: no nbgrader metadata
                 out.append(_plain(cell, used_ids))
@@ -254,6 +259,19 @@ class _Template:
             present.add(gid)
         nb = nbformat.v4.new_notebook(cells=out, metadata=copy.deepcopy(self.release.metadata))
         return nb
+
+    def _match(self, cell: dict) -> str | None:
+        """The source grade_id this cell stands for, as the grader counts it: a locked cell by its id alone
+        (its code comes from the source), a solution cell only as a code cell with text (the grader
+        ignores any other, see autograder.notebook.read_submission)."""
+        gid = _grade_id(cell)
+        if gid not in self.by_id:
+            return None
+        if self.by_id[gid].metadata.nbgrader.get("locked"):
+            return gid
+        src = cell.get("source")
+        text_ok = isinstance(src, str) or (isinstance(src, list) and all(isinstance(x, str) for x in src))
+        return gid if cell.get("cell_type") == "code" and text_ok else None
 
     def _restored(self, gid: str, cell):  # noqa: ANN001, ANN202 - NotebookNode
         restored = copy.deepcopy(self.by_id[gid])

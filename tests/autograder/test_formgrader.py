@@ -162,6 +162,9 @@ def test_deleted_and_duplicated_cells_are_put_back_as_nbgrader_does(course, tmp_
     [solution] = _cells(nb, "to_conv3d_layout")
     nb["cells"].remove(test)
     nb["cells"].remove(_cells(nb, "uniform_stride_indices")[0])
+    [as_markdown] = _cells(nb, "evenly_spaced_indices")  # not graded (the grader reads code cells only)
+    as_markdown.update(cell_type="markdown", source="my answer is in words")
+    del as_markdown["outputs"], as_markdown["execution_count"]
     first = copy.deepcopy(solution)
     first["source"] = "def to_conv3d_layout(x):\n    return x  # first try"
     nb["cells"].insert(nb["cells"].index(solution), first)
@@ -179,8 +182,11 @@ def test_deleted_and_duplicated_cells_are_put_back_as_nbgrader_does(course, tmp_
     assert order == source_order
     [restored] = _cells(ours, f"test_{WRONG_EXERCISE}")
     assert restored.outputs[0].text == result_text(next(r for r in rec["exercises"] if r["exercise_id"] == WRONG_EXERCISE))
-    [stub] = _cells(ours, "uniform_stride_indices")
-    assert "was missing from the submission" in stub.source and "raise NotImplementedError" in stub.source
+    for gid in ("uniform_stride_indices", "evenly_spaced_indices"):
+        [stub] = _cells(ours, gid)
+        assert "was missing from the submission" in stub.source and "raise NotImplementedError" in stub.source
+    [words] = [c for c in ours.cells if c.source == "my answer is in words"]
+    assert words.cell_type == "markdown" and "nbgrader" not in words.metadata
     copies = [c for c in ours.cells if c.source.startswith("def to_conv3d_layout(")]
     assert ["nbgrader" in c.metadata for c in copies] == [False, True]
     assert ours.cells[-1].source == "lone ? surrogate" and "attachments" not in ours.cells[-1]

@@ -48,12 +48,12 @@ def safe_part(name: object) -> str:
     """``name`` if it is safe as one folder name under the course root, else an error.
 
     Raises:
-        ValueError: not a non-empty string, or it holds a path separator, a NUL, starts with "."
-            (which also rules out "." and ".."), or is longer than 255 characters.
+        ValueError: not a non-empty string, or it holds "/" or a NUL, starts with "." (which also
+            rules out "." and ".."), or is longer than 255 characters (a file name's limit).
     """
     if (not isinstance(name, str) or not name or name.startswith(".") or len(name) > 255
-            or any(c in name for c in ("/", "\\", "\0"))):
-        raise ValueError(f"{str(name)[:80]!r} is not a safe folder name (no '/', '\\', NUL or leading '.'); "
+            or "/" in name or "\0" in name):
+        raise ValueError(f"{str(name)[:80]!r} is not a safe folder name (no '/', NUL or leading '.'); "
                          "rename the student or assignment folder")
     return name
 

@@ -285,7 +285,7 @@ class _Template:
 
         cells = {_grade_id(c): c for c in nb.cells if _grade_id(c) is not None}
         for row in rec.get("exercises", []):
-            cell = cells.get(f"test_{row['exercise_id']}")
+            cell = cells.get(row.get("grade_id") or f"test_{row['exercise_id']}")
             if cell is None or cell.cell_type != "code" or not cell.metadata.nbgrader.get("grade"):
                 continue
             name = "stdout" if row.get("status") == "passed" else "stderr"
@@ -421,7 +421,7 @@ def apply_manual_scores(db_url: str, results: list[dict], sources: dict[str, Sou
             penalty = float(nb.late_submission_penalty or 0.0) if ("late" in rec or "raw_score" in rec) else None
             before = [_snapshot(row) for row in rec["exercises"]]
             for row in rec["exercises"]:
-                _apply_grade(rec, row, grades.get(f"test_{row['exercise_id']}"))
+                _apply_grade(rec, row, grades.get(row.get("grade_id") or f"test_{row['exercise_id']}"))
             if penalty is not None:
                 _spread_penalty(rec, penalty)
             changed += sum(_snapshot(row) != b for row, b in zip(rec["exercises"], before))

@@ -766,8 +766,9 @@ def _apply_late(rec: dict, late: dict, problem: str) -> None:
 
 def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _Prepared], app=None,  # noqa: ANN001
                    duedates: dict | None = None) -> None:
+    from autograder.autograded import apply_manual_scores
     from autograder.feedback import write_feedback
-    from autograder.gradebook import read_timestamp, write_gradebook
+    from autograder.gradebook import gradebook_url, read_timestamp, write_gradebook
 
     # 1. the gradebook first: scores, submission times and due dates, then nbgrader's late penalties
     stamps, problems = {}, {}
@@ -777,8 +778,12 @@ def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _P
     wanted = {a: d for a, d in (duedates or {}).items() if a in prepared}
     if "*" in (duedates or {}):
         wanted = {a: wanted.get(a, duedates["*"]) for a in prepared}
-    late = write_gradebook(cfg.db_url or cfg.out / "gradebook.db", results, {a: p.source for a, p in prepared.items()},
-                           timestamps=stamps, duedates=wanted, app=app)
+    url = gradebook_url(cfg.db_url or cfg.out / "gradebook.db")
+    sources = {a: p.source for a, p in prepared.items()}
+    late = write_gradebook(url, results, sources, timestamps=stamps, duedates=wanted, app=app)
+    # scores given by hand in the formgrader are what every output reports (before the penalty is spread:
+    # nbgrader's penalty was taken from the notebook's score, manual scores included)
+    apply_manual_scores(url, results, sources)
     for rec in results:
         key = (rec["student_id"], rec["assignment_id"])
         _apply_late(rec, late[key], problems[key])
@@ -787,13 +792,32 @@ def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _P
         import fcntl
 
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _merge_files(cfg, results)
+        _merge_files(cfg, results, url)
     for rec in results:
         write_feedback(rec, cfg.out / "feedback" / rec["student_id"] / f"{rec['assignment_id']}.html")
+    _write_autograded(cfg, results, sources, url, app)
 
 
-def _merge_files(cfg: GradeConfig, results: list[dict]) -> None:
-    """Merge this run's records into grades.json, grades.csv and review.csv (written anew from the merge)."""
+def _write_autograded(cfg: GradeConfig, results: list[dict], sources: dict, url: str, app) -> None:  # noqa: ANN001
+    """Into the course's gradebook, also the course's ``autograded/`` notebooks, for the formgrader and
+    ``nbgrader generate_feedback`` (another gradebook has no course folder of its own to write them in)."""
+    from autograder.autograded import write_autograded
+    from autograder.gradebook import course_db_url
+
+    if app is None or url != course_db_url(cfg.course_dir, app):
+        return
+    conf = app.config.CourseDirectory
+    root = ((cfg.course_dir or Path.cwd()) / conf.get("root", ".")).resolve()
+    write_autograded(root, results, sources, cfg.submissions,
+                     autograded_directory=conf.get("autograded_directory", "autograded"), app=app)
+
+
+def _merge_files(cfg: GradeConfig, results: list[dict], url: str) -> None:
+    """Merge this run's records into grades.json, grades.csv and review.csv (written anew from the merge).
+
+    Earlier records kept in the merge get the gradebook's manual scores too, as they stand now.
+    """
+    from autograder.autograded import apply_manual_scores
     # this run's records replace the earlier ones of the same (student, assignment); the others stay, so
     # grading one assignment, one late student or one shard keeps the rest of grades.csv
     graded = {(r["student_id"], r["assignment_id"]) for r in results}
@@ -803,6 +827,13 @@ def _merge_files(cfg: GradeConfig, results: list[dict]) -> None:
                    not in graded and isinstance(r.get("exercises"), list)] if isinstance(earlier, list) else []
     except (OSError, ValueError):
         earlier = []
+    sources = {}
+    for a in sorted({str(r.get("assignment_id")) for r in earlier}):
+        try:
+            sources[a] = read_source(cfg.source / a / f"{a}.ipynb", a)
+        except (OSError, ValueError):
+            pass  # an assignment whose source is gone: its rows stay as they were
+    apply_manual_scores(url, [r for r in earlier if r.get("assignment_id") in sources], sources)
     merged = sorted(earlier + results, key=lambda r: (str(r["student_id"]), str(r["assignment_id"])))
     grades, review = io.StringIO(newline=""), io.StringIO(newline="")
     writer = csv.DictWriter(grades, GRADES_COLUMNS, extrasaction="ignore")

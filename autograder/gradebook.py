@@ -267,7 +267,7 @@ def _write_locked(url: str, results: list[dict], sources: dict[str, SourceNotebo
                     continue
                 grade = gb.find_grade(grade_id, src.path.stem, rec["assignment_id"], rec["student_id"])
                 new_row = grade.auto_score is None  # this gradebook has no score for it yet
-                grade.auto_score = float(row.get("raw_score", row["score"]))
+                grade.auto_score = float(row.get("auto_score", row.get("raw_score", row["score"])))
                 # as nbgrader's SaveAutoGrades: review only where a manual score exists and the submission
                 # was graded again (it changed under the manual score), or no automatic score could be
                 # given; a record reused unchanged from the cache leaves the instructor's review as it is

@@ -425,3 +425,37 @@ def test_the_formgrader_lists_and_opens_both_submissions(course, formgrader, tmp
         assert "automatic score 1 / 1" in text  # our result in the test cells
         assert "alert('grader')" not in page
     print(f"\nformgrader requests: {time.perf_counter() - t0:.2f} s")
+
+
+def test_grading_into_the_course_gradebook_writes_the_autograded_notebooks_and_reports_manual_scores(course, tmp_path):
+    """The whole path as an instructor runs it: grade into the course's gradebook, score by hand in the
+    formgrader, grade again: the autograded notebooks come from the grader itself, and grades.csv,
+    grades.json and the feedback page all report the manual score."""
+    from nbgrader.api import Gradebook
+
+    root = tmp_path / "course"
+    shutil.copytree(course["root"], root, ignore=shutil.ignore_patterns("autograded"))
+    shutil.copytree(course["root"].parent / f"{course['root'].name}-out", tmp_path / "out")  # the resume cache
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    (root / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.root = {str(root)!r}\nc.CourseDirectory.db_url = {db_url!r}\n")
+    with Gradebook(db_url) as gb:  # the formgrader's change: half a point for the wrong clip_numel
+        grade = gb.find_grade(f"test_{WRONG_EXERCISE}", LESSON, LESSON, "wrong")
+        grade.manual_score, grade.needs_manual_grade = 0.5, False
+        gb.db.commit()
+    cfg = GradeConfig(submissions=root / "submitted", out=tmp_path / "out", seed=SEED, db_url=db_url, course_dir=root)
+    results = {r["student_id"]: r for r in grade_submissions(cfg, progress=False)}
+    assert all(r.get("reused") for r in results.values())  # nothing graded again: only the outputs
+    assert sorted(p.relative_to(root).as_posix() for p in (root / "autograded").rglob("*.ipynb")) == [
+        f"autograded/{s}/{LESSON}/{LESSON}.ipynb" for s in ("right", "wrong")]
+    row = next(r for r in results["wrong"]["exercises"] if r["exercise_id"] == WRONG_EXERCISE)
+    assert (row["score"], row.get("manual_score"), row.get("auto_score")) == (0.5, 0.5, 0.0)
+    with open(tmp_path / "out" / "grades.csv", newline="") as f:
+        csv_row = next(r for r in csv.DictReader(f) if r["student_id"] == "wrong" and r["exercise_id"] == WRONG_EXERCISE)
+    assert float(csv_row["score"]) == 0.5
+    stored = json.loads((tmp_path / "out" / "grades.json").read_text())
+    assert sum(r["score"] for rec in stored if rec["student_id"] == "wrong" for r in rec["exercises"]) == 5.5
+    page = (tmp_path / "out" / "feedback" / "wrong" / f"{LESSON}.html").read_text()
+    assert "5.5 / 6" in page
+    with Gradebook(db_url) as gb:  # the instructor's review stands: the notebook did not change
+        assert gb.find_grade(f"test_{WRONG_EXERCISE}", LESSON, LESSON, "wrong").needs_manual_grade is False

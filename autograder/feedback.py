@@ -22,6 +22,10 @@ def render_feedback(record: dict) -> str:
         if r.get("hint"):
             detail += f"<br><b>Likely cause:</b> {e(r['hint'])}"
         detail += _failed_cases(r.get("cases") or [])
+        if r.get("manual"):  # the instructor's score from the formgrader stands in for the automatic one
+            auto = r.get("auto_score")
+            detail += "<br><b>Scored by your instructor</b>" + (f" (automatic score: {auto:g})" if auto is not None
+                                                                else "")
         css = "passed" if r["status"] == "passed" else "failed"
         rows.append(f"<tr class='{css}'><td><code>{e(r['exercise_id'])}</code></td><td>{r['score']:g} / "
                     f"{r['max_score']:g}</td><td>{e(r['status'])}</td><td>{r.get('passed', 0)} / {r.get('total', 0)}"

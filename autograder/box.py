@@ -1,6 +1,6 @@
 """The box a grading child runs in: its own namespaces, built by bubblewrap (``bwrap``).
 
-Anything that runs in the child's interpreter belongs to the student (DESIGN.md, Grading model), so
+Anything that runs in the child's interpreter belongs to the student (README, "How grading stays honest"), so
 isolation must come from the operating system, around the interpreter. Per submission the grader
 starts ``bwrap`` (https://github.com/containers/bubblewrap, Debian/Ubuntu package ``bubblewrap``)
 with:

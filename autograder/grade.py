@@ -1,4 +1,4 @@
-"""Official grading: sandboxed, parallel, resumable (DESIGN.md, Grading model).
+"""Official grading: sandboxed, parallel, resumable (README, For instructors).
 
 For each submission ``SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb`` (nbgrader's layout):
 

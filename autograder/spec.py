@@ -1,7 +1,7 @@
 """Exercise specifications: what a graded function must do, how it is tested, and how it is diagnosed.
 
-One :class:`Exercise` per graded function of a lesson. The same spec drives both grading paths of
-DESIGN.md (Grading model): the in-notebook ``check(fn)`` (public cases, feedback) and the official
+One :class:`Exercise` per graded function of a lesson. The same spec drives both grading paths
+(README, For instructors): the in-notebook ``check(fn)`` (public cases, feedback) and the official
 sandboxed grader (public and hidden cases, tamper-proof).
 
 Conventions tying a spec to its lesson notebook (nbgrader source in ``solutions/``):

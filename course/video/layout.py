@@ -1,6 +1,6 @@
 """Clip layouts: the one helper pair that moves between frame layout and Conv3d layout.
 
-The course uses two layouts for video (DESIGN.md, STYLE.md convention 1):
+The course uses two layouts for video (one layout per kind of operation, named in every docstring):
 
     frame layout   (N, T, C, H, W)   frames handled one by one (decoding, 2D CNNs per frame, RNNs)
     conv3d layout  (N, C, T, H, W)   what ``torch.nn.Conv3d`` expects: channels, then depth = time

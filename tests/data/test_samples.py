@@ -33,7 +33,7 @@ from course.data.samples import (
 
 # --- the files are there, and are what the docstrings say --------------------------------------
 
-# locator, file name, (width, height, frames) as documented in DESIGN.md / the module docstring
+# locator, file name, (width, height, frames) as documented in the module docstring
 VIDEOS = [
     (bikes_path, "bikes.mp4", (640, 272, 250)),
     (carphone_path, "carphone_pristine.mp4", (176, 144, 120)),

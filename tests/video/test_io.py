@@ -64,7 +64,7 @@ def remux(src: Path, dst: Path, **options: str) -> Path:
 
 # --- video_info ------------------------------------------------------------------------------------
 
-# num_frames, fps, width, height, duration (s), codec: values from DESIGN.md and the files' headers
+# num_frames, fps, width, height, duration (s), codec: values from datasets/README.md and the files' headers
 INFO_CASES = [
     (bikes_path, VideoInfo(250, 25.0, 640, 272, 10.0, "h264")),
     (carphone_path, VideoInfo(120, 30000 / 1001, 176, 144, 4.004, "h264")),

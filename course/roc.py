@@ -212,12 +212,12 @@ def paired_auroc_bootstrap(scores_a: Any, scores_b: Any, labels: Any, *, num_res
     rng = np.random.default_rng(seed)
     draws = [_draw(rng, members, y) for _ in range(num_resamples)]
     # 4. AUROC of both models on the same rows, as counts per case, 500 resamples at a time
-    sorted_a, sorted_b = np.argsort(s_a, kind="mergesort"), np.argsort(s_b, kind="mergesort")
+    order_a, order_b = np.argsort(s_a, kind="mergesort"), np.argsort(s_b, kind="mergesort")
     diffs = np.empty(num_resamples)
     for start in range(0, num_resamples, 500):  # bounded memory for large n
         counts = np.stack([np.bincount(d, minlength=y.size) for d in draws[start:start + 500]]).astype(np.float64)
-        diffs[start:start + 500] = (_weighted_auroc(s_a[sorted_a], y[sorted_a], counts[:, sorted_a])
-                                    - _weighted_auroc(s_b[sorted_b], y[sorted_b], counts[:, sorted_b]))
+        diffs[start:start + 500] = (_weighted_auroc(s_a[order_a], y[order_a], counts[:, order_a])
+                                    - _weighted_auroc(s_b[order_b], y[order_b], counts[:, order_b]))
     # 5. percentile interval
     alpha = (1 - level) / 2
     lo, hi = np.quantile(diffs, [alpha, 1 - alpha])

@@ -74,7 +74,7 @@ def test_sum_spread_over_channels_gives_the_pretrained_response(kind, in_channel
 
 
 def test_module_keeps_the_settings_and_copies():
-    """Check that the adapted conv keeps stride/padding/dilation/padding_mode/dtype, copies the bias, and shares nothing."""
+    """Check that the adapted conv keeps the conv settings and dtype, and copies the bias (shares nothing)."""
     conv = nn.Conv3d(3, 4, 3, stride=(2, 1, 1), padding=1, dilation=(1, 2, 1), padding_mode="replicate", bias=True)
     new = adapt_conv_module(conv, 1)
     for name in ("out_channels", "kernel_size", "stride", "padding", "dilation", "padding_mode"):

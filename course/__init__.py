@@ -10,7 +10,8 @@ Subpackages:
                      inflation and I3D, two-stream, LRCN, attention, TimeSformer, ViViT, 3D U-Net
     course.patches   patch sampling, Gaussian weights and sliding-window inference (stitching)
     course.losses    soft Dice loss (Milletari et al. 2016)
-    course.metrics   hard Dice per class, lesion detection rate
+    course.metrics   hard Dice per class, HD95, lesion detection rate and lesion-wise F1
+    course.roc       ROC curve, AUROC (Mann–Whitney), paired bootstrap of an AUROC difference
     course.counting  parameters, FLOPs (torch.utils.flop_counter) and activation memory
     course.train     one small training loop (Adam + one-cycle, tqdm, seeded)
     course.viz       matplotlib figures and ipywidgets viewers

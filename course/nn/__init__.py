@@ -21,6 +21,7 @@ Submodules (one idea per file):
     fstcn           FstCN-style network: spatial layers, then temporal layers
     unetr           UNETR (Hatamizadeh et al. 2022): ViT on 16³ patches + conv decoder, loads MONAI's weights
     segmenter_costs parameters, FLOPs, activation memory of 3D U-Net, UNETR, Swin UNETR at 96³ (meta device)
+    adapt           a first convolution pretrained on RGB adapted to CT's one channel (sum, mean, first)
 
 The models are also reachable from here (``course.nn.TimeSformer``); a submodule is imported only
 when one of its names is first used, so ``import course.nn`` stays cheap.
@@ -33,6 +34,7 @@ from typing import Any
 _EXPORTS = {
     "inflate_conv": "inflation", "inflate_model": "inflation", "inflate_batchnorm": "inflation",
     "inflate_pool": "inflation", "small_resnet2d": "inflation",
+    "adapt_input_channels": "adapt", "adapt_conv_module": "adapt",
     "i3d": "inception3d", "I3D": "inception3d",
     "TwoStream": "two_stream", "FlowStream": "two_stream",
     "LRCN": "lrcn", "RecurrentHead": "lrcn",

@@ -57,11 +57,12 @@ def _grade(args: argparse.Namespace) -> int:
                 if (late.get("seconds_late") or 0) > 0 else "")
         note += f"  ({late['problem']})" if late.get("problem") else ""
         print(f"{rec['student_id']:<20} {rec['assignment_id']:<22} {score:g}/{total:g}"
-              f"{'  (unchanged)' if rec.get('reused') else ''}{note}")
+              f"{'  (notebook unchanged: not run again)' if rec.get('reused') else ''}{note}")
     flagged = sorted({(rec["student_id"], rec["assignment_id"]) for rec in results if rec.get("review")})
     if flagged:
-        print(f"{len(flagged)} submission(s) use names that can bypass the sandbox's checks or reach a forbidden "
-              f"operator: read the cells listed in {cfg.out / 'review.csv'} (scores are unchanged)")
+        print(f"{len(flagged)} submission(s) have cells to read by hand (a copy of the course's reference, a forbidden "
+              f"operator, or names that can bypass the sandbox's checks; each cell's reason is listed in "
+              f"{cfg.out / 'review.csv'}; scores are unchanged)")
     print(f"wrote {cfg.out / 'grades.csv'}, review.csv and feedback/"
           + (f" (shard {shard[0]}/{shard[1]}: {len(results)} submission(s); the files hold every shard's so far)"
              if shard else "") + f"; gradebook {_safe_url(db_url)}")

@@ -73,7 +73,7 @@ __all__ = ["GradeConfig", "grade_submissions", "grade_one", "student_seed", "sha
            "GRADES_COLUMNS"]
 
 GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_score", "status",
-                  "raw_score", "late_submission_penalty", "timestamp", "seconds_late"]
+                  "raw_score", "late_submission_penalty", "timestamp", "seconds_late", "scored_by"]
 REVIEW_COLUMNS = ["student_id", "assignment_id", "exercise_id", "line", "reason"]
 GRADER_VERSION = 4  # 2: children graded in a bubblewrap box; 3: a static review of each submission; 4: every case
 #                      in the record (public or hidden, the kind of a hidden case, its likely cause)
@@ -843,7 +843,8 @@ def _merge_files(cfg: GradeConfig, results: list[dict], url: str) -> None:
         for row in rec["exercises"]:
             writer.writerow({"raw_score": row["score"], "late_submission_penalty": 0.0, **row,
                              "student_id": rec["student_id"], "assignment_id": rec["assignment_id"],
-                             "timestamp": when.get("timestamp") or "", "seconds_late": when.get("seconds_late") or 0.0})
+                             "timestamp": when.get("timestamp") or "", "seconds_late": when.get("seconds_late") or 0.0,
+                             "scored_by": _scored_by(row)})
     writer = csv.DictWriter(review, REVIEW_COLUMNS, extrasaction="ignore")  # for the instructor: cells to read
     writer.writeheader()
     for rec in merged:
@@ -854,6 +855,14 @@ def _merge_files(cfg: GradeConfig, results: list[dict], url: str) -> None:
     for name, text in (("grades.csv", grades.getvalue()), ("review.csv", review.getvalue()),
                        ("grades.json", json.dumps(merged, indent=1))):
         _replace_file(cfg.out / name, text)
+
+
+def _scored_by(row: dict) -> str:
+    """Who gave a row its score: ``instructor`` (a manual score from the formgrader), ``pending`` (a cell
+    graded by hand that has no score yet) or ``grader``."""
+    if row.get("manual"):
+        return "instructor"
+    return "pending" if row.get("status") == "manual" else "grader"
 
 
 def _replace_file(path: Path, text: str) -> None:

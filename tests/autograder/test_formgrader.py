@@ -452,7 +452,7 @@ def test_grading_into_the_course_gradebook_writes_the_autograded_notebooks_and_r
     assert (row["score"], row.get("manual_score"), row.get("auto_score")) == (0.5, 0.5, 0.0)
     with open(tmp_path / "out" / "grades.csv", newline="") as f:
         csv_row = next(r for r in csv.DictReader(f) if r["student_id"] == "wrong" and r["exercise_id"] == WRONG_EXERCISE)
-    assert float(csv_row["score"]) == 0.5
+    assert float(csv_row["score"]) == 0.5 and csv_row["scored_by"] == "instructor"
     stored = json.loads((tmp_path / "out" / "grades.json").read_text())
     assert sum(r["score"] for rec in stored if rec["student_id"] == "wrong" for r in rec["exercises"]) == 5.5
     page = (tmp_path / "out" / "feedback" / "wrong" / f"{LESSON}.html").read_text()

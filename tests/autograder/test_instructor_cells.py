@@ -6,6 +6,7 @@ code, not the student's copy); a cell graded by hand (a written answer) keeps it
 maximum and is left for the formgrader, flagged for review until the instructor scores it, and flagged
 again when the student's notebook changes. The reference is nbgrader's gradebook, read through its API.
 """
+import csv
 import json
 import shutil
 
@@ -112,6 +113,9 @@ def test_a_written_answer_waits_for_the_formgrader_and_is_flagged_again_when_the
     out, results = graded
     row = _rows(results["solved"])["why_channels_second"]
     assert (row["status"], row["score"], row["max_score"]) == ("manual", 0.0, 3.0)
+    with open(out / "grades.csv", newline="") as f:
+        pending = next(r for r in csv.DictReader(f) if r["student_id"] == "solved" and r["exercise_id"] == row["exercise_id"])
+    assert pending["scored_by"] == "pending"
     assert _grades(out, "solved")[1]["why_channels_second"] == (None, None, 3.0, True)
     # the instructor scores it in the formgrader
     work = tmp_path / "out"

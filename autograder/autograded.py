@@ -262,8 +262,9 @@ class _Template:
 
     def _match(self, cell: dict) -> str | None:
         """The source grade_id this cell stands for, as the grader counts it: a locked cell by its id alone
-        (its code comes from the source), a solution cell only as a code cell with text (the grader
-        ignores any other, see autograder.notebook.read_submission)."""
+        (its code comes from the source), a solution cell only as a cell of the source's type with text
+        (a code solution must stay code: the grader ignores any other, see
+        autograder.notebook.read_submission; a written answer graded by hand stays markdown)."""
         gid = _grade_id(cell)
         if gid not in self.by_id:
             return None
@@ -271,7 +272,7 @@ class _Template:
             return gid
         src = cell.get("source")
         text_ok = isinstance(src, str) or (isinstance(src, list) and all(isinstance(x, str) for x in src))
-        return gid if cell.get("cell_type") == "code" and text_ok else None
+        return gid if cell.get("cell_type") == self.by_id[gid].cell_type and text_ok else None
 
     def _restored(self, gid: str, cell):  # noqa: ANN001, ANN202 - NotebookNode
         restored = copy.deepcopy(self.by_id[gid])

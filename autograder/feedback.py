@@ -50,27 +50,41 @@ def render_feedback(record: dict) -> str:
 MAX_LISTED = 6  # failing cases listed per exercise (the rest are counted)
 
 
-def _marks(cases: list[dict]) -> str:
-    """The pass/fail marks of an exercise's cases, public and hidden apart: ``public ✓✓✗ · hidden ✓✗``."""
+def case_marks(cases: list[dict]) -> list[tuple[str, str]]:
+    """The pass/fail marks of an exercise's cases, public and hidden apart: ``[("public", "✓✓✗"), ("hidden", "✓✗")]``.
+
+    A group without cases is left out. ``cases`` are the grading record's case dicts (``ok``, ``public``).
+    """
     groups = [(label, [c for c in cases if bool(c.get("public")) == public]) for label, public in
               (("public", True), ("hidden", False))]
-    return "".join(f"<br>{label} {''.join('✓' if c.get('ok') else '✗' for c in group)}" for label, group in groups
-                   if group)
+    return [(label, "".join("✓" if c.get("ok") else "✗" for c in group)) for label, group in groups if group]
 
 
-def _failed_cases(cases: list[dict]) -> str:
-    """One line per failing case: public or hidden, its kind, what went wrong and the likely cause."""
-    e = html.escape
-    lines, counts = [], {True: 0, False: 0}
+def failing_cases(cases: list[dict]) -> list[dict]:
+    """The failing cases in order, each ``{"label": "hidden case 2", "kind", "why", "cause"}`` (strings, may be "").
+
+    Cases are numbered within their group (public or hidden) as the student sees them in ``case_marks``.
+    """
+    failing, counts = [], {True: 0, False: 0}
     for c in cases:
         public = bool(c.get("public"))
         counts[public] += 1
-        if c.get("ok"):
-            continue
-        label = f"{'public' if public else 'hidden'} case {counts[public]}"
-        kind = f" ({e(str(c.get('kind')))})" if c.get("kind") else ""
-        cause = f"; likely cause: {e(str(c['cause']))}" if c.get("cause") else ""
-        lines.append(f"<li><i>{label}</i>{kind}: {e(str(c.get('why', '')))}{cause}</li>")
+        if not c.get("ok"):
+            failing.append({"label": f"{'public' if public else 'hidden'} case {counts[public]}",
+                            "kind": str(c.get("kind") or ""), "why": str(c.get("why", "")),
+                            "cause": str(c.get("cause") or "")})
+    return failing
+
+
+def _marks(cases: list[dict]) -> str:
+    return "".join(f"<br>{label} {marks}" for label, marks in case_marks(cases))
+
+
+def _failed_cases(cases: list[dict]) -> str:
+    """One list item per failing case: public or hidden, its kind, what went wrong and the likely cause."""
+    e = html.escape
+    lines = [f"<li><i>{c['label']}</i>" + (f" ({e(c['kind'])})" if c["kind"] else "") + f": {e(c['why'])}"
+             + (f"; likely cause: {e(c['cause'])}" if c["cause"] else "") + "</li>" for c in failing_cases(cases)]
     if not lines:
         return ""
     more = f"<li>and {len(lines) - MAX_LISTED} more</li>" if len(lines) > MAX_LISTED else ""

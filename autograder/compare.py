@@ -7,15 +7,28 @@ object whose ``__eq__`` always answers True, or a tensor subclass that overrides
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 import numpy as np
 import torch
 
-from autograder.transport import Foreign
+__all__ = ["compare", "describe", "Foreign"]
 
-__all__ = ["compare", "describe"]
+
+@dataclasses.dataclass(frozen=True)
+class Foreign:
+    """Stands for a value of a type that cannot travel between processes (a tensor subclass, a custom object...).
+
+    :mod:`autograder.transport` decodes such a value into ``Foreign(type_name)``; :func:`compare` fails it
+    and :func:`describe` names its type.
+    """
+
+    type_name: str
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} object>"
 
 
 def describe(value: Any) -> str:

@@ -492,6 +492,17 @@ EXERCISES = [
         Misconception("divide_by_count", "divide by the sum of the weights, not by the number of windows",
                       _stitch_divide_by_count),
     ], rtol=1e-7, atol=1e-9),
+    _ex("dice", "course.metrics", _dice_cases, [
+        Misconception("no_smooth", "add smooth to the numerator and the denominator: a class absent from both "
+                      "maps gives 0/0 = NaN without it, and should score 1", _dice_no_smooth),
+        Misconception("not_doubled", "Dice counts the overlap twice: 2·|P ∩ T| / (|P| + |T|)", _dice_not_doubled),
+        Misconception("jaccard", "that is the Jaccard index |P ∩ T| / |P ∪ T|; Dice is 2·|P ∩ T| / (|P| + |T|)",
+                      _dice_jaccard),
+        Misconception("float32", "return float64 (count with .double()): voxel counts of a large volume "
+                      "exceed float32's exact integers", _dice_float32),
+        Misconception("negative_labels_pass", "labels must lie in [0, num_classes): check the lower end too and "
+                      "raise a ValueError for a negative label", _dice_negative_labels_pass),
+    ]),
     _ex("dice_loss", "course.losses", _loss_cases, [
         Misconception("no_smooth", "add smooth to the numerator and the denominator: a class absent from target "
                       "and prediction gives 0/0 = NaN without it", _loss_no_smooth),
@@ -506,17 +517,6 @@ EXERCISES = [
         Misconception("dice_not_loss", "return the loss, 1 − Dice, so that a perfect prediction gives 0",
                       _loss_dice_not_loss),
     ], rtol=1e-7, atol=1e-9),
-    _ex("dice", "course.metrics", _dice_cases, [
-        Misconception("no_smooth", "add smooth to the numerator and the denominator: a class absent from both "
-                      "maps gives 0/0 = NaN without it, and should score 1", _dice_no_smooth),
-        Misconception("not_doubled", "Dice counts the overlap twice: 2·|P ∩ T| / (|P| + |T|)", _dice_not_doubled),
-        Misconception("jaccard", "that is the Jaccard index |P ∩ T| / |P ∪ T|; Dice is 2·|P ∩ T| / (|P| + |T|)",
-                      _dice_jaccard),
-        Misconception("float32", "return float64 (count with .double()): voxel counts of a large volume "
-                      "exceed float32's exact integers", _dice_float32),
-        Misconception("negative_labels_pass", "labels must lie in [0, num_classes): check the lower end too and "
-                      "raise a ValueError for a negative label", _dice_negative_labels_pass),
-    ]),
     _ex("sample_patches", "course.patches", _patch_cases, [
         Misconception("leaves_volume", "a patch centred on a foreground voxel near the border must be shifted back "
                       "inside the volume: clamp its corner to [0, size − patch_size]", _patch_leaves_volume),

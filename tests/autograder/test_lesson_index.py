@@ -118,10 +118,7 @@ def test_exercise_names_are_unique_across_the_course():
     assert not repeated_exercise_names(INDEX)
 
 
-@pytest.mark.parametrize("lesson", [
-    pytest.param(lesson, marks=pytest.mark.xfail(strict=True, reason=(
-        "autograder/exercises/unet3d_patches.py lists dice_loss before dice; the notebook defines dice first")))
-    if lesson == "11_unet3d_patches" else lesson for lesson in LESSONS])
+@pytest.mark.parametrize("lesson", LESSONS)
 def test_spec_lists_exercises_in_notebook_order(lesson):
     """Check that a spec's EXERCISES follow the source's solution cells (the index shows the spec's order)."""
     entry = next(e for e in INDEX if e["lesson"] == lesson)

@@ -16,8 +16,9 @@ For each submission ``SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb`
    exercises after it.
 
 Outputs under OUT: ``grades.csv``, ``results/<student>/<assignment>.json`` (also the resume cache),
-``feedback/<student>/<assignment>.html`` and ``review.csv`` (cells to read by hand: :mod:`autograder.review`; the operator check in the child is advice, since
-the child's interpreter belongs to the student). The grades also go to nbgrader's gradebook at
+``feedback/<student>/<assignment>.html`` and ``review.csv`` (cells to read by hand:
+:mod:`autograder.review`; the operator check in the child is advice, since the child's interpreter
+belongs to the student). The grades also go to nbgrader's gradebook at
 ``db_url``: the command line passes the course's ``CourseDirectory.db_url`` (or ``--db-url``); a caller
 of :func:`grade` that leaves ``db_url`` None gets ``OUT/gradebook.db``.
 

@@ -9,6 +9,8 @@ that claim:
     ct_to_clip(hu, num_frames)                 HU (D, H, W) → a (1, T, H, W) clip in [0, 1] (PE window)
     shuffle_frames(clips, generator=...)       each clip's frames in its own random order (the control)
     pretraining_clips(num_clips, seed=...)     labelled RGB clips: Moving Digits and real-video crops
+    transfer_model(arch, num_classes=...)      the three small 3D networks of the experiment
+    to_ct_input(model, num_classes=2)          an RGB video model made a 1-channel CT classifier
 
 Layouts: clips and volumes reach networks as (N, C, T, H, W) (= (N, C, D, H, W)): a CT volume's
 slices are a clip's frames, in slice order. Values are float32.
@@ -19,11 +21,15 @@ import functools
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 from course.data.moving_digits import _generate
 from course.medical.hounsfield import clip_window
+from course.nn.adapt import adapt_conv_module
+from course.nn.resnet3d import small_video_resnet
+from course.nn.vivit import ViViT
 
-__all__ = ["PE_WINDOW", "resample_depth", "ct_to_clip", "shuffle_frames", "pretraining_clips",
+__all__ = ["ARCHITECTURES", "transfer_model", "to_ct_input", "PE_WINDOW", "resample_depth", "ct_to_clip", "shuffle_frames", "pretraining_clips",
            "PRETRAINING_CONTENTS", "NUM_PRETRAINING_CLASSES"]
 
 #: The window radiologists read CT pulmonary angiograms with: (WindowCenter, WindowWidth) in HU.
@@ -190,3 +196,67 @@ def pretraining_clips(num_clips: int, *, seed: int, num_frames: int = 16, size: 
     # 4. one seeded order, so a prefix is a mix of both kinds
     order = torch.from_numpy(rng.permutation(num_clips))
     return clips[order], labels[order]
+
+
+#: The 3D networks of the experiment: lesson 04's small R3D and R(2+1)D, lesson 08's ViViT (tiny).
+ARCHITECTURES = ("r3d", "r2plus1d", "vivit")
+
+
+def transfer_model(arch: str, *, num_classes: int, in_channels: int = 3, num_frames: int = 16,
+                   size: int = 48) -> nn.Module:
+    """One of the experiment's small 3D networks, freshly initialised (seed torch before calling).
+
+    ``"r3d"`` and ``"r2plus1d"`` are :func:`course.nn.resnet3d.small_video_resnet` (widths 8–64, one
+    BasicBlock per group); ``"vivit"`` is :class:`course.nn.vivit.ViViT` with tubelets 2 × 8 × 8,
+    D = 32, one spatial and one temporal block of 2 heads, MLPs of 64.
+
+    Args:
+        arch: one of :data:`ARCHITECTURES`.
+        num_classes: outputs of the head.
+        in_channels: 3 for video, 1 for CT.
+        num_frames: T the ViViT's temporal embeddings are made for (ResNets take any T).
+        size: H = W the ViViT's spatial embeddings are made for.
+
+    Returns:
+        An ``nn.Module`` mapping (N, in_channels, T, size, size) to (N, num_classes) logits.
+
+    Raises:
+        ValueError: an unknown ``arch``.
+    """
+    if arch in ("r3d", "r2plus1d"):
+        return small_video_resnet(arch, num_classes=num_classes, in_channels=in_channels)
+    if arch == "vivit":
+        return ViViT(size, num_frames, (2, 8, 8), 32, 1, 1, 2, num_classes, in_channels=in_channels,
+                     intermediate_size=64)
+    raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
+
+
+def to_ct_input(model: nn.Module, *, num_classes: int = 2, mode: str = "sum") -> nn.Module:
+    """Make a video model a CT classifier, in place: its first convolution takes one channel, a new head.
+
+    The first convolution (the ResNets' stem conv, the ViViT's tubelet projection) gets
+    :func:`course.nn.adapt.adapt_conv_module` (``mode="sum"``: a grey input gives the activations
+    the RGB model gave on that grey in all three channels); the classifier head is replaced by a
+    freshly initialised ``nn.Linear`` with ``num_classes`` outputs (seed torch before calling).
+
+    Args:
+        model: a model from :func:`transfer_model` with 3 input channels.
+        num_classes: outputs of the new head.
+        mode: ``"sum"``, ``"mean"`` or ``"first"`` (see :func:`course.nn.adapt.adapt_input_channels`).
+
+    Returns:
+        ``model`` itself, now mapping (N, 1, T, H, W) to (N, num_classes).
+
+    Raises:
+        TypeError: a model this function does not know.
+    """
+    if isinstance(model, ViViT):
+        model.tubelet_embed.proj = adapt_conv_module(model.tubelet_embed.proj, 1, mode)
+        model.in_channels = 1
+        model.head = nn.Linear(model.head.in_features, num_classes)
+    elif hasattr(model, "stem") and hasattr(model, "fc") and isinstance(model.stem[0], nn.Conv3d):
+        model.stem[0] = adapt_conv_module(model.stem[0], 1, mode)
+        model.fc = nn.Linear(model.fc.in_features, num_classes)
+    else:
+        raise TypeError(f"to_ct_input knows the models of transfer_model, got {type(model).__name__}")
+    return model

@@ -99,3 +99,27 @@ def test_digit_clips_move_the_way_their_label_says() -> None:
     for clip, label in zip(clips, labels):
         dy, dx = moves[int(label) % 4]
         assert torch.equal(torch.roll(clip[:, 0], shifts=(dy, dx), dims=(1, 2)), clip[:, 1]), int(label)
+
+
+@pytest.mark.parametrize("arch", ["r3d", "r2plus1d", "vivit"])
+def test_video_model_adapted_to_ct_gives_the_rgb_output_on_a_grey_clip(arch: str) -> None:
+    """Summing the RGB filters: a 1-channel clip x gives the features the RGB model gave on (x, x, x)."""
+    from course.transfer import to_ct_input, transfer_model
+
+    torch.manual_seed(0)
+    video = transfer_model(arch, num_classes=44).eval()
+    grey = torch.rand(2, 1, 16, 48, 48, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        if arch == "vivit":
+            before = video.tubelet_embed(grey.expand(-1, 3, -1, -1, -1))
+        else:
+            before = video.features(grey.expand(-1, 3, -1, -1, -1))
+        ct = to_ct_input(video, num_classes=2)
+        after = ct.tubelet_embed(grey) if arch == "vivit" else ct.features(grey)
+        logits = ct(grey)
+    torch.testing.assert_close(after, before, rtol=1e-4, atol=1e-5)
+    assert logits.shape == (2, 2)
+    with pytest.raises((ValueError, RuntimeError)):  # the ViViT checks its channels; the ResNet's conv refuses 3
+        ct(grey.expand(-1, 3, -1, -1, -1))
+    with pytest.raises(TypeError):
+        to_ct_input(torch.nn.Linear(3, 2))

@@ -28,8 +28,10 @@ from course.medical.hounsfield import clip_window
 from course.nn.adapt import adapt_conv_module
 from course.nn.resnet3d import small_video_resnet
 from course.nn.vivit import ViViT
+from course.train import fit
 
-__all__ = ["ARCHITECTURES", "transfer_model", "to_ct_input", "PE_WINDOW", "resample_depth", "ct_to_clip", "shuffle_frames", "pretraining_clips",
+__all__ = ["ARCHITECTURES", "transfer_model", "to_ct_input", "ct_pretraining_clips", "pretrain", "fine_tune",
+           "predict_scores", "PRETRAINING_ARMS", "PE_WINDOW", "resample_depth", "ct_to_clip", "shuffle_frames", "pretraining_clips",
            "PRETRAINING_CONTENTS", "NUM_PRETRAINING_CLASSES"]
 
 #: The window radiologists read CT pulmonary angiograms with: (WindowCenter, WindowWidth) in HU.
@@ -260,3 +262,113 @@ def to_ct_input(model: nn.Module, *, num_classes: int = 2, mode: str = "sum") ->
     else:
         raise TypeError(f"to_ct_input knows the models of transfer_model, got {type(model).__name__}")
     return model
+
+
+def ct_pretraining_clips(num_volumes: int, *, seed: int, num_frames: int = 16, shape: tuple[int, int, int] = (32, 48, 48)
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Labelled in-domain clips for the C arm: CT volumes without emboli, "what it shows and which way".
+
+    Volumes of site A (:func:`course.data.chest_ct.chest_ct`, label 0: the pretraining never sees an
+    embolus, as the video arm never does) in the PE window, depth resampled to T, grey copied to three
+    channels (the video models' input), then flipped along one axis or none. The label is
+    ``(nodules − 1) * 4 + flip``: how many soft-tissue nodules the patient has (1–6) and which flip
+    (0 none, 1 depth, 2 rows, 3 columns): content and orientation, as the video label is content
+    and motion.
+
+    Args:
+        num_volumes: N, >= 1.
+        seed: the cohort's seed (use one no fine-tuning or test cohort uses).
+        num_frames: T.
+        shape: (D, H, W) of the generated volumes.
+
+    Returns:
+        clips (N, 3, T, H, W) float32 in [0, 1]; labels (N,) int64 in [0, 24).
+    """
+    from course.data.chest_ct import chest_ct
+
+    rng = np.random.default_rng([seed, 24])
+    clips, labels = [], []
+    for i in range(num_volumes):
+        volume = chest_ct(seed, index=i, label=0, site="A", shape=shape)
+        clip = ct_to_clip(volume.hu, num_frames).expand(3, -1, -1, -1)  # (3, T, H, W)
+        flip = int(rng.integers(4))
+        clips.append(clip.flip(flip) if flip else clip.clone())
+        labels.append((len(volume.nodules) - 1) * 4 + flip)
+    return torch.stack(clips), torch.tensor(labels, dtype=torch.int64)
+
+
+#: The pretraining arms: "V" video clips, "Vshuf" the same clips with their frames shuffled, "C" CT volumes.
+PRETRAINING_ARMS = ("V", "Vshuf", "C")
+
+
+def pretrain(arch: str, arm: str, *, num_clips: int, epochs: int, seed: int, num_frames: int = 16,
+             batch_size: int = 32, lr: float = 3e-3, progress: bool = False) -> nn.Module:
+    """Supervised pretraining of one architecture on one arm's clips (:func:`course.train.fit`).
+
+    Every arm trains the same model for the same number of steps (``epochs · ⌈num_clips / batch⌉``)
+    with the same optimiser: the arms differ only in what the clips show. "V": :func:`pretraining_clips`
+    (44 classes); "Vshuf": the same clips through :func:`shuffle_frames` (the label keeps its
+    direction, which shuffled frames no longer show, so what can be learnt is appearance only);
+    "C": :func:`ct_pretraining_clips` (24 classes).
+
+    Args:
+        arch: one of :data:`ARCHITECTURES`.
+        arm: one of :data:`PRETRAINING_ARMS`.
+        num_clips: clips (or volumes) in the pretraining set.
+        epochs: passes over it.
+        seed: seeds the data, the initial weights and the batch order.
+        num_frames: T.
+        batch_size, lr: of Adam with the one-cycle schedule.
+        progress: show a tqdm bar.
+
+    Returns:
+        The pretrained model (3 input channels, its pretraining head), in eval mode, on the CPU.
+
+    Raises:
+        ValueError: an unknown arm (or arch).
+    """
+    # 1. the arm's clips
+    if arm in ("V", "Vshuf"):
+        clips, labels = pretraining_clips(num_clips, seed=seed, num_frames=num_frames)
+        if arm == "Vshuf":
+            clips = shuffle_frames(clips, generator=torch.Generator().manual_seed(seed))
+        num_classes = NUM_PRETRAINING_CLASSES
+    elif arm == "C":
+        clips, labels = ct_pretraining_clips(num_clips, seed=10_000 + seed, num_frames=num_frames)
+        num_classes = 24
+    else:
+        raise ValueError(f"arm must be one of {PRETRAINING_ARMS}, got {arm!r}")
+    # 2. the same model, optimiser and steps for every arm
+    torch.manual_seed(seed)
+    model = transfer_model(arch, num_classes=num_classes, num_frames=num_frames, size=clips.shape[-1])
+    fit(model, (clips, labels), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device="cpu",
+        progress=progress)
+    return model.eval()
+
+
+def fine_tune(model: nn.Module, clips: torch.Tensor, labels: torch.Tensor, *, steps: int, seed: int,
+              batch_size: int = 16, lr: float = 1e-3, progress: bool = False) -> nn.Module:
+    """Train a CT classifier for about ``steps`` steps (whole epochs of :func:`course.train.fit`), in place.
+
+    Args:
+        model: a model taking (N, 1, T, H, W), e.g. from :func:`to_ct_input`.
+        clips: (N, 1, T, H, W) CT clips; labels: (N,) int64 in {0, 1}.
+        steps: optimiser steps wanted; the epochs are ``max(1, round(steps / ⌈N / batch⌉))``.
+        seed: the batch order.
+        batch_size, lr: of Adam with the one-cycle schedule.
+        progress: show a tqdm bar.
+
+    Returns:
+        ``model``, trained, in eval mode.
+    """
+    per_epoch = -(-len(labels) // batch_size)
+    fit(model, (clips, labels), epochs=max(1, round(steps / per_epoch)), batch_size=batch_size, lr=lr, seed=seed,
+        device="cpu", progress=progress)
+    return model.eval()
+
+
+@torch.no_grad()
+def predict_scores(model: nn.Module, clips: torch.Tensor, *, batch_size: int = 64) -> np.ndarray:
+    """The probability of class 1 (embolus) for each clip: (N,) float64, in eval mode."""
+    model.eval()
+    return torch.cat([model(x).softmax(1)[:, 1] for x in clips.split(batch_size)]).double().numpy()

@@ -123,3 +123,33 @@ def test_video_model_adapted_to_ct_gives_the_rgb_output_on_a_grey_clip(arch: str
         ct(grey.expand(-1, 3, -1, -1, -1))
     with pytest.raises(TypeError):
         to_ct_input(torch.nn.Linear(3, 2))
+
+
+def test_ct_pretraining_clips_label_nodules_and_flip() -> None:
+    from course.data.chest_ct import chest_ct
+    from course.transfer import ct_pretraining_clips
+
+    clips, labels = ct_pretraining_clips(6, seed=7, num_frames=8, shape=(16, 24, 24))
+    assert clips.shape == (6, 3, 8, 24, 24) and labels.dtype == torch.int64
+    assert torch.equal(clips[:, 0], clips[:, 2])  # grey in three channels
+    for i, (clip, label) in enumerate(zip(clips, labels)):
+        volume = chest_ct(7, index=i, label=0, site="A", shape=(16, 24, 24))
+        assert volume.embolus is None and int(label) // 4 == len(volume.nodules) - 1
+        flip = int(label) % 4
+        plain = ct_to_clip(volume.hu, 8)[0]
+        assert torch.equal(clip[0], plain.flip(flip - 1) if flip else plain)
+
+
+def test_pretrain_arms_share_model_and_steps_and_differ_in_data() -> None:
+    from course.transfer import fine_tune, pretrain, to_ct_input
+
+    models = {arm: pretrain("r3d", arm, num_clips=8, epochs=1, seed=0, batch_size=8) for arm in ("V", "Vshuf", "C")}
+    assert models["V"].fc.out_features == NUM_PRETRAINING_CLASSES and models["C"].fc.out_features == 24
+    assert not torch.equal(models["V"].stem[0].weight, models["Vshuf"].stem[0].weight)  # one step on other data
+    with pytest.raises(ValueError, match="arm"):
+        pretrain("r3d", "X", num_clips=8, epochs=1, seed=0)
+    ct = to_ct_input(models["V"])
+    x, y = torch.rand(4, 1, 16, 48, 48), torch.tensor([0, 1, 0, 1])
+    before = ct.fc.weight.clone()
+    fine_tune(ct, x, y, steps=2, seed=0, batch_size=2)
+    assert not torch.equal(before, ct.fc.weight) and not ct.training

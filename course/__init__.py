@@ -12,6 +12,7 @@ Subpackages:
     course.losses    soft Dice loss (Milletari et al. 2016)
     course.metrics   hard Dice per class, HD95, lesion detection rate and lesion-wise F1
     course.roc       ROC curve, AUROC (Mann–Whitney), paired bootstrap of an AUROC difference
+    course.transfer  video → CT transfer: CT volumes as clips, pretraining clips and arms, the shuffle control
     course.counting  parameters, FLOPs (torch.utils.flop_counter) and activation memory
     course.train     one small training loop (Adam + one-cycle, tqdm, seeded)
     course.viz       matplotlib figures and ipywidgets viewers

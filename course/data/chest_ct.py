@@ -54,6 +54,7 @@ the volume's centre.
 
     chest_ct(seed, index=0, label=None, site="A", shape=(32, 48, 48))   one ChestCT
     chest_ct_dataset(num_volumes, seed=..., site="A", prevalence=0.5)   a balanced list, one patient each
+    candidate_crop(volume, size=(16, 24, 24))                           the block around the candidate place
     write_chest_ct_series(volume, folder)                               a DICOM CT series (lesson 09)
     write_chest_ct_nifti(volume, path)                                  a NIfTI file, RAS affine (lesson 10)
 
@@ -76,7 +77,7 @@ from scipy import ndimage
 from course.data.phantom import write_ct_series
 from course.medical.nifti import lps_to_ras, save_nifti
 
-__all__ = ["CHEST_CT_HU", "ChestSite", "CHEST_SITES", "ChestCT", "chest_ct", "chest_ct_dataset",
+__all__ = ["CHEST_CT_HU", "ChestSite", "CHEST_SITES", "ChestCT", "chest_ct", "chest_ct_dataset", "candidate_crop",
            "write_chest_ct_series", "write_chest_ct_nifti"]
 
 #: (low, high) HU of each tissue; each patient draws one value per tissue, uniformly.
@@ -159,6 +160,9 @@ class ChestCT:
         tree: (S, 7) float64 segments (start (3,), end (3,), radius), mm along (D, H, W) from the centre.
         embolus: (7,) float64 (start, end, radius) of the embolus capsule, or None.
         nodules: (M, 7) float64 capsules of the soft-tissue nodules beside the arteries (the distractors).
+        candidate: (3,) float64 voxel index (slice, row, column, fractional) of the centre of the place
+            drawn for a clot, for both labels: the clot's centre when label is 1, the same place in
+            the same artery, still filled with contrast, when label is 0 (see :func:`candidate_crop`).
     """
 
     hu: np.ndarray
@@ -175,6 +179,7 @@ class ChestCT:
     tree: np.ndarray
     embolus: np.ndarray | None
     nodules: np.ndarray
+    candidate: np.ndarray
 
 
 @dataclasses.dataclass(frozen=True)
@@ -490,7 +495,8 @@ def chest_ct(seed: int, *, index: int = 0, label: int | None = None, site: str |
                    patient_id=f"{site.name}-s{seed}-p{index:04d}", embolus_mask=clot >= 0.5,
                    vessel_mask=_block_mean(vessel_f) >= 0.5, lung_mask=_block_mean(lung_f) >= 0.5,
                    nodule_mask=_block_mean(nodule_f) >= 0.5,
-                   tissue_hu=tissue_hu, tree=tree, embolus=embolus if label else None, nodules=nodules[label:])
+                   tissue_hu=tissue_hu, tree=tree, embolus=embolus if label else None, nodules=nodules[label:],
+                   candidate=(embolus[:3] + embolus[3:6]) / 2 / spacing + (np.asarray(shape) - 1) / 2)
 
 
 def chest_ct_dataset(num_volumes: int, *, seed: int, site: str | ChestSite = "A", prevalence: float = 0.5,
@@ -524,6 +530,33 @@ def chest_ct_dataset(num_volumes: int, *, seed: int, site: str | ChestSite = "A"
         np.arange(num_volumes) < positives).astype(int)
     # 2. one patient per index
     return [chest_ct(seed, index=i, label=int(labels[i]), site=site, shape=shape) for i in range(num_volumes)]
+
+
+def candidate_crop(volume: ChestCT, size: tuple[int, int, int] = (16, 24, 24)) -> np.ndarray:
+    """The block of ``size`` voxels around the volume's candidate place, moved inside the volume where needed.
+
+    A computer-aided detection system's second stage classifies such candidates, one artery place
+    at a time: with or without a filling defect. The crop is centred on
+    :attr:`ChestCT.candidate` (rounded), the same place for both labels, so only the clot tells
+    the label; near an edge the block shifts to stay inside (no padding).
+
+    Args:
+        volume: a :class:`ChestCT`.
+        size: (d, h, w) voxels, each at most the volume's own size.
+
+    Returns:
+        (d, h, w) float32 HU, a copy.
+
+    Raises:
+        ValueError: ``size`` larger than the volume or not positive.
+    """
+    shape = np.asarray(volume.hu.shape)
+    size_a = np.asarray(size)
+    if size_a.shape != (3,) or (size_a < 1).any() or (size_a > shape).any():
+        raise ValueError(f"size must be 3 positive ints within the volume's {tuple(shape)}, got {size}")
+    start = np.clip(np.round(volume.candidate).astype(int) - size_a // 2, 0, shape - size_a)
+    block = volume.hu[start[0]:start[0] + size[0], start[1]:start[1] + size[1], start[2]:start[2] + size[2]]
+    return block.astype(np.float32, copy=True)
 
 
 def write_chest_ct_series(volume: ChestCT, folder: str | os.PathLike, *, shuffle: bool = True) -> Path:

@@ -332,3 +332,32 @@ def test_partial_volume_matches_a_supersampled_count(site):
     partial = (expected > 0.05) & (expected < 0.95)
     assert partial.sum() > 10  # there are border voxels to compare
     assert np.abs(fraction - expected).mean() < 0.04 and np.abs(fraction - expected).max() < 0.2
+
+
+def test_candidate_is_the_clot_in_a_positive_and_the_same_contrast_filled_place_in_a_negative() -> None:
+    from course.data.chest_ct import candidate_crop, chest_ct
+
+    for index in range(4):
+        pos = chest_ct(5, index=index, label=1)
+        neg = chest_ct(5, index=index, label=0)
+        np.testing.assert_allclose(pos.candidate, neg.candidate)  # one place for both labels
+        centroid = np.argwhere(pos.embolus_mask).mean(axis=0)
+        assert np.abs(centroid - pos.candidate).max() <= 1.0, (centroid, pos.candidate)
+        k = tuple(np.round(neg.candidate).astype(int))
+        assert neg.vessel_mask[k] and neg.hu[k] > 150  # contrast where the clot would be
+        crop_pos, crop_neg = candidate_crop(pos), candidate_crop(neg)
+        assert crop_pos.shape == (16, 24, 24) and crop_pos.dtype == np.float32
+        start = np.clip(np.round(pos.candidate).astype(int) - np.array([8, 12, 12]), 0, np.array([16, 24, 24]))
+        block = pos.embolus_mask[start[0]:start[0] + 16, start[1]:start[1] + 24, start[2]:start[2] + 24]
+        assert block.sum() == pos.embolus_mask.sum()  # the whole clot is inside the crop
+        # same patient, same noise: the crops differ only around the clot and around the nodule it replaces
+        # in a positive (the negative keeps it), each with its blur
+        changed = pos.embolus_mask | (neg.nodule_mask & ~pos.nodule_mask)
+        near = ndimage.binary_dilation(changed, iterations=3)[start[0]:start[0] + 16, start[1]:start[1] + 24,
+                                                              start[2]:start[2] + 24]
+        differs = np.abs(crop_pos - crop_neg) > 5.0
+        assert differs.any() and not (differs & ~near).any()
+    edge = candidate_crop(chest_ct(5, index=0), size=(32, 48, 48))
+    np.testing.assert_array_equal(edge, chest_ct(5, index=0).hu)  # the whole volume: shifted inside, no padding
+    with pytest.raises(ValueError, match="size"):
+        candidate_crop(chest_ct(5, index=0), size=(33, 8, 8))

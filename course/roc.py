@@ -9,6 +9,8 @@ difference.
     auroc(scores, labels)                       the area under it (Hanley & McNeil 1982)
     paired_auroc_bootstrap(scores_a, scores_b,  AUROC_a − AUROC_b with a percentile interval,
                            labels, groups=...)  the same resampled cases for both models
+    paired_auroc_bootstrap_runs(a, b, labels)   the mean over training runs (seeds) of that difference,
+                                                runs and cases resampled
 
 Ties: cases with equal scores share one threshold, so the curve goes diagonally across a tie and
 the area counts a tied (positive, negative) pair as half a correct ordering. This is the
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["roc_curve", "auroc", "paired_auroc_bootstrap"]
+__all__ = ["roc_curve", "auroc", "paired_auroc_bootstrap", "paired_auroc_bootstrap_runs"]
 
 _MAX_REDRAWS = 1000  # consecutive one-class resamples before the bootstrap gives up
 
@@ -223,3 +225,65 @@ def paired_auroc_bootstrap(scores_a: Any, scores_b: Any, labels: Any, *, num_res
     lo, hi = np.quantile(diffs, [alpha, 1 - alpha])
     return {"diff": auroc_a - auroc_b, "lower": float(lo), "upper": float(hi), "auroc_a": auroc_a,
             "auroc_b": auroc_b, "resolved": bool(lo > 0 or hi < 0)}
+
+
+def paired_auroc_bootstrap_runs(scores_a: Any, scores_b: Any, labels: Any, *, num_resamples: int = 2000,
+                                level: float = 0.95, seed: int = 0) -> dict[str, float | bool]:
+    """The mean over R training runs of AUROC_a − AUROC_b, with a two-level paired bootstrap interval.
+
+    Run r of both models (for example the same fine-tuning seed) scored the same n test cases. The
+    statistic is ``mean_r (AUROC(a_r) − AUROC(b_r))``: each run's AUROC on its own, so runs whose
+    scores sit on different scales are never ranked together (unlike pooling the runs' rows in
+    :func:`paired_auroc_bootstrap` with ``groups``). A resample draws R runs with replacement and
+    n cases with replacement, the same cases for every run and both models, so the interval holds
+    both the run-to-run and the test-set variation (Davison & Hinkley 1997, sec. 3.8).
+
+    Draw order, exactly: for each resample in turn, ``rng.integers(0, R, size=R)`` draws the runs, then
+    ``rng.integers(0, n, size=n)`` the cases, the case draw repeated (the run draw kept) while it
+    holds one class only. The interval is ``np.quantile`` (linear) at (1 − level)/2 and (1 + level)/2.
+
+    Args:
+        scores_a, scores_b: (R, n) scores of the two models, run r of both on the same n cases.
+        labels: (n,) binary labels of the cases.
+        num_resamples, level, seed: as :func:`paired_auroc_bootstrap`.
+
+    Returns:
+        dict with ``diff`` (the mean difference on all runs and cases), ``lower``, ``upper``,
+        ``auroc_a``, ``auroc_b`` (means over runs) and ``resolved`` (the interval excludes 0).
+
+    Raises:
+        ValueError: shapes differ or are not (R, n) with R >= 2, bad labels or scores, ``level``
+            not in (0, 1), ``num_resamples`` < 1, or resamples keep holding one class.
+    """
+    # 1. check the inputs; each run's observed AUROC
+    a, b = (np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
+            for x in (scores_a, scores_b))
+    if a.ndim != 2 or a.shape != b.shape or a.shape[0] < 2:
+        raise ValueError(f"scores must be two (R, n) arrays of the same shape with R >= 2 runs, got {a.shape} and {b.shape}")
+    if not 0 < level < 1 or num_resamples < 1:
+        raise ValueError(f"level must be in (0, 1) and num_resamples >= 1, got {level} and {num_resamples}")
+    y = _check(a[0], labels)[1]
+    for row in (*a, *b):
+        _check(row, y)
+    R, n = a.shape
+    auroc_a, auroc_b = np.array([auroc(r, y) for r in a]), np.array([auroc(r, y) for r in b])
+    # 2. draw runs and cases, in the documented order
+    rng = np.random.default_rng(seed)
+    runs, cases = np.empty((num_resamples, R), dtype=np.int64), []
+    for i in range(num_resamples):
+        runs[i] = rng.integers(0, R, size=R)
+        cases.append(_draw(rng, [np.arange(n)], y))
+    run_weight = np.stack([np.bincount(r, minlength=R) for r in runs]) / R  # (B, R)
+    # 3. every run's AUROC on every resample's cases, as counts per case; mean over the drawn runs
+    diffs = np.zeros(num_resamples)
+    for start in range(0, num_resamples, 500):
+        counts = np.stack([np.bincount(d, minlength=n) for d in cases[start:start + 500]]).astype(np.float64)
+        for r in range(R):
+            oa, ob = np.argsort(a[r], kind="mergesort"), np.argsort(b[r], kind="mergesort")
+            d = (_weighted_auroc(a[r][oa], y[oa], counts[:, oa]) - _weighted_auroc(b[r][ob], y[ob], counts[:, ob]))
+            diffs[start:start + 500] += run_weight[start:start + 500, r] * d
+    # 4. percentile interval
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(diffs, [alpha, 1 - alpha])
+    return {"diff": float((auroc_a - auroc_b).mean()), "lower": float(lo), "upper": float(hi),
+            "auroc_a": float(auroc_a.mean()), "auroc_b": float(auroc_b.mean()), "resolved": bool(lo > 0 or hi < 0)}

@@ -26,13 +26,16 @@ import torch.nn as nn
 from course.data.moving_digits import _generate
 from course.medical.hounsfield import clip_window
 from course.nn.adapt import adapt_conv_module
+from course.nn.fusion import SingleFrame
+from course.nn.lrcn import LRCN
 from course.nn.resnet3d import small_video_resnet
 from course.nn.vivit import ViViT
 from course.train import fit
 
 __all__ = ["ARCHITECTURES", "transfer_model", "to_ct_input", "ct_pretraining_clips", "pretrain", "fine_tune",
            "predict_scores", "PRETRAINING_ARMS", "PE_WINDOW", "resample_depth", "ct_to_clip", "shuffle_frames", "pretraining_clips",
-           "PRETRAINING_CONTENTS", "NUM_PRETRAINING_CLASSES"]
+           "PRETRAINING_CONTENTS", "NUM_PRETRAINING_CLASSES",
+           "NUM_CT_PRETRAINING_CLASSES", "LRCN_WIDTHS"]
 
 #: The window radiologists read CT pulmonary angiograms with: (WindowCenter, WindowWidth) in HU.
 #: Contrast-filled arteries (250…350 HU) stay bright below the top (450 HU), a clot (40…70 HU) is
@@ -203,17 +206,22 @@ def pretraining_clips(num_clips: int, *, seed: int, num_frames: int = 16, size: 
 #: The 3D networks of the experiment: lesson 04's small R3D and R(2+1)D, lesson 08's ViViT (tiny).
 ARCHITECTURES = ("r3d", "r2plus1d", "vivit")
 
+#: The 2D baseline: lesson 07's LRCN (a 2D CNN on every slice, a GRU over the slices), whose CNN is
+#: pretrained on single video frames (the paper's ImageNet-pretrained 2D CNN, at toy scale).
+LRCN_WIDTHS = (16, 32, 64)
+
 
 def transfer_model(arch: str, *, num_classes: int, in_channels: int = 3, num_frames: int = 16,
                    size: int = 48) -> nn.Module:
-    """One of the experiment's small 3D networks, freshly initialised (seed torch before calling).
+    """One of the experiment's small networks, freshly initialised (seed torch before calling).
 
     ``"r3d"`` and ``"r2plus1d"`` are :func:`course.nn.resnet3d.small_video_resnet` (widths 8–64, one
     BasicBlock per group); ``"vivit"`` is :class:`course.nn.vivit.ViViT` with tubelets 2 × 8 × 8,
-    D = 32, one spatial and one temporal block of 2 heads, MLPs of 64.
+    D = 32, one spatial and one temporal block of 2 heads, MLPs of 64; ``"lrcn"`` is the 2D baseline,
+    :class:`course.nn.lrcn.LRCN` (frame CNN of :data:`LRCN_WIDTHS`, a GRU of 64, the last state).
 
     Args:
-        arch: one of :data:`ARCHITECTURES`.
+        arch: one of :data:`ARCHITECTURES`, or ``"lrcn"``.
         num_classes: outputs of the head.
         in_channels: 3 for video, 1 for CT.
         num_frames: T the ViViT's temporal embeddings are made for (ResNets take any T).
@@ -230,28 +238,37 @@ def transfer_model(arch: str, *, num_classes: int, in_channels: int = 3, num_fra
     if arch == "vivit":
         return ViViT(size, num_frames, (2, 8, 8), 32, 1, 1, 2, num_classes, in_channels=in_channels,
                      intermediate_size=64)
-    raise ValueError(f"arch must be one of {ARCHITECTURES}, got {arch!r}")
+    if arch == "lrcn":
+        return LRCN(num_classes, in_channels=in_channels, widths=LRCN_WIDTHS, rnn="gru", hidden_size=64)
+    raise ValueError(f"arch must be one of {ARCHITECTURES} or 'lrcn', got {arch!r}")
 
 
 def to_ct_input(model: nn.Module, *, num_classes: int = 2, mode: str = "sum") -> nn.Module:
     """Make a video model a CT classifier, in place: its first convolution takes one channel, a new head.
 
-    The first convolution (the ResNets' stem conv, the ViViT's tubelet projection) gets
+    A frame-pretrained :class:`course.nn.fusion.SingleFrame` (the 2D arm) becomes a new
+    :class:`course.nn.lrcn.LRCN` whose frame CNN is the pretrained one and whose GRU and head are
+    fresh. The first convolution (the ResNets' stem conv, the ViViT's tubelet projection, the frame CNN's first) gets
     :func:`course.nn.adapt.adapt_conv_module` (``mode="sum"``: a grey input gives the activations
     the RGB model gave on that grey in all three channels); the classifier head is replaced by a
     freshly initialised ``nn.Linear`` with ``num_classes`` outputs (seed torch before calling).
 
     Args:
-        model: a model from :func:`transfer_model` with 3 input channels.
+        model: a model from :func:`transfer_model` or :func:`pretrain`, with 3 input channels.
         num_classes: outputs of the new head.
         mode: ``"sum"``, ``"mean"`` or ``"first"`` (see :func:`course.nn.adapt.adapt_input_channels`).
 
     Returns:
-        ``model`` itself, now mapping (N, 1, T, H, W) to (N, num_classes).
+        ``model`` itself (a new LRCN for a SingleFrame), now mapping (N, 1, T, H, W) to (N, num_classes).
 
     Raises:
         TypeError: a model this function does not know.
     """
+    if isinstance(model, SingleFrame):  # a frame-pretrained 2D CNN → an LRCN over the slices
+        lrcn = LRCN(num_classes, in_channels=3, widths=LRCN_WIDTHS, rnn="gru", hidden_size=64)
+        lrcn.features.load_state_dict(model.features.state_dict())
+        lrcn.features[0][1] = adapt_conv_module(lrcn.features[0][1], 1, mode)
+        return lrcn
     if isinstance(model, ViViT):
         model.tubelet_embed.proj = adapt_conv_module(model.tubelet_embed.proj, 1, mode)
         model.in_channels = 1
@@ -264,44 +281,58 @@ def to_ct_input(model: nn.Module, *, num_classes: int = 2, mode: str = "sum") ->
     return model
 
 
-def ct_pretraining_clips(num_volumes: int, *, seed: int, num_frames: int = 16, shape: tuple[int, int, int] = (32, 48, 48)
-                         ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Labelled in-domain clips for the C arm: CT volumes without emboli, "what it shows and which way".
+def ct_pretraining_clips(num_clips: int, *, seed: int, size: tuple[int, int, int] = (16, 24, 24),
+                         shape: tuple[int, int, int] = (32, 48, 48)) -> tuple[torch.Tensor, torch.Tensor]:
+    """Labelled in-domain clips for the C arm: CT blocks without emboli, "where it is and which way".
 
-    Volumes of site A (:func:`course.data.chest_ct.chest_ct`, label 0: the pretraining never sees an
-    embolus, as the video arm never does) in the PE window, depth resampled to T, grey copied to three
-    channels (the video models' input), then flipped along one axis or none. The label is
-    ``(nodules − 1) * 4 + flip``: how many soft-tissue nodules the patient has (1–6) and which flip
-    (0 none, 1 depth, 2 rows, 3 columns): content and orientation, as the video label is content
-    and motion.
+    One block of ``size`` voxels per generated volume (:func:`course.data.chest_ct.chest_ct`, site A,
+    label 0: the pretraining never sees an embolus, as the video arm never does), at a uniformly
+    drawn place, in the PE window, grey copied to three channels (the video models' input), then
+    flipped along one axis or none. The label is ``octant * 4 + flip``: which eighth of the chest the
+    block's centre lies in (bit 2 the lower half of the slices, bit 1 of the rows, bit 0 of the
+    columns) and which flip (0 none, 1 depth, 2 rows, 3 columns) — anatomy and orientation, as the
+    video label is content and motion. Blocks have the fine-tuning crops' size, so both arms
+    pretrain on inputs of one shape.
 
     Args:
-        num_volumes: N, >= 1.
+        num_clips: N, >= 1 (one volume each).
         seed: the cohort's seed (use one no fine-tuning or test cohort uses).
-        num_frames: T.
-        shape: (D, H, W) of the generated volumes.
+        size: (T, H, W) of a block; T is the clip's number of frames.
+        shape: (D, H, W) of the generated volumes, at least ``size``.
 
     Returns:
-        clips (N, 3, T, H, W) float32 in [0, 1]; labels (N,) int64 in [0, 24).
+        clips (N, 3, T, H, W) float32 in [0, 1]; labels (N,) int64 in [0, 32).
+
+    Raises:
+        ValueError: num_clips < 1 or ``size`` larger than ``shape``.
     """
     from course.data.chest_ct import chest_ct
 
+    if num_clips < 1 or any(b > v for b, v in zip(size, shape)):
+        raise ValueError(f"need num_clips >= 1 and size <= shape, got {num_clips}, {size}, {shape}")
     rng = np.random.default_rng([seed, 24])
     clips, labels = [], []
-    for i in range(num_volumes):
-        volume = chest_ct(seed, index=i, label=0, site="A", shape=shape)
-        clip = ct_to_clip(volume.hu, num_frames).expand(3, -1, -1, -1)  # (3, T, H, W)
+    for i in range(num_clips):
+        hu = chest_ct(seed, index=i, label=0, site="A", shape=shape).hu
+        start = [int(rng.integers(v - b + 1)) for b, v in zip(size, shape)]
+        block = hu[tuple(slice(s0, s0 + b) for s0, b in zip(start, size))]
+        octant = sum(2 ** (2 - a) * int(start[a] + (size[a] - 1) / 2 > (shape[a] - 1) / 2) for a in range(3))
+        clip = ct_to_clip(block, size[0]).expand(3, -1, -1, -1)  # (3, T, H, W)
         flip = int(rng.integers(4))
         clips.append(clip.flip(flip) if flip else clip.clone())
-        labels.append((len(volume.nodules) - 1) * 4 + flip)
+        labels.append(octant * 4 + flip)
     return torch.stack(clips), torch.tensor(labels, dtype=torch.int64)
+
+
+#: Classes of :func:`ct_pretraining_clips`: 8 octants × 4 flips.
+NUM_CT_PRETRAINING_CLASSES = 32
 
 
 #: The pretraining arms: "V" video clips, "Vshuf" the same clips with their frames shuffled, "C" CT volumes.
 PRETRAINING_ARMS = ("V", "Vshuf", "C")
 
 
-def pretrain(arch: str, arm: str, *, num_clips: int, epochs: int, seed: int, num_frames: int = 16,
+def pretrain(arch: str, arm: str, *, num_clips: int, epochs: int, seed: int, num_frames: int = 16, size: int = 24,
              batch_size: int = 32, lr: float = 3e-3, progress: bool = False) -> nn.Module:
     """Supervised pretraining of one architecture on one arm's clips (:func:`course.train.fit`).
 
@@ -309,15 +340,19 @@ def pretrain(arch: str, arm: str, *, num_clips: int, epochs: int, seed: int, num
     with the same optimiser: the arms differ only in what the clips show. "V": :func:`pretraining_clips`
     (44 classes); "Vshuf": the same clips through :func:`shuffle_frames` (the label keeps its
     direction, which shuffled frames no longer show, so what can be learnt is appearance only);
-    "C": :func:`ct_pretraining_clips` (24 classes).
+    "C": :func:`ct_pretraining_clips` (32 classes). For ``arch="lrcn"`` only "V" exists: the 2D
+    frame CNN is pretrained as a :class:`course.nn.fusion.SingleFrame` (one random frame of each
+    clip per step) to tell the clip's content (11 classes: the digit, or real video), as an
+    ImageNet CNN learns from still images; :func:`to_ct_input` then puts it under an LRCN.
 
     Args:
-        arch: one of :data:`ARCHITECTURES`.
-        arm: one of :data:`PRETRAINING_ARMS`.
+        arch: one of :data:`ARCHITECTURES`, or ``"lrcn"``.
+        arm: one of :data:`PRETRAINING_ARMS` (``"V"`` for ``"lrcn"``).
         num_clips: clips (or volumes) in the pretraining set.
         epochs: passes over it.
         seed: seeds the data, the initial weights and the batch order.
         num_frames: T.
+        size: H = W of the clips.
         batch_size, lr: of Adam with the one-cycle schedule.
         progress: show a tqdm bar.
 
@@ -325,22 +360,28 @@ def pretrain(arch: str, arm: str, *, num_clips: int, epochs: int, seed: int, num
         The pretrained model (3 input channels, its pretraining head), in eval mode, on the CPU.
 
     Raises:
-        ValueError: an unknown arm (or arch).
+        ValueError: an unknown arm (or arch), or an arm other than "V" for "lrcn".
     """
     # 1. the arm's clips
     if arm in ("V", "Vshuf"):
-        clips, labels = pretraining_clips(num_clips, seed=seed, num_frames=num_frames)
+        clips, labels = pretraining_clips(num_clips, seed=seed, num_frames=num_frames, size=size)
         if arm == "Vshuf":
             clips = shuffle_frames(clips, generator=torch.Generator().manual_seed(seed))
         num_classes = NUM_PRETRAINING_CLASSES
     elif arm == "C":
-        clips, labels = ct_pretraining_clips(num_clips, seed=10_000 + seed, num_frames=num_frames)
-        num_classes = 24
+        clips, labels = ct_pretraining_clips(num_clips, seed=10_000 + seed, size=(num_frames, size, size))
+        num_classes = NUM_CT_PRETRAINING_CLASSES
     else:
         raise ValueError(f"arm must be one of {PRETRAINING_ARMS}, got {arm!r}")
     # 2. the same model, optimiser and steps for every arm
     torch.manual_seed(seed)
-    model = transfer_model(arch, num_classes=num_classes, num_frames=num_frames, size=clips.shape[-1])
+    if arch == "lrcn":
+        if arm != "V":
+            raise ValueError(f"the 2D arm pretrains on video frames only (arm 'V'), got {arm!r}")
+        model = SingleFrame(len(PRETRAINING_CONTENTS), in_channels=3, widths=LRCN_WIDTHS)
+        labels = labels // 4  # content only: one frame shows no motion
+    else:
+        model = transfer_model(arch, num_classes=num_classes, num_frames=num_frames, size=size)
     fit(model, (clips, labels), epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device="cpu",
         progress=progress)
     return model.eval()

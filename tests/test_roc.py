@@ -233,3 +233,50 @@ def test_bootstrap_refuses_one_class_and_mismatched_models():
         paired_auroc_bootstrap(a, b, np.zeros(20, dtype=int))
     with pytest.raises(ValueError, match="one entry per case"):
         paired_auroc_bootstrap(a, b[:-1], y)
+
+
+def _runs_reference(a, b, y, num_resamples, seed):  # noqa: ANN001, ANN202
+    """The documented draw order, one resample at a time, each AUROC by scikit-learn."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    R, n = a.shape
+    diffs = []
+    for _ in range(num_resamples):
+        runs = rng.integers(0, R, size=R)
+        while True:
+            cases = rng.integers(0, n, size=n)
+            if 0 < y[cases].sum() < n:
+                break
+        diffs.append(np.mean([roc_auc_score(y[cases], a[r, cases]) - roc_auc_score(y[cases], b[r, cases]) for r in runs]))
+    return np.quantile(diffs, [0.025, 0.975])
+
+
+def test_paired_auroc_bootstrap_runs_equals_a_plain_resampling_with_scikit_learn() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from course.roc import paired_auroc_bootstrap_runs
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(13) < 0.3).astype(int)  # few positives: one-class draws happen and are redrawn
+    y[:2] = [0, 1]
+    a = y + rng.normal(0, 1.0, size=(4, 13))
+    b = np.round(y + rng.normal(0, 1.5, size=(4, 13)), 1)  # ties
+    r = paired_auroc_bootstrap_runs(a, b, y, num_resamples=300, seed=5)
+    lo, hi = _runs_reference(a, b, y, 300, 5)
+    assert r["lower"] == pytest.approx(lo, abs=1e-12) and r["upper"] == pytest.approx(hi, abs=1e-12)
+    mean_diff = np.mean([roc_auc_score(y, a[i]) - roc_auc_score(y, b[i]) for i in range(4)])
+    assert r["diff"] == pytest.approx(mean_diff, abs=1e-12)
+    assert r["auroc_a"] == pytest.approx(np.mean([roc_auc_score(y, row) for row in a]), abs=1e-12)
+
+
+def test_paired_auroc_bootstrap_runs_rejects_bad_shapes() -> None:
+    from course.roc import paired_auroc_bootstrap_runs
+
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="R >= 2"):
+        paired_auroc_bootstrap_runs(np.zeros((1, 4)), np.zeros((1, 4)), y)
+    with pytest.raises(ValueError, match="same shape"):
+        paired_auroc_bootstrap_runs(np.zeros((2, 4)), np.zeros((3, 4)), y)
+    with pytest.raises(ValueError, match="one entry per case"):
+        paired_auroc_bootstrap_runs(np.zeros((2, 5)), np.zeros((2, 5)), y)

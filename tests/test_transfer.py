@@ -127,31 +127,56 @@ def test_video_model_adapted_to_ct_gives_the_rgb_output_on_a_grey_clip(arch: str
         to_ct_input(torch.nn.Linear(3, 2))
 
 
-def test_ct_pretraining_clips_label_nodules_and_flip() -> None:
+def test_ct_pretraining_clips_label_place_and_flip() -> None:
     from course.data.chest_ct import chest_ct
     from course.transfer import ct_pretraining_clips
 
-    clips, labels = ct_pretraining_clips(6, seed=7, num_frames=8, shape=(16, 24, 24))
-    assert clips.shape == (6, 3, 8, 24, 24) and labels.dtype == torch.int64
+    clips, labels = ct_pretraining_clips(12, seed=7, size=(8, 12, 10), shape=(16, 24, 24))
+    assert clips.shape == (12, 3, 8, 12, 10) and labels.dtype == torch.int64
     assert torch.equal(clips[:, 0], clips[:, 2])  # grey in three channels
     for i, (clip, label) in enumerate(zip(clips, labels)):
         volume = chest_ct(7, index=i, label=0, site="A", shape=(16, 24, 24))
-        assert volume.embolus is None and int(label) // 4 == len(volume.nodules) - 1
-        flip = int(label) % 4
-        plain = ct_to_clip(volume.hu, 8)[0]
-        assert torch.equal(clip[0], plain.flip(flip - 1) if flip else plain)
+        assert volume.embolus is None
+        octant, flip = divmod(int(label), 4)
+        plain = clip[0].flip(flip - 1) if flip else clip[0]  # undo the flip
+        # the block is found in the windowed volume where its octant says
+        window = ct_to_clip(volume.hu, 16)[0]
+        hits = [(d, h, w) for d in range(9) for h in range(13) for w in range(15)
+                if torch.equal(window[d:d + 8, h:h + 12, w:w + 10], plain)]
+        assert hits, "the block is not a part of its volume"
+        d, h, w = hits[0]
+        assert octant == 4 * (d + 3.5 > 7.5) + 2 * (h + 5.5 > 11.5) + (w + 4.5 > 11.5)
+    assert len(set(labels.tolist())) > 4
+    with pytest.raises(ValueError, match="size"):
+        ct_pretraining_clips(2, seed=7, size=(20, 12, 12), shape=(16, 24, 24))
 
 
 def test_pretrain_arms_share_model_and_steps_and_differ_in_data() -> None:
     from course.transfer import fine_tune, pretrain, to_ct_input
 
     models = {arm: pretrain("r3d", arm, num_clips=8, epochs=1, seed=0, batch_size=8) for arm in ("V", "Vshuf", "C")}
-    assert models["V"].fc.out_features == NUM_PRETRAINING_CLASSES and models["C"].fc.out_features == 24
+    assert models["V"].fc.out_features == NUM_PRETRAINING_CLASSES and models["C"].fc.out_features == 32
     assert not torch.equal(models["V"].stem[0].weight, models["Vshuf"].stem[0].weight)  # one step on other data
     with pytest.raises(ValueError, match="arm"):
         pretrain("r3d", "X", num_clips=8, epochs=1, seed=0)
     ct = to_ct_input(models["V"])
-    x, y = torch.rand(4, 1, 16, 48, 48), torch.tensor([0, 1, 0, 1])
+    x, y = torch.rand(4, 1, 16, 24, 24), torch.tensor([0, 1, 0, 1])
     before = ct.fc.weight.clone()
     fine_tune(ct, x, y, steps=2, seed=0, batch_size=2)
     assert not torch.equal(before, ct.fc.weight) and not ct.training
+
+
+def test_frame_pretrained_cnn_under_an_lrcn_keeps_its_grey_features() -> None:
+    from course.nn.lrcn import LRCN
+    from course.transfer import PRETRAINING_CONTENTS, pretrain, to_ct_input
+
+    frames = pretrain("lrcn", "V", num_clips=8, epochs=1, seed=0, batch_size=8)
+    assert frames.classifier.out_features == len(PRETRAINING_CONTENTS)
+    with pytest.raises(ValueError, match="2D arm"):
+        pretrain("lrcn", "C", num_clips=8, epochs=1, seed=0)
+    lrcn = to_ct_input(frames)
+    assert isinstance(lrcn, LRCN) and lrcn.features[0][1].in_channels == 1
+    grey = torch.rand(3, 1, 24, 24, dtype=torch.float64)
+    frames.double().eval(), lrcn.double().eval()
+    assert torch.allclose(lrcn.features(grey), frames.features(grey.expand(-1, 3, -1, -1)), atol=1e-6)  # float32 sums
+    assert lrcn(torch.rand(2, 1, 16, 24, 24, dtype=torch.float64)).shape == (2, 2)

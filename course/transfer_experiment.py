@@ -1,0 +1,348 @@
+"""The capstone's full experiment (lesson 15): does video pretraining help a small 3D CT model?
+
+Ke et al. 2023 ("Video Pretraining Advances 3D Deep Learning on Chest CT Tasks", MIDL) report three
+results on pulmonary-embolism (PE) detection: 3D models pretrained on Kinetics-400 beat the same
+models from scratch, a video-pretrained 3D model beats the best 2D baseline (an LRCN on an
+ImageNet-pretrained CNN), and out-of-domain video pretraining beats in-domain CT pretraining. This
+module re-runs that design at toy scale on generated data, with the decision rules written down
+(:data:`CRITERIA`) before the first run:
+
+    python -m course.transfer_experiment pretrain      # the shipped weights, with their SHA-256
+    python -m course.transfer_experiment run           # every arm × architecture × N × seed → results
+    python -m course.transfer_experiment verify        # re-run and compare with the shipped results
+
+The task is the second stage of a PE detector: a 16 × 24 × 24 block of a generated chest CT
+(:func:`course.data.chest_ct.candidate_crop`, PE window C 100 / W 700) around a contrast-filled
+artery place, with or without a filling defect there. Fine-tuning volumes come from site A; the
+test set is a few hundred volumes of site B (other noise, kernel and slice thickness). The whole
+volume at 32 × 48 × 48 was tried first: every arm stayed at chance (AUROC 0.47–0.60 for N up to 1000),
+so the small clot is looked for where a first stage would point, as real systems do.
+
+Arms (each a pretrained start, then the same fine-tuning): "S" scratch, "S+" scratch with twice the
+fine-tuning steps (the compute-matched control), "V" video-pretrained, "Vshuf" pretrained on the
+same clips with their frames shuffled, "C" pretrained on CT blocks without emboli at the same
+pretraining compute as V; architectures r3d, r2plus1d, vivit (:data:`course.transfer.ARCHITECTURES`),
+and "2D": the LRCN whose frame CNN was pretrained on single video frames.
+
+Files (in ``course/data/transfer/``, shipped with the package): ``weights/<arch>-<arm>.pt``
+(``state_dict``s), ``weights/SHA256SUMS`` (of the tensors, see :func:`state_checksum`),
+``results.csv`` (one row per fine-tuning run) and ``scores.npz`` (every run's scores on the test sets).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import dataclasses
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+from tqdm.auto import tqdm
+
+from course.data.chest_ct import candidate_crop, chest_ct
+from course.roc import auroc, paired_auroc_bootstrap_runs
+from course.transfer import ARCHITECTURES, ct_to_clip, fine_tune, predict_scores, pretrain, to_ct_input, transfer_model
+
+__all__ = ["CRITERIA", "Config", "CONFIG", "ARMS", "FILES", "candidate_clips", "pretrain_all", "state_checksum",
+           "load_pretrained", "run_one", "run_all", "read_results", "read_scores", "comparisons", "verdicts"]
+
+#: The decision rules, fixed before the experiment was first run (they are printed with the verdicts).
+CRITERIA = """\
+Each comparison A − B is the mean over the 5 fine-tuning seeds of AUROC(A) − AUROC(B) on the site-B
+test set, with a 95 % paired bootstrap interval (seeds and test cases resampled, the same draws for
+both arms). Per architecture, a comparison "supports" when its interval lies above 0 and is
+"against" when it lies at or below 0.
+  claim 1 (video vs scratch), V − S:  refuted if any architecture is against, or if any architecture
+          has V − S+ against (S+ ≥ V: the gain was training length); otherwise reproduced if at least
+          2 of the 3 architectures support; otherwise not resolved.
+  claim 2 (3D vs the best 2D), V − 2D:  the same rule (refuted if any against; reproduced if ≥ 2 of 3 support).
+  claim 3 (out-of-domain vs in-domain), V − C:  the same rule.
+  mechanism, V − Vshuf:  if it supports for ≥ 2 of 3 architectures, the order of frames (time ≈ depth)
+          carries the benefit; if none supports, V ≈ Vshuf: no sign that time order matters beyond
+          what single frames teach (generic initialization).
+The claims are decided at N = 32 fine-tuning volumes; N = 320 is reported with the same rules.
+Signs and intervals only: magnitudes are not compared with the paper's."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Every setting of the experiment (the CSV records the run; change a value, re-run everything)."""
+
+    crop: tuple[int, int, int] = (16, 24, 24)  # (T = D, H, W) voxels
+    pretrain_clips: int = 2000
+    pretrain_epochs: int = 4
+    pretrain_batch: int = 32
+    pretrain_lr: float = 3e-3
+    pretrain_seed: int = 0
+    fine_tune_steps: int = 200  # "S+" gets twice as many
+    fine_tune_batch: int = 16
+    fine_tune_lr: float = 3e-3
+    train_sizes: tuple[int, ...] = (32, 320)
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    train_cohort: tuple[int, str, int] = (11, "A", 320)  # (seed, site, volumes)
+    test_cohort: tuple[int, str, int] = (12, "B", 300)
+    heldout_cohort: tuple[int, str, int] = (13, "A", 200)  # same site as training: reported, not decided on
+    num_resamples: int = 2000
+
+
+CONFIG = Config()
+
+#: (arch, arm) of every fine-tuning run; "2D" is the LRCN on a frame-pretrained CNN.
+ARMS = tuple((arch, arm) for arch in ARCHITECTURES for arm in ("S", "S+", "V", "Vshuf", "C")) + (("lrcn", "2D"),)
+
+#: Where the shipped files are.
+FILES = Path(__file__).resolve().parent / "data" / "transfer"
+
+
+def candidate_clips(seed: int, site: str, num_volumes: int, *, crop: tuple[int, int, int] = CONFIG.crop,
+                    progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """A balanced cohort of candidate blocks as one-channel clips, half with an embolus.
+
+    Args:
+        seed, site: of :func:`course.data.chest_ct.chest_ct` (patient ``index`` i is row i).
+        num_volumes: N; labels are a seeded permutation of N // 2 ones and the rest zeros.
+        crop: (T, H, W) of :func:`course.data.chest_ct.candidate_crop`.
+        progress: show a tqdm bar.
+
+    Returns:
+        clips (N, 1, T, H, W) float32 in [0, 1] (PE window); labels (N,) int64.
+    """
+    labels = np.random.default_rng([seed, 7]).permutation(np.arange(num_volumes) < num_volumes // 2).astype(np.int64)
+    clips = [ct_to_clip(candidate_crop(chest_ct(seed, index=i, label=int(labels[i]), site=site), crop), crop[0])
+             for i in tqdm(range(num_volumes), desc=f"site {site} volumes", disable=not progress, leave=False)]
+    return torch.stack(clips), torch.from_numpy(labels)
+
+
+def state_checksum(state: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of a ``state_dict``'s names, dtypes, shapes and bytes, in key order (hex)."""
+    digest = hashlib.sha256()
+    for name, tensor in state.items():
+        t = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _pretrained_names() -> list[tuple[str, str]]:
+    return [(arch, arm) for arch in ARCHITECTURES for arm in ("V", "Vshuf", "C")] + [("lrcn", "V")]
+
+
+def pretrain_all(folder: Path = FILES / "weights", *, config: Config = CONFIG, progress: bool = True,
+                 only: list[tuple[str, str]] | None = None) -> dict[str, str]:
+    """Pretrain every (arch, arm) and write its ``state_dict`` and checksum; returns {file name: sha256}.
+
+    Single-threaded (``torch.set_num_threads(1)`` for the duration) so the same CPU kind gives the same
+    weights bit for bit.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    sums, threads = {}, torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for arch, arm in tqdm(only or _pretrained_names(), desc="pretraining", disable=not progress):
+            model = pretrain(arch, arm, num_clips=config.pretrain_clips, epochs=config.pretrain_epochs,
+                             seed=config.pretrain_seed, num_frames=config.crop[0], size=config.crop[1],
+                             batch_size=config.pretrain_batch, lr=config.pretrain_lr)
+            name = f"{arch}-{arm}.pt"
+            torch.save(model.state_dict(), folder / name)
+            sums[name] = state_checksum(model.state_dict())
+    finally:
+        torch.set_num_threads(threads)
+    return sums
+
+
+def load_pretrained(arch: str, arm: str, folder: Path = FILES / "weights", *, config: Config = CONFIG) -> nn.Module:
+    """A shipped pretrained model (3 input channels, its pretraining head), checked against SHA256SUMS.
+
+    Raises:
+        FileNotFoundError: the weights are not there; ValueError: their checksum differs.
+    """
+    from course.nn.fusion import SingleFrame
+    from course.transfer import LRCN_WIDTHS, NUM_CT_PRETRAINING_CLASSES, NUM_PRETRAINING_CLASSES, PRETRAINING_CONTENTS
+
+    name = f"{arch}-{arm}.pt"
+    state = torch.load(folder / name, map_location="cpu", weights_only=True)
+    expected = dict(line.split()[::-1] for line in (folder / "SHA256SUMS").read_text().splitlines() if line.strip())
+    if expected.get(name) != state_checksum(state):
+        raise ValueError(f"{folder / name}: its checksum differs from SHA256SUMS; regenerate with "
+                         "`python -m course.transfer_experiment pretrain`")
+    if arch == "lrcn":
+        model = SingleFrame(len(PRETRAINING_CONTENTS), in_channels=3, widths=LRCN_WIDTHS)
+    else:
+        classes = NUM_CT_PRETRAINING_CLASSES if arm == "C" else NUM_PRETRAINING_CLASSES
+        model = transfer_model(arch, num_classes=classes, num_frames=config.crop[0], size=config.crop[1])
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def _subset(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    """Row indices of a balanced subset of n rows (all rows when n is the pool's size), seeded."""
+    if n >= len(labels):
+        return torch.arange(len(labels))
+    rng = np.random.default_rng([seed, n])
+    pos, neg = np.flatnonzero(labels.numpy() == 1), np.flatnonzero(labels.numpy() == 0)
+    rows = np.concatenate([rng.choice(pos, n // 2, replace=False), rng.choice(neg, n - n // 2, replace=False)])
+    return torch.from_numpy(np.sort(rows))
+
+
+def run_one(arch: str, arm: str, n_train: int, seed: int, train: tuple[torch.Tensor, torch.Tensor],
+            folder: Path = FILES / "weights", *, config: Config = CONFIG) -> nn.Module:
+    """Fine-tune one arm on a seeded balanced subset of ``n_train`` training clips; returns the model.
+
+    The subset depends on (seed, n_train) only, so every arm of a seed sees the same volumes; the new
+    head (or the scratch model) is initialised from ``torch.manual_seed(seed)``.
+    """
+    rows = _subset(train[1], n_train, seed)
+    torch.manual_seed(seed)
+    if arm in ("S", "S+"):
+        model = transfer_model(arch, num_classes=2, in_channels=1, num_frames=config.crop[0], size=config.crop[1])
+    else:
+        model = to_ct_input(load_pretrained(arch, "V" if arm == "2D" else arm, folder, config=config))
+    steps = config.fine_tune_steps * (2 if arm == "S+" else 1)
+    return fine_tune(model, train[0][rows], train[1][rows], steps=steps, seed=seed, batch_size=config.fine_tune_batch,
+                     lr=config.fine_tune_lr)
+
+
+RESULT_FIELDS = ("arch", "arm", "n_train", "seed", "auroc_test", "auroc_heldout", "seconds")
+
+
+def run_all(out: Path = FILES, *, config: Config = CONFIG, progress: bool = True, threads: int = 1,
+            weights: Path | None = None) -> Path:
+    """Every (arch, arm) × N × seed: fine-tune, score both test sets; writes results.csv and scores.npz.
+
+    Every run is seeded on its own, so runs may be split across processes (``config.train_sizes``)
+    and their files joined with :func:`merge`. Resumes: runs already in ``out/results.csv`` (with
+    their scores in ``out/scores.npz``) are kept.
+    """
+    torch.set_num_threads(threads)
+    weights = weights or out / "weights"
+    train, test, heldout = (candidate_clips(*c, progress=progress)
+                            for c in (config.train_cohort, config.test_cohort, config.heldout_cohort))
+    rows, scores = read_results(out) if (out / "results.csv").exists() else [], {}
+    if rows:
+        scores = dict(np.load(out / "scores.npz"))
+    done = {(r["arch"], r["arm"], r["n_train"], r["seed"]) for r in rows}
+    todo = [(arch, arm, n, s) for n in config.train_sizes for s in config.seeds for arch, arm in ARMS
+            if (arch, arm, n, s) not in done]
+    for arch, arm, n, s in tqdm(todo, desc="fine-tuning", disable=not progress):
+        start = time.process_time()
+        model = run_one(arch, arm, n, s, train, weights, config=config)
+        key = f"{arch}|{arm}|{n}|{s}"
+        scores[key + "|test"] = predict_scores(model, test[0]).astype(np.float32)
+        scores[key + "|heldout"] = predict_scores(model, heldout[0]).astype(np.float32)
+        rows.append({"arch": arch, "arm": arm, "n_train": n, "seed": s,
+                     "auroc_test": auroc(scores[key + "|test"], test[1].numpy()),
+                     "auroc_heldout": auroc(scores[key + "|heldout"], heldout[1].numpy()),
+                     "seconds": time.process_time() - start})
+        scores["labels|test"], scores["labels|heldout"] = test[1].numpy(), heldout[1].numpy()
+        _write(out, rows, scores)
+    return out / "results.csv"
+
+
+def _write(out: Path, rows: list[dict], scores: dict[str, np.ndarray]) -> None:
+    """results.csv and scores.npz, each replaced whole (a kill leaves the old file or the new one)."""
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / "results.csv.tmp"
+    with tmp.open("w", newline="") as f:
+        writer = csv.DictWriter(f, RESULT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({**r, "auroc_test": f"{r['auroc_test']:.6f}", "auroc_heldout": f"{r['auroc_heldout']:.6f}",
+                             "seconds": f"{r['seconds']:.1f}"})
+    tmp_npz = out / "scores.tmp.npz"
+    np.savez_compressed(tmp_npz, **scores)
+    tmp_npz.replace(out / "scores.npz")
+    tmp.replace(out / "results.csv")
+
+
+def merge(folders: list[Path], out: Path, *, config: Config = CONFIG) -> None:
+    """Join the results of runs split across processes into ``out``, in the order :func:`run_all` runs them."""
+    rows = [r for f in folders for r in read_results(f)]
+    scores = {k: v for f in folders for k, v in read_scores(f).items()}
+    order = {(arch, arm, n, s): i for i, (n, s, (arch, arm)) in enumerate(
+        (n, s, a) for n in config.train_sizes for s in config.seeds for a in ARMS)}
+    _write(out, sorted(rows, key=lambda r: order[(r["arch"], r["arm"], r["n_train"], r["seed"])]), scores)
+
+
+def read_results(folder: Path = FILES) -> list[dict]:
+    """The rows of results.csv, typed (n_train and seed int, AUROCs and seconds float)."""
+    with (folder / "results.csv").open() as f:
+        return [{"arch": r["arch"], "arm": r["arm"], "n_train": int(r["n_train"]), "seed": int(r["seed"]),
+                 "auroc_test": float(r["auroc_test"]), "auroc_heldout": float(r["auroc_heldout"]),
+                 "seconds": float(r["seconds"])} for r in csv.DictReader(f)]
+
+
+def read_scores(folder: Path = FILES) -> dict[str, np.ndarray]:
+    """scores.npz as a dict: ``"arch|arm|n|seed|test"`` → (n,) float32, ``"labels|test"`` → (n,) int64."""
+    return dict(np.load(folder / "scores.npz"))
+
+
+#: The comparisons the criteria decide on: (name, arm A, arm B); "2D" is compared per 3D architecture.
+COMPARISONS = (("claim 1: V − S", "V", "S"), ("claim 1 control: V − S+", "V", "S+"),
+               ("claim 2: V − 2D", "V", "2D"), ("claim 3: V − C", "V", "C"), ("mechanism: V − Vshuf", "V", "Vshuf"))
+
+
+def comparisons(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test") -> list[dict]:
+    """Every comparison of :data:`COMPARISONS` for every 3D architecture and N, with its interval.
+
+    Returns:
+        rows ``{"comparison", "arch", "n_train", "diff", "lower", "upper", "result"}``; ``result`` is
+        "supports", "against" or "unresolved" (:data:`CRITERIA`).
+    """
+    labels = scores[f"labels|{split}"]
+    out = []
+    for n in config.train_sizes:
+        for arch in ARCHITECTURES:
+            for name, a, b in COMPARISONS:
+                key_b = (lambda s: f"lrcn|2D|{n}|{s}|{split}") if b == "2D" else (lambda s: f"{arch}|{b}|{n}|{s}|{split}")
+                sa = np.stack([scores[f"{arch}|{a}|{n}|{s}|{split}"] for s in config.seeds])
+                sb = np.stack([scores[key_b(s)] for s in config.seeds])
+                r = paired_auroc_bootstrap_runs(sa, sb, labels, num_resamples=config.num_resamples, seed=0)
+                result = "supports" if r["lower"] > 0 else "against" if r["upper"] <= 0 else "unresolved"
+                out.append({"comparison": name, "arch": arch, "n_train": n, "diff": r["diff"], "lower": r["lower"],
+                            "upper": r["upper"], "result": result})
+    return out
+
+
+def verdicts(rows: list[dict], n_train: int) -> dict[str, str]:
+    """The verdict on each claim at ``n_train`` by the rules of :data:`CRITERIA`."""
+    def results(prefix: str) -> list[str]:
+        return [r["result"] for r in rows if r["n_train"] == n_train and r["comparison"].startswith(prefix)]
+
+    out = {}
+    for claim, prefix in (("claim 1", "claim 1: "), ("claim 2", "claim 2: "), ("claim 3", "claim 3: ")):
+        res = results(prefix)
+        refuted = "against" in res or (claim == "claim 1" and "against" in results("claim 1 control"))
+        out[claim] = ("refuted" if refuted else "reproduced" if res.count("supports") >= 2 else "not resolved")
+    mech = results("mechanism")
+    out["mechanism"] = ("time order helps" if mech.count("supports") >= 2 else
+                        "V ≈ Vshuf (generic initialization)" if "supports" not in mech else "not resolved")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m course.transfer_experiment", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=("pretrain", "run", "report"))
+    parser.add_argument("--out", type=Path, default=FILES, help="folder of results.csv / scores.npz / weights")
+    args = parser.parse_args(argv)
+    if args.command == "pretrain":
+        sums = pretrain_all(args.out / "weights")
+        (args.out / "weights" / "SHA256SUMS").write_text("".join(f"{h}  {n}\n" for n, h in sums.items()))
+        print("\n".join(f"{h}  {n}" for n, h in sums.items()))
+    elif args.command == "run":
+        run_all(args.out)
+    rows = comparisons(read_scores(args.out)) if args.command != "pretrain" else []
+    for r in rows:
+        print(f"N={r['n_train']:>3} {r['arch']:>8} {r['comparison']:<26} {r['diff']:+.3f} "
+              f"[{r['lower']:+.3f}, {r['upper']:+.3f}] {r['result']}")
+    if rows:
+        print(CRITERIA)
+        for n in CONFIG.train_sizes:
+            print(f"N = {n}:", verdicts(rows, n))
+
+
+if __name__ == "__main__":
+    main()

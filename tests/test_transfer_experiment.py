@@ -1,0 +1,118 @@
+"""The capstone's experiment: cohorts, subsets, weights and their checksums, comparisons and the verdict rules."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from course.data.chest_ct import candidate_crop, chest_ct
+from course.medical.hounsfield import clip_window
+from course.transfer_experiment import (ARMS, CONFIG, Config, _subset, candidate_clips, comparisons, load_pretrained,
+                                        merge, pretrain_all, read_results, read_scores, run_all, state_checksum,
+                                        verdicts)
+
+TINY = Config(pretrain_clips=8, pretrain_epochs=1, pretrain_batch=8, fine_tune_steps=1, fine_tune_batch=8,
+              train_sizes=(4, 8), seeds=(0, 1), train_cohort=(11, "A", 8), test_cohort=(12, "B", 8),
+              heldout_cohort=(13, "A", 6), num_resamples=20)
+
+
+def test_candidate_clips_are_balanced_windowed_crops() -> None:
+    clips, labels = candidate_clips(5, "B", 6, crop=(8, 12, 12))
+    assert clips.shape == (6, 1, 8, 12, 12) and clips.dtype == torch.float32 and labels.sum() == 3
+    for i in (0, 3):
+        hu = candidate_crop(chest_ct(5, index=i, label=int(labels[i]), site="B"), (8, 12, 12))
+        assert torch.allclose(clips[i, 0], torch.from_numpy(clip_window(hu, 100.0, 700.0)).float())
+
+
+def test_subset_is_balanced_seeded_and_the_whole_pool_at_full_size() -> None:
+    labels = torch.tensor([0, 1] * 10)
+    a, b, c = _subset(labels, 6, 0), _subset(labels, 6, 0), _subset(labels, 6, 1)
+    assert torch.equal(a, b) and not torch.equal(a, c) and int(labels[a].sum()) == 3 and len(set(a.tolist())) == 6
+    assert torch.equal(_subset(labels, 20, 3), torch.arange(20))
+
+
+def test_state_checksum_sees_every_bit_name_and_shape() -> None:
+    state = {"w": torch.arange(6, dtype=torch.float32).view(2, 3), "n": torch.tensor(3)}
+    base = state_checksum(state)
+    flipped = {**state, "w": state["w"].clone()}
+    flipped["w"].view(torch.int32)[0, 0] ^= 1  # the lowest bit of one float
+    assert state_checksum(flipped) != base
+    assert state_checksum({"v": state["w"], "n": state["n"]}) != base
+    assert state_checksum({**state, "w": state["w"].reshape(3, 2)}) != base
+    assert state_checksum(dict(state)) == base
+
+
+def test_pretraining_is_bit_for_bit_and_loading_checks_the_sum(tmp_path: Path) -> None:
+    only = [("vivit", "V"), ("lrcn", "V")]
+    first = pretrain_all(tmp_path / "a", config=TINY, progress=False, only=only)
+    second = pretrain_all(tmp_path / "b", config=TINY, progress=False, only=only)
+    assert first == second and len(set(first.values())) == 2
+    (tmp_path / "a" / "SHA256SUMS").write_text("".join(f"{h}  {n}\n" for n, h in first.items()))
+    model = load_pretrained("vivit", "V", tmp_path / "a", config=TINY)
+    assert state_checksum(model.state_dict()) == first["vivit-V.pt"]
+    state = torch.load(tmp_path / "a" / "vivit-V.pt", weights_only=True)
+    next(iter(state.values())).add_(1e-6)
+    torch.save(state, tmp_path / "a" / "vivit-V.pt")
+    with pytest.raises(ValueError, match="checksum"):
+        load_pretrained("vivit", "V", tmp_path / "a", config=TINY)
+
+
+def test_run_all_split_and_merged_equals_one_run(tmp_path: Path) -> None:
+    config = dataclasses.replace(TINY, train_sizes=(4,), seeds=(0, 1))
+    sums = pretrain_all(tmp_path / "weights", config=config, progress=False)
+    (tmp_path / "weights" / "SHA256SUMS").write_text("".join(f"{h}  {n}\n" for n, h in sums.items()))
+    run_all(tmp_path / "one", config=config, progress=False, weights=tmp_path / "weights")
+    for s in (0, 1):
+        run_all(tmp_path / f"part{s}", config=dataclasses.replace(config, seeds=(s,)), progress=False,
+                weights=tmp_path / "weights")
+    merge([tmp_path / "part1", tmp_path / "part0"], tmp_path / "merged", config=config)
+    one, merged = read_results(tmp_path / "one"), read_results(tmp_path / "merged")
+    assert len(one) == len(ARMS) * 2
+    key = [(r["arch"], r["arm"], r["n_train"], r["seed"], r["auroc_test"]) for r in one]
+    assert key == [(r["arch"], r["arm"], r["n_train"], r["seed"], r["auroc_test"]) for r in merged]
+    a, b = read_scores(tmp_path / "one"), read_scores(tmp_path / "merged")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    rows = comparisons(a, config=config)
+    assert {r["comparison"] for r in rows} == {"claim 1: V − S", "claim 1 control: V − S+", "claim 2: V − 2D",
+                                               "claim 3: V − C", "mechanism: V − Vshuf"}
+    assert all(r["lower"] <= r["diff"] + 1e-9 or r["result"] != "supports" for r in rows)
+
+
+def _rows(n: int, **results: list[str]) -> list[dict]:
+    names = {"c1": "claim 1: V − S", "c1s": "claim 1 control: V − S+", "c2": "claim 2: V − 2D", "c3": "claim 3: V − C",
+             "m": "mechanism: V − Vshuf"}
+    return [{"comparison": names[k], "arch": arch, "n_train": n, "result": res}
+            for k, values in results.items() for arch, res in zip(("r3d", "r2plus1d", "vivit"), values)]
+
+
+@pytest.mark.parametrize("c1, c1s, expected", [
+    (["supports", "supports", "unresolved"], ["unresolved"] * 3, "reproduced"),
+    (["supports", "unresolved", "unresolved"], ["unresolved"] * 3, "not resolved"),
+    (["supports", "supports", "against"], ["unresolved"] * 3, "refuted"),  # one architecture against
+    (["supports", "supports", "supports"], ["supports", "against", "supports"], "refuted"),  # S+ ≥ V
+])
+def test_claim_one_rules(c1: list[str], c1s: list[str], expected: str) -> None:
+    rows = _rows(32, c1=c1, c1s=c1s, c2=["unresolved"] * 3, c3=["unresolved"] * 3, m=["unresolved"] * 3)
+    assert verdicts(rows, 32)["claim 1"] == expected
+    assert verdicts(rows + _rows(320, c1=["against"] * 3), 32)["claim 1"] == expected  # other N: ignored
+
+
+@pytest.mark.parametrize("m, expected", [
+    (["supports", "supports", "unresolved"], "time order helps"),
+    (["unresolved", "against", "unresolved"], "V ≈ Vshuf (generic initialization)"),
+    (["supports", "unresolved", "unresolved"], "not resolved"),
+])
+def test_mechanism_and_other_claims(m: list[str], expected: str) -> None:
+    rows = _rows(32, c1=["unresolved"] * 3, c1s=["unresolved"] * 3, c2=["supports"] * 3,
+                 c3=["against", "supports", "supports"], m=m)
+    v = verdicts(rows, 32)
+    assert v["mechanism"] == expected and v["claim 2"] == "reproduced" and v["claim 3"] == "refuted"
+
+
+def test_the_shipped_config_is_the_documented_design() -> None:
+    assert CONFIG.train_sizes == (32, 320) and len(CONFIG.seeds) == 5 and CONFIG.test_cohort[1] == "B"
+    assert CONFIG.test_cohort[2] >= 200 and CONFIG.train_cohort[1] == "A"
+    assert {arm for _, arm in ARMS} == {"S", "S+", "V", "Vshuf", "C", "2D"}

@@ -43,7 +43,7 @@ CHROMIUM = Path(os.environ.get("BEYOND2D_CHROMIUM", "/usr/bin/chromium"))
 STUDENT_CONFIG = PROJECT_ROOT / "lab" / "student"  # what `make lab` puts on JUPYTER_CONFIG_PATH
 SCREENSHOTS = PROJECT_ROOT / "build" / "browser"
 LESSONS = ["01_video_tensors", "09_ct_hounsfield", "10_mri_nifti", "12_slowfast_long_range", "13_video_tasks",
-           "14_nnunet_monai"]
+           "14_nnunet_monai", "15_capstone_video_to_ct"]
 WIDGET_CALLS = ("clip_player(", "window_explorer(", "slice_viewer(")  # course.viz viewers with a slider
 # Chromium as root on a machine without network or GPU: without the background-networking flags its
 # connections are refused many at a time. Playwright adds --headless and a new empty profile itself.

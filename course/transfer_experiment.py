@@ -9,7 +9,8 @@ module re-runs that design at toy scale on generated data, with the decision rul
 
     python -m course.transfer_experiment pretrain      # the shipped weights, with their SHA-256
     python -m course.transfer_experiment run           # every arm × architecture × N × seed → results
-    python -m course.transfer_experiment verify        # re-run and compare with the shipped results
+    python -m course.transfer_experiment report        # the comparisons and verdicts of the shipped results
+    python -m course.transfer_experiment shortcuts     # hand-made features that would give the label away
 
 The task is the second stage of a PE detector: a 16 × 24 × 24 block of a generated chest CT
 (:func:`course.data.chest_ct.candidate_crop`, PE window C 100 / W 700) around a contrast-filled
@@ -48,6 +49,7 @@ from course.roc import auroc, paired_auroc_bootstrap_runs
 from course.transfer import ARCHITECTURES, ct_to_clip, fine_tune, predict_scores, pretrain, to_ct_input, transfer_model
 
 __all__ = ["CRITERIA", "Config", "CONFIG", "ARMS", "FILES", "candidate_clips", "pretrain_all", "state_checksum",
+           "SHORTCUTS", "shortcut_controls", "merge",
            "load_pretrained", "run_one", "run_all", "read_results", "read_scores", "comparisons", "verdicts"]
 
 #: The decision rules, fixed before the experiment was first run (they are printed with the verdicts).
@@ -176,6 +178,39 @@ def load_pretrained(arch: str, arm: str, folder: Path = FILES / "weights", *, co
         model = transfer_model(arch, num_classes=classes, num_frames=config.crop[0], size=config.crop[1])
     model.load_state_dict(state)
     return model.eval()
+
+
+#: Hand-made features of a candidate block that would give the label away if the task had a shortcut.
+SHORTCUTS = {
+    "block mean HU": lambda hu: hu.mean(),
+    "voxels of 20-120 HU": lambda hu: ((hu > 20) & (hu < 120)).sum(),
+    "20-120 HU voxels in the centre slice": lambda hu: ((hu[len(hu) // 2] > 20) & (hu[len(hu) // 2] < 120)).sum(),
+    "20-120 HU voxels in the best slice": lambda hu: ((hu > 20) & (hu < 120)).sum(axis=(1, 2)).max(),
+    "mean HU of the central 4 x 6 x 6 voxels": lambda hu: hu[hu.shape[0] // 2 - 2:hu.shape[0] // 2 + 2,
+                                                              hu.shape[1] // 2 - 3:hu.shape[1] // 2 + 3,
+                                                              hu.shape[2] // 2 - 3:hu.shape[2] // 2 + 3].mean(),
+}
+
+
+def shortcut_controls(*, config: Config = CONFIG) -> list[dict]:
+    """AUROC of each :data:`SHORTCUTS` feature: its sign chosen on the training pool, then scored on the test set.
+
+    Returns:
+        rows ``{"feature", "auroc_train", "auroc_test"}`` (``auroc_train`` >= 0.5 by the sign choice).
+    """
+    def features(seed: int, site: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = np.random.default_rng([seed, 7]).permutation(np.arange(n) < n // 2).astype(np.int64)
+        rows = [[f(candidate_crop(chest_ct(seed, index=i, label=int(labels[i]), site=site), config.crop))
+                 for f in SHORTCUTS.values()] for i in range(n)]
+        return np.asarray(rows, dtype=np.float64), labels
+
+    (f_train, y_train), (f_test, y_test) = features(*config.train_cohort), features(*config.test_cohort)
+    out = []
+    for j, name in enumerate(SHORTCUTS):
+        a = auroc(f_train[:, j], y_train)
+        sign = 1.0 if a >= 0.5 else -1.0
+        out.append({"feature": name, "auroc_train": max(a, 1 - a), "auroc_test": auroc(sign * f_test[:, j], y_test)})
+    return out
 
 
 def _subset(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
@@ -325,7 +360,7 @@ def verdicts(rows: list[dict], n_train: int) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m course.transfer_experiment", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=("pretrain", "run", "report"))
+    parser.add_argument("command", choices=("pretrain", "run", "report", "shortcuts"))
     parser.add_argument("--out", type=Path, default=FILES, help="folder of results.csv / scores.npz / weights")
     args = parser.parse_args(argv)
     if args.command == "pretrain":
@@ -334,6 +369,10 @@ def main(argv: list[str] | None = None) -> None:
         print("\n".join(f"{h}  {n}" for n, h in sums.items()))
     elif args.command == "run":
         run_all(args.out)
+    elif args.command == "shortcuts":
+        for r in shortcut_controls():
+            print(f"{r['feature']:<42} AUROC training pool {r['auroc_train']:.3f}, test set {r['auroc_test']:.3f}")
+        return
     rows = comparisons(read_scores(args.out)) if args.command != "pretrain" else []
     for r in rows:
         print(f"N={r['n_train']:>3} {r['arch']:>8} {r['comparison']:<26} {r['diff']:+.3f} "

@@ -116,3 +116,19 @@ def test_the_shipped_config_is_the_documented_design() -> None:
     assert CONFIG.train_sizes == (32, 320) and len(CONFIG.seeds) == 5 and CONFIG.test_cohort[1] == "B"
     assert CONFIG.test_cohort[2] >= 200 and CONFIG.train_cohort[1] == "A"
     assert {arm for _, arm in ARMS} == {"S", "S+", "V", "Vshuf", "C", "2D"}
+
+
+def test_shortcut_controls_score_each_feature_with_the_sign_of_the_training_pool() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from course.transfer_experiment import SHORTCUTS, shortcut_controls
+
+    config = dataclasses.replace(TINY, train_cohort=(11, "A", 10), test_cohort=(12, "B", 10))
+    rows = shortcut_controls(config=config)
+    assert [r["feature"] for r in rows] == list(SHORTCUTS)
+    labels = np.random.default_rng([12, 7]).permutation(np.arange(10) < 5).astype(int)
+    means = [candidate_crop(chest_ct(12, index=i, label=int(labels[i]), site="B"), config.crop).mean() for i in range(10)]
+    train_auc = rows[0]["auroc_train"]
+    assert train_auc >= 0.5
+    expected = roc_auc_score(labels, means)
+    assert rows[0]["auroc_test"] in (pytest.approx(expected), pytest.approx(1 - expected))

@@ -35,6 +35,8 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
+from course.nn._checks import positive_int
+
 __all__ = [
     "attention",
     "multi_head_attention",
@@ -297,8 +299,7 @@ def attention_score_count(num_frames: int, num_patches: int, attention_type: str
     """
     # 1. validate
     for name, value in [("num_frames", num_frames), ("num_patches", num_patches)]:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        positive_int(value, name)
     # 2. sequences × (length of one sequence)², summed over the attentions of the block
     T, P = num_frames, num_patches
     if attention_type == "joint_space_time":

@@ -26,17 +26,16 @@ which it counts, and the count equals :func:`attention_flops`.
 """
 from __future__ import annotations
 
-__all__ = ["attention_scores", "attention_flops"]
+from course.nn._checks import positive_int
+from course.nn.attention import ATTENTION_TYPES
 
-_TYPES = ("divided_space_time", "joint_space_time", "space_only")
+__all__ = ["attention_scores", "attention_flops"]
 
 
 def _check(num_frames: int, num_patches: int, attention_type: str) -> None:
-    for name, value in [("num_frames", num_frames), ("num_patches", num_patches)]:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if attention_type not in _TYPES:
-        raise ValueError(f"attention_type must be one of {_TYPES}, got {attention_type!r}")
+    positive_int(num_frames, "num_frames"), positive_int(num_patches, "num_patches")
+    if attention_type not in ATTENTION_TYPES:
+        raise ValueError(f"attention_type must be one of {ATTENTION_TYPES}, got {attention_type!r}")
 
 
 def attention_scores(num_frames: int, num_patches: int, attention_type: str, cls_token: bool = False) -> int:
@@ -94,6 +93,5 @@ def attention_flops(num_frames: int, num_patches: int, hidden_size: int, attenti
     Raises:
         ValueError: for non-positive sizes or an unknown attention type.
     """
-    if not isinstance(hidden_size, int) or isinstance(hidden_size, bool) or hidden_size < 1:
-        raise ValueError(f"hidden_size must be a positive int, got {hidden_size!r}")
+    positive_int(hidden_size, "hidden_size")
     return 2 * 2 * hidden_size * attention_scores(num_frames, num_patches, attention_type, cls_token)

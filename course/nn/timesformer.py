@@ -59,6 +59,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.nn._checks import ntuple, positive_int
+from course.nn.attention import ATTENTION_TYPES
+
 __all__ = [
     "ATTENTION_TYPES",
     "POSITION_INITS",
@@ -71,15 +74,11 @@ __all__ = [
     "tokens_from_hf",
 ]
 
-ATTENTION_TYPES = ("divided_space_time", "joint_space_time", "space_only")
 POSITION_INITS = ("zeros", "trunc_normal")
 
 
 def _pair(size: int | Sequence[int], name: str) -> tuple[int, int]:
-    pair = (size, size) if isinstance(size, int) else tuple(size) if isinstance(size, Sequence) else (size,)
-    if len(pair) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in pair):
-        raise ValueError(f"{name} must be a positive int or a pair (height, width) of them, got {size!r}")
-    return pair  # type: ignore[return-value]
+    return ntuple(size, 2, name, "(height, width)")  # type: ignore[return-value]
 
 
 class MultiHeadSelfAttention(nn.Module):
@@ -290,8 +289,7 @@ class TimeSformer(nn.Module):
             raise ValueError(f"image_size {self.image_size} must be divisible by patch_size {self.patch_size}")
         for name, value in [("num_frames", num_frames), ("hidden_size", hidden_size), ("num_layers", num_layers),
                             ("in_channels", in_channels)]:
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            positive_int(value, name)
         if num_classes is not None and num_classes < 1:
             raise ValueError(f"num_classes must be a positive int or None (no head), got {num_classes!r}")
         self.grid_size = (self.image_size[0] // self.patch_size[0], self.image_size[1] // self.patch_size[1])

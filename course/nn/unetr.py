@@ -35,6 +35,7 @@ from typing import Mapping, Sequence
 import torch
 from torch import nn
 
+from course.nn._checks import ntuple
 from course.nn.attention import attention
 
 __all__ = ["PatchEmbedding", "SelfAttention", "ViTBlock", "ViTEncoder", "ResBlock", "ProjectionUpBlock", "UpBlock",
@@ -230,10 +231,7 @@ class UpBlock(nn.Module):
 
 
 def _size3(img_size: int | Sequence[int]) -> tuple[int, int, int]:
-    size = (img_size,) * 3 if isinstance(img_size, int) else tuple(img_size)
-    if len(size) != 3 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size):
-        raise ValueError(f"img_size must be a positive int or a triple (D, H, W) of them, got {img_size!r}")
-    return size  # type: ignore[return-value]
+    return ntuple(img_size, 3, "img_size", "(D, H, W)")  # type: ignore[return-value]
 
 
 class UNETR(nn.Module):

@@ -30,16 +30,14 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from course.nn._checks import ntuple, positive_int
 from course.nn.timesformer import TransformerBlock, _pair, init_vit_weights
 
 __all__ = ["TubeletEmbedding", "ViViT"]
 
 
 def _triple(size: int | Sequence[int], name: str) -> tuple[int, int, int]:
-    triple = (size, size, size) if isinstance(size, int) else tuple(size) if isinstance(size, Sequence) else (size,)
-    if len(triple) != 3 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in triple):
-        raise ValueError(f"{name} must be a positive int or a triple (t, h, w) of them, got {size!r}")
-    return triple  # type: ignore[return-value]
+    return ntuple(size, 3, name, "(t, h, w)")  # type: ignore[return-value]
 
 
 class TubeletEmbedding(nn.Module):
@@ -121,8 +119,7 @@ class ViViT(nn.Module):
         image_size = _pair(image_size, "image_size")
         for name, value in [("num_frames", num_frames), ("hidden_size", hidden_size), ("in_channels", in_channels),
                             ("num_spatial_layers", num_spatial_layers), ("num_temporal_layers", num_temporal_layers)]:
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            positive_int(value, name)
         if num_classes is not None and num_classes < 1:
             raise ValueError(f"num_classes must be a positive int or None (no head), got {num_classes!r}")
         self.tubelet_embed = TubeletEmbedding(tubelet_size, hidden_size, in_channels)

@@ -13,8 +13,12 @@ Subpackages:
     course.metrics   hard Dice per class, HD95, lesion detection rate and lesion-wise F1
     course.roc       ROC curve, AUROC (Mann–Whitney), paired bootstrap of an AUROC difference
     course.transfer  video → CT transfer: CT volumes as clips, pretraining clips and arms, the shuffle control
+    course.transfer_experiment  the capstone's experiment: arms × architectures × N × seeds, decision rules
     course.counting  parameters, FLOPs (torch.utils.flop_counter) and activation memory
-    course.train     one small training loop (Adam + one-cycle, tqdm, seeded)
+    course.train     one small training loop (Adam + one-cycle, tqdm, seeded); opt-in bf16/fp16 AMP,
+                     channels_last, torch.compile, per-epoch checkpoints with bit-exact resume
+    course.checkpointing  gradient checkpointing for the 3D U-Net (Chen et al. 2016)
+    course.distributed    the same loop data-parallel under torchrun (DDP; gloo on CPU, NCCL on GPU)
     course.viz       matplotlib figures and ipywidgets viewers
 
 Layouts (one per kind of data): clips (N, C, T, H, W) for Conv3d and (N, T, C, H, W) when frames

@@ -109,7 +109,7 @@ for ax, (image, title) in zip(axes, panels):
     ax.set_title(title, fontsize=10)
     ax.set_axis_off()
 for ax in axes[:2]:
-    ax.plot(with_clot.candidate[2], with_clot.candidate[1], "o", mfc="none", mec="tab:red", ms=14)
+    ax.plot(with_clot.candidate[2], with_clot.candidate[1], "o", mfc="none", mec="tab:red", ms=22)
 fig.suptitle("A generated CT angiogram through the PE window (red circle: the clot's place)")
 plt.show()
 
@@ -124,16 +124,30 @@ plt.show()
 # through a video.
 
 # %%
-from course.viz.video import show_frames
+def show_rows(rows: list[np.ndarray], row_titles: list[str], frame_titles: list[list[str]], title: str) -> None:
+    """A grid of frames, one row per clip: rows[i] is (T, H, W) grey or (T, H, W, 3) RGB in [0, 1]."""
+    fig, axes = plt.subplots(len(rows), len(rows[0]), figsize=(1.7 * len(rows[0]), 1.9 * len(rows)), squeeze=False,
+                             layout="constrained")
+    for r, (frames, row_title, titles) in enumerate(zip(rows, row_titles, frame_titles)):
+        for t, ax in enumerate(axes[r]):
+            ax.imshow(frames[t], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(titles[t], fontsize=8)
+        axes[r, 0].set_ylabel(row_title, fontsize=9)
+    fig.suptitle(title)
+    plt.show()
+
 
 crop_with, crop_without = candidate_crop(with_clot), candidate_crop(without_clot)  # (16, 24, 24) HU each
 changed = np.abs(crop_with - crop_without) > 100
 print(f"crop {crop_with.shape}: {changed.sum()} of {changed.size} voxels differ by more than 100 HU between the two "
       f"(the clot, and the nodule it replaces)")
 result("15.crop_changed_voxels", changed.sum(), tol=0.0, fmt="{:.0f}", label="crop voxels that the clot changes by > 100 HU")
-pair = torch.from_numpy(np.stack([clip_window(crop_with, *PE_WINDOW), clip_window(crop_without, *PE_WINDOW)]))
-frames = torch.cat([pair[0, 2:14:2], pair[1, 2:14:2]])[:, None]  # (12, 1, 24, 24): (T, C, H, W) for show_frames
-show_frames(frames, ncols=6, title="candidate crop as frames (every second slice): top with clot, bottom without")
+shown = list(range(2, 14, 2))  # every second slice of the crop
+show_rows([clip_window(crop_with[shown], *PE_WINDOW), clip_window(crop_without[shown], *PE_WINDOW)],
+          ["with clot", "without clot"], [[f"slice {k}" for k in shown]] * 2,
+          "the candidate crop as the frames of a clip (PE window)")
 
 # %% [markdown]
 # ## 2. An RGB first layer for CT's one channel
@@ -402,6 +416,7 @@ check(ct_to_clip)
 
 # %%
 from course.transfer import ct_to_clip as ref_ct_to_clip
+from course.viz.video import show_frames
 
 clip = ref_ct_to_clip(with_clot.hu, 16)  # (1, 16, 48, 48) in [0, 1]
 print(f"clip {tuple(clip.shape)} {clip.dtype}, values {clip.min().item():.2f} … {clip.max().item():.2f}; "
@@ -782,6 +797,7 @@ result("15.paired_over_unpaired_width", width_ratio, tol=0.05, fmt="{:.2f}×", l
 # pretraining clip (a tinted moving digit) before and after.
 
 # %%
+from course.data.moving_digits import DIRECTIONS
 from course.transfer import pretraining_clips, shuffle_frames
 
 video, video_labels = pretraining_clips(1, seed=0, num_frames=8, real_fraction=0.0)  # (1, 3, 8, 48, 48)
@@ -789,10 +805,12 @@ shuffled = shuffle_frames(video, generator=torch.Generator().manual_seed(0))
 frames_in, frames_out = video[0].transpose(0, 1), shuffled[0].transpose(0, 1)  # (T, C, H, W) each
 order = [int((frames_in == frame).flatten(1).all(1).nonzero()[0, 0]) for frame in frames_out]
 same_frames = sorted(order) == list(range(frames_in.shape[0]))
-print(f"label {video_labels[0].item()} (digit {video_labels[0].item() // 4}, direction {video_labels[0].item() % 4}); "
+print(f"label {video_labels[0].item()} (digit {video_labels[0].item() // 4}, {DIRECTIONS[video_labels[0].item() % 4]}); "
       f"the shuffled clip holds the same frames: {same_frames}; its frame t is original frame {order}")
-show_frames(torch.cat([video[0], shuffled[0]], dim=1).transpose(0, 1), ncols=8,
-            title="a pretraining clip (top) and the same frames shuffled (bottom)")
+show_rows([frames_in.permute(0, 2, 3, 1).numpy(), frames_out.permute(0, 2, 3, 1).numpy()],  # (T, H, W, 3) each
+          ["in order", "shuffled"], [[f"frame {t}" for t in range(len(order))], [f"frame {t}" for t in order]],
+          f"a pretraining clip (a tinted digit {video_labels[0].item() // 4} moving {DIRECTIONS[video_labels[0].item() % 4]}) "
+          "and the same frames shuffled")
 
 # %% [markdown]
 # ## 7. The experiment: does video pretraining help?

@@ -30,8 +30,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course.nn._checks import positive_int
-
 __all__ = ["adapt_input_channels", "adapt_conv_module", "MODES"]
 
 MODES = ("sum", "mean", "first")  # how the three RGB kernels become one
@@ -61,7 +59,8 @@ def adapt_input_channels(weight: torch.Tensor, in_channels: int = 1, *, mode: st
                          f"got shape {tuple(weight.shape)}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    positive_int(in_channels, "in_channels")
+    if not isinstance(in_channels, int) or in_channels < 1:
+        raise ValueError(f"in_channels must be an int >= 1, got {in_channels!r}")
     w = weight.detach()
     # 2. one kernel from the three RGB kernels: (C_out, 1, ...)
     if mode == "sum":

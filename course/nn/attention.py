@@ -35,8 +35,6 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from course.nn._checks import positive_int
-
 __all__ = [
     "attention",
     "multi_head_attention",
@@ -299,7 +297,8 @@ def attention_score_count(num_frames: int, num_patches: int, attention_type: str
     """
     # 1. validate
     for name, value in [("num_frames", num_frames), ("num_patches", num_patches)]:
-        positive_int(value, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     # 2. sequences × (length of one sequence)², summed over the attentions of the block
     T, P = num_frames, num_patches
     if attention_type == "joint_space_time":

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.nn._checks import ntuple, positive_int
+from course.nn._checks import ntuple
 
 __all__ = [
     "midplanes",
@@ -76,7 +76,8 @@ def midplanes(in_channels: int, out_channels: int, t: int, d: int) -> int:
     """
     # 1. validate: four integers >= 1
     for name, value in [("in_channels", in_channels), ("out_channels", out_channels), ("t", t), ("d", d)]:
-        positive_int(value, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     # 2. the 3D conv's weights divided by the weights per intermediate channel, floored (exact integers)
     return (t * d * d * in_channels * out_channels) // (d * d * in_channels + t * out_channels)
 
@@ -105,7 +106,8 @@ def conv2plus1d_params(in_channels: int, out_channels: int, t: int, d: int, mid_
     # 1. validate: five integers >= 1
     for name, value in [("in_channels", in_channels), ("out_channels", out_channels), ("t", t), ("d", d),
                         ("mid_channels", mid_channels)]:
-        positive_int(value, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     # 2. spatial conv: (mid, in, 1, d, d); temporal conv: (out, mid, t, 1, 1)
     spatial = mid_channels * in_channels * d * d
     temporal = out_channels * mid_channels * t
@@ -215,7 +217,8 @@ def mixed_conv_kernels(num_groups: int, switch_group: int, reverse: bool = False
     """
     # 1. validate
     for name, value in [("num_groups", num_groups), ("t", t), ("d", d)]:
-        positive_int(value, name)
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     if not isinstance(switch_group, int) or not 1 <= switch_group <= num_groups:
         raise ValueError(f"switch_group must be between 1 and num_groups={num_groups}, got {switch_group!r}")
     # 2. groups 1 … x−1 are the first kind, groups x … num_groups the second

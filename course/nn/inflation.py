@@ -46,8 +46,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course.nn._checks import ntuple, positive_int
-
 __all__ = [
     "inflate_weight",
     "inflate_conv_args",
@@ -91,7 +89,8 @@ def inflate_weight(weight2d: torch.Tensor, time_dim: int, mode: str = "average")
     # 1. validate
     if weight2d.dim() != 4:
         raise ValueError(f"weight2d must be a Conv2d kernel (C_out, C_in, k_h, k_w), got shape {tuple(weight2d.shape)}")
-    positive_int(time_dim, "time_dim")
+    if not isinstance(time_dim, int) or isinstance(time_dim, bool) or time_dim < 1:
+        raise ValueError(f"time_dim must be an int >= 1, got {time_dim!r}")
     # 2. a new time axis after the channels: the Conv3d layout (C_out, C_in, t, k_h, k_w)
     weight = weight2d.unsqueeze(2)  # (C_out, C_in, 1, k_h, k_w)
     if mode == "average":
@@ -129,10 +128,15 @@ def inflate_conv_args(kernel_size: int | Sequence[int], stride: int | Sequence[i
             padding, or a ``time_dim`` / ``time_stride`` that is not an int >= 1.
     """
     # 1. validate and expand ints to (height, width) pairs
-    pairs = [ntuple(value, 2, name, "(height, width)", minimum=low)
-             for name, value, low in [("kernel_size", kernel_size, 1), ("stride", stride, 1), ("padding", padding, 0)]]
+    pairs = []
+    for name, value, low in [("kernel_size", kernel_size, 1), ("stride", stride, 1), ("padding", padding, 0)]:
+        pair = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
+        if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= low for v in pair):
+            raise ValueError(f"{name} must be an int >= {low} or a pair (height, width) of them, got {value!r}")
+        pairs.append(pair)
     for name, value in [("time_dim", time_dim), ("time_stride", time_stride)]:
-        positive_int(value, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     (kh, kw), (sh, sw), (ph, pw) = pairs
     # 2. time first: t frames, the time stride, t // 2 frames of padding on each side
     return (time_dim, kh, kw), (time_stride, sh, sw), (time_dim // 2, ph, pw)
@@ -154,7 +158,8 @@ def boring_clip(frame: torch.Tensor, num_frames: int) -> torch.Tensor:
     # 1. validate
     if frame.dim() != 4:
         raise ValueError(f"frame must be (N, C, H, W), got shape {tuple(frame.shape)}")
-    positive_int(num_frames, "num_frames")
+    if not isinstance(num_frames, int) or isinstance(num_frames, bool) or num_frames < 1:
+        raise ValueError(f"num_frames must be an int >= 1, got {num_frames!r}")
     # 2. a time axis after the channels, repeated T times (a copy, not a view: the clip can be edited)
     return frame.unsqueeze(2).repeat(1, 1, num_frames, 1, 1)  # (N, C, T, H, W)
 
@@ -218,7 +223,8 @@ def inflate_state_dict(state_dict: dict[str, torch.Tensor], time_dim: int) -> di
         ValueError: ``time_dim`` is not an int >= 1.
     """
     # 1. validate
-    positive_int(time_dim, "time_dim")
+    if not isinstance(time_dim, int) or isinstance(time_dim, bool) or time_dim < 1:
+        raise ValueError(f"time_dim must be an int >= 1, got {time_dim!r}")
     inflated = {}
     for name, tensor in state_dict.items():
         if tensor.dim() == 4:

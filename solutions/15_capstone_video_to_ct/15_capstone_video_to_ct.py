@@ -169,20 +169,13 @@ show_rows([clip_window(crop_with[shown], *PE_WINDOW), clip_window(crop_without[s
 # `adapt_input_channels(weight, in_channels=1, *, mode="sum")` takes a (C_out, 3, kT, kH, kW) or
 # (C_out, 3, kH, kW) weight and returns a new (C_out, in_channels, ...) tensor, detached, of the same
 # dtype. Raise a `ValueError` for a weight that is not 4-D/5-D with 3 input channels, an unknown mode
-# (`MODES`, given) or an `in_channels` that is not an int >= 1 (the given `positive_int` checks that).
+# (`MODES`, given) or an `in_channels` that is not an int >= 1.
 # What the check recognises: the mean for "sum", the red kernel
 # whatever the mode, no division by `in_channels`, the RGB weight returned unchanged for 3 channels,
 # and timm's cyclic rule.
 
 # %% nbgrader={"grade": false, "grade_id": "adapt_input_channels", "locked": false, "schema_version": 3, "solution": true}
 MODES = ("sum", "mean", "first")  # how the three RGB kernels become one (given)
-
-
-def positive_int(value: Any, name: str) -> int:
-    """``value`` when it is an int >= 1 (bools excluded), else a ValueError naming ``name`` (given: course.nn._checks)."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    return value
 
 
 def adapt_input_channels(weight: torch.Tensor, in_channels: int = 1, *, mode: str = "sum") -> torch.Tensor:
@@ -210,7 +203,8 @@ def adapt_input_channels(weight: torch.Tensor, in_channels: int = 1, *, mode: st
                          f"got shape {tuple(weight.shape)}")
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    positive_int(in_channels, "in_channels")
+    if not isinstance(in_channels, int) or in_channels < 1:
+        raise ValueError(f"in_channels must be an int >= 1, got {in_channels!r}")
     w = weight.detach()
     # 2. one kernel from the three RGB kernels: (C_out, 1, ...)
     if mode == "sum":

@@ -3,19 +3,20 @@
 The lessons train small models on a CPU in seconds. Each entry of :data:`EXPERIMENTS` pairs that
 small configuration with the full-size one of the paper the lesson follows:
 
-    name         lesson                   tiny (default, CPU seconds)        --full (a GPU)
-    timesformer  08_video_transformers    TimeSformer D=32, 2 blocks,        TimeSformer-B/16, divided attention,
-                                          1×8×32², 4 classes                 3×8×224², 400 classes, batch 8, bf16
-    r2plus1d     04_factorized_conv       small R(2+1)D, 1×8×32²             R(2+1)D-18 (torchvision's), 3×16×112², 400
-                                                                             classes, batch 32, bf16, channels_last
-    i3d          05_inflation             lesson 05's inflated small          I3D (inflated Inception-v1), 3×64×224², 400
-                                          ResNet, 1×8×32²                    classes, batch 8, bf16, channels_last
-    unet3d       11_unet3d_patches        UNet3D (8, 16, 32), MNI152 at      UNet3D (32, 64, 128, 256, 320, 320), 6 stages,
-                                          2 mm, 24³ patches, batch 4         instance norm, MNI152 at 1 mm, 128³ patches,
-                                                                             batch 2, bf16, channels_last
-    capstone     15_capstone_video_to_ct  the experiment's small R(2+1)D on  the same on 320 site-A blocks; then the whole
-                                          8 blocks; the protocol shrunk      protocol of course.transfer_experiment
-                                          (1 seed, N = 4, 1 step)            (pretrain where weights are missing, run, report)
+    name         lesson                   tiny (default; CPU seconds)      --full (a GPU)
+    timesformer  08_video_transformers    TimeSformer D=32, 2 blocks,      TimeSformer-B/16, divided attention,
+                                          1×8×32², 4 classes               3×8×224², 400 classes, batch 8, bf16
+    r2plus1d     04_factorized_conv       small R(2+1)D, 1×8×32²           R(2+1)D-18 (torchvision's), 3×16×112²,
+                                                                           400 classes, batch 32, bf16, channels_last
+    i3d          05_inflation             lesson 05's inflated small       I3D (inflated Inception-v1), 3×64×224²,
+                                          ResNet, 1×8×32²                  400 classes, batch 8, bf16, channels_last
+    unet3d       11_unet3d_patches        UNet3D (8, 16, 32), MNI152 at    UNet3D (32, 64, 128, 256, 320, 320),
+                                          2 mm, 24³ patches, batch 4       6 stages, instance norm, MNI152 at 1 mm,
+                                                                           128³ patches, batch 2, bf16, channels_last
+    capstone     15_capstone_video_to_ct  the experiment's small R(2+1)D   the same on 320 site-A blocks; then the
+                                          on 8 blocks; the protocol shrunk whole protocol of transfer_experiment
+                                          (2 seeds, N = 4, 1 step)         (pretrain if weights are missing, run,
+                                                                           report)
 
     python -m course.experiments list
     python -m course.experiments NAME [--full] [--device cuda] [--steps 20] [--epochs 2] [--batch-size B]
@@ -411,7 +412,7 @@ def _tiny_protocol_config():
     from course.transfer_experiment import Config
 
     return Config(pretrain_clips=8, pretrain_epochs=1, pretrain_batch=8, fine_tune_steps=1, fine_tune_batch=8,
-                  train_sizes=(4,), seeds=(0,), train_cohort=(11, "A", 8), test_cohort=(12, "B", 8),
+                  train_sizes=(4,), seeds=(0, 1), train_cohort=(11, "A", 8), test_cohort=(12, "B", 8),
                   heldout_cohort=(13, "A", 6), num_resamples=20)
 
 
@@ -422,7 +423,8 @@ def run_capstone_protocol(out: Path, *, full: bool, progress: bool = True) -> di
     is pretrained into ``out/weights`` first; then every arm × architecture × N × seed is fine-tuned
     (:func:`course.transfer_experiment.run_all`, on the CPU: the module fixes it for bit-for-bit
     weights) and the comparisons and verdicts are computed. Tiny: the same steps with 8 pretraining
-    clips, one seed, N = 4, one fine-tuning step, 8 test volumes (seconds; the numbers mean nothing).
+    clips, two seeds (the bootstrap needs two), N = 4, one fine-tuning step, 8 test volumes
+    (seconds; the numbers mean nothing).
 
     Returns:
         {"config", "runs", "seconds", "comparisons" (rows), "verdicts" (per N)}.

@@ -180,16 +180,21 @@ def load_pretrained(arch: str, arm: str, folder: Path = FILES / "weights", *, co
     return model.eval()
 
 
-#: Hand-made features of a candidate block that would give the label away if the task had a shortcut.
+#: Hand-made features of a candidate block: global ones that would give the label away if the task had a
+#: shortcut, and local ones at the candidate place, where the clot lowers the lumen's HU (the real signal).
 SHORTCUTS = {
     "block mean HU": lambda hu: hu.mean(),
     "voxels of 20-120 HU": lambda hu: ((hu > 20) & (hu < 120)).sum(),
     "20-120 HU voxels in the centre slice": lambda hu: ((hu[len(hu) // 2] > 20) & (hu[len(hu) // 2] < 120)).sum(),
     "20-120 HU voxels in the best slice": lambda hu: ((hu > 20) & (hu < 120)).sum(axis=(1, 2)).max(),
-    "mean HU of the central 4 x 6 x 6 voxels": lambda hu: hu[hu.shape[0] // 2 - 2:hu.shape[0] // 2 + 2,
-                                                              hu.shape[1] // 2 - 3:hu.shape[1] // 2 + 3,
-                                                              hu.shape[2] // 2 - 3:hu.shape[2] // 2 + 3].mean(),
+    "mean HU of the central 4 x 6 x 6 voxels": lambda hu: _centre(hu, (4, 6, 6)).mean(),
+    "mean HU of the central 2 x 2 x 2 voxels": lambda hu: _centre(hu, (2, 2, 2)).mean(),
 }
+
+
+def _centre(hu: np.ndarray, size: tuple[int, int, int]) -> np.ndarray:
+    """The central ``size`` voxels of a block (``candidate_crop`` puts the candidate at ``shape // 2``)."""
+    return hu[tuple(slice(n // 2 - k // 2, n // 2 - k // 2 + k) for n, k in zip(hu.shape, size))]
 
 
 def shortcut_controls(*, config: Config = CONFIG) -> list[dict]:

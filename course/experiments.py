@@ -520,7 +520,8 @@ def main(argv: list[str] | None = None) -> dict | None:
             out = args.out or Path("build") / "experiments" / f"capstone{suffix}"
             summary["protocol"] = run_capstone_protocol(out, full=exp.full, progress=not args.no_progress)
             print(f"protocol: {summary['protocol']['runs']} fine-tuning runs in {summary['protocol']['seconds']:.0f} s "
-                  f"(results in {out}); verdicts {summary['protocol']['verdicts']}")
+                  f"(results in {out}); verdicts {summary['protocol']['verdicts']}"
+                  + ("" if exp.full else " (tiny: this checks that the protocol runs; its verdicts mean nothing)"))
     path = args.json or Path("build") / "experiments" / f"{exp.name}{suffix}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=2, default=str))

@@ -27,6 +27,7 @@ and "2D": the LRCN whose frame CNN was pretrained on single video frames.
 
 Files (in ``course/data/transfer/``, shipped with the package): ``weights/<arch>-<arm>.pt``
 (``state_dict``s), ``weights/SHA256SUMS`` (of the tensors, see :func:`state_checksum`),
+``weights/PROVENANCE.json`` (torch version, CPU kernel level and CPU they were made with),
 ``results.csv`` (one row per fine-tuning run) and ``scores.npz`` (every run's scores on the test sets).
 """
 from __future__ import annotations
@@ -36,6 +37,7 @@ import copy
 import csv
 import dataclasses
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -50,7 +52,8 @@ from course.transfer import ARCHITECTURES, ct_to_clip, fine_tune, predict_scores
 
 __all__ = ["CRITERIA", "Config", "CONFIG", "ARMS", "FILES", "candidate_clips", "pretrain_all", "state_checksum",
            "SHORTCUTS", "shortcut_controls", "merge",
-           "load_pretrained", "run_one", "run_all", "read_results", "read_scores", "comparisons", "verdicts"]
+           "load_pretrained", "run_one", "run_all", "read_results", "read_scores", "comparisons", "verdicts",
+           "arm_summary", "pretraining_accuracy", "COMPARISONS", "provenance"]
 
 #: The decision rules, fixed before the experiment was first run (they are printed with the verdicts).
 CRITERIA = """\
@@ -154,6 +157,16 @@ def pretrain_all(folder: Path = FILES / "weights", *, config: Config = CONFIG, p
     finally:
         torch.set_num_threads(threads)
     return sums
+
+
+def provenance() -> dict[str, str]:
+    """What decides the weights' last bits: torch's version, its CPU kernel level, the CPU, the thread count."""
+    import platform
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    return {"torch": torch.__version__, "cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpu": cpu,
+            "threads": "1", "command": "python -m course.transfer_experiment pretrain"}
 
 
 def load_pretrained(arch: str, arm: str, folder: Path = FILES / "weights", *, config: Config = CONFIG) -> nn.Module:
@@ -347,6 +360,49 @@ def comparisons(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split
     return out
 
 
+def arm_summary(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test") -> list[dict]:
+    """Each arm's mean AUROC over the seeds with a 95 % bootstrap interval (seeds and cases resampled).
+
+    The interval is :func:`course.roc.paired_auroc_bootstrap_runs` of the arm against a constant
+    score, whose AUROC is 0.5 in every resample (every pair tied), shifted back by 0.5.
+
+    Returns:
+        rows ``{"arch", "arm", "n_train", "auroc", "lower", "upper"}`` in :data:`ARMS` order, per N.
+    """
+    labels = scores[f"labels|{split}"]
+    out = []
+    for n in config.train_sizes:
+        for arch, arm in ARMS:
+            runs = np.stack([scores[f"{arch}|{arm}|{n}|{s}|{split}"] for s in config.seeds])
+            r = paired_auroc_bootstrap_runs(runs, np.zeros_like(runs), labels, num_resamples=config.num_resamples, seed=0)
+            out.append({"arch": arch, "arm": arm, "n_train": n, "auroc": r["auroc_a"], "lower": r["lower"] + 0.5,
+                        "upper": r["upper"] + 0.5})
+    return out
+
+
+@torch.no_grad()
+def pretraining_accuracy(arch: str, arm: str, *, num_clips: int = 200, seed: int = 1, config: Config = CONFIG,
+                         folder: Path = FILES / "weights") -> float:
+    """Accuracy of a shipped pretrained model on fresh clips of its own pretraining task (another seed).
+
+    "V" and "2D" (``arch="lrcn"``, content only, the middle frame) read :func:`course.transfer.pretraining_clips`,
+    "Vshuf" the same clips shuffled, "C" :func:`course.transfer.ct_pretraining_clips` of a cohort no other
+    set uses (``20_000 + seed``).
+    """
+    from course.transfer import ct_pretraining_clips, pretraining_clips, shuffle_frames
+
+    if arm == "C":
+        clips, labels = ct_pretraining_clips(num_clips, seed=20_000 + seed, size=config.crop)
+    else:
+        clips, labels = pretraining_clips(num_clips, seed=seed, num_frames=config.crop[0], size=config.crop[1])
+        if arm == "Vshuf":
+            clips = shuffle_frames(clips, generator=torch.Generator().manual_seed(seed))
+        if arch == "lrcn":
+            labels = labels // 4
+    model = load_pretrained(arch, arm, folder, config=config)
+    return float((model(clips).argmax(1) == labels).double().mean())
+
+
 def verdicts(rows: list[dict], n_train: int) -> dict[str, str]:
     """The verdict on each claim at ``n_train`` by the rules of :data:`CRITERIA`."""
     def results(prefix: str) -> list[str]:
@@ -371,6 +427,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "pretrain":
         sums = pretrain_all(args.out / "weights")
         (args.out / "weights" / "SHA256SUMS").write_text("".join(f"{h}  {n}\n" for n, h in sums.items()))
+        (args.out / "weights" / "PROVENANCE.json").write_text(json.dumps(provenance(), indent=1) + "\n")
         print("\n".join(f"{h}  {n}" for n, h in sums.items()))
     elif args.command == "run":
         run_all(args.out)

@@ -132,7 +132,7 @@ class Experiment:
 
 def _inflated_resnet(*, num_classes: int, in_channels: int = 1, time_dim: int = 3) -> nn.Module:
     """Lesson 05's network: the small 2D ResNet inflated to 3D (I3D's recipe at toy scale)."""
-    return inflate_model(small_resnet2d(num_classes, in_channels=in_channels), time_dim)
+    return inflate_model(small_resnet2d(num_classes=num_classes, in_channels=in_channels), time_dim)
 
 
 def _capstone_model(**kwargs) -> nn.Module:

@@ -83,7 +83,7 @@ def _references(name: str, exp: Experiment, model: nn.Module) -> list[tuple[int,
         from course.transfer import transfer_model
         from course.transfer_experiment import CONFIG
 
-        scratch = transfer_model("r2plus1d", num_classes=2, in_channels=1, num_frames=CONFIG.crop[0],
+        scratch = transfer_model(arch="r2plus1d", num_classes=2, in_channels=1, num_frames=CONFIG.crop[0],
                                  size=CONFIG.crop[1])  # the S arm of run_one
         return [(params, sum(p.numel() for p in scratch.parameters()), 0.0, "the capstone's S arm of r2plus1d")]
     raise AssertionError(f"no reference count for {name}: add one (no full configuration goes unchecked)")

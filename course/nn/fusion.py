@@ -456,7 +456,7 @@ class C3D(nn.Module):
         return self.classifier(x.flatten(1))  # (N, num_classes)
 
 
-def c3d(num_classes: int = 101, *,
+def c3d(*, num_classes: int = 101,
         # input
         in_channels: int = 3,
         # classifier

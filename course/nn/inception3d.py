@@ -146,7 +146,7 @@ class I3D(nn.Module):
         return x.mean(dim=(2, 3, 4))  # (N, num_classes)
 
 
-def i3d(num_classes: int = 400, *,
+def i3d(*, num_classes: int = 400,
         # input
         in_channels: int = 3,
         # classifier

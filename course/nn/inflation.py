@@ -28,7 +28,7 @@ The modules built from them:
     inflate_pool(pool2d)                                2D pooling → 3D pooling that keeps time
     inflate_model(model2d, time_dim)                    a whole 2D CNN → its 3D twin
     ReplicatePadTime                                    pad time by repeating the end frames
-    small_resnet2d(num_classes)                         a small inflatable 2D ResNet (lesson 05)
+    small_resnet2d(num_classes=K)                       a small inflatable 2D ResNet (lesson 05)
 
 About the ends of the clip: I3D pads time with zeros. A zero frame is not a copy of the image, so
 with ``mode="average"`` the first and last t // 2 output frames of a boring clip differ from the 2D
@@ -450,7 +450,7 @@ class BasicBlock2d(nn.Module):
         return self.relu(out + self.shortcut(x))
 
 
-def small_resnet2d(num_classes: int, *, in_channels: int = 1, widths: Sequence[int] = (8, 16, 32)) -> nn.Sequential:
+def small_resnet2d(*, num_classes: int, in_channels: int = 1, widths: Sequence[int] = (8, 16, 32)) -> nn.Sequential:
     """A small 2D ResNet for 32×32 images that :func:`inflate_model` turns into a video network.
 
         (N, in_channels, H, W)

@@ -173,8 +173,8 @@ class UNet3D(nn.Module):
         return self.head(x)
 
 
-def unet3d_cicek2016(norm: str | None = "batch") -> UNet3D:
-    """The network of Çiçek et al. 2016, Fig. 1: 3 input channels, 3 classes, 4 levels.
+def unet3d_cicek2016(*, num_classes: int = 3, norm: str | None = "batch") -> UNet3D:
+    """The network of Çiçek et al. 2016, Fig. 1: 3 input channels, 3 classes (``num_classes``), 4 levels.
 
     Analysis: 3 → 32 → 64, pool, 64 → 64 → 128, pool, 128 → 128 → 256, pool, 256 → 256 → 512.
     Synthesis: up-conv 512 → 512, cat 256 → 768 → 256 → 256; up-conv 256 → 256, cat 128 → 384 →
@@ -182,7 +182,7 @@ def unet3d_cicek2016(norm: str | None = "batch") -> UNet3D:
     19,069,955 parameters (see ``cicek2016_param_count``); padding 1 instead of the paper's valid
     convolutions changes no parameter.
     """
-    return UNet3D(3, 3, (64, 128, 256, 512), norm=norm, double_before_pool=True, up_keeps_channels=True)
+    return UNet3D(3, num_classes, (64, 128, 256, 512), norm=norm, double_before_pool=True, up_keeps_channels=True)
 
 
 def cicek2016_param_count(model: UNet3D) -> int:

@@ -503,7 +503,7 @@ from course.nn.inflation import inflate_model, small_resnet2d
 from course.nn.inflation import inflate_state_dict as ref_inflate_state_dict
 
 torch.manual_seed(2)
-resnet2d = small_resnet2d(10)
+resnet2d = small_resnet2d(num_classes=10)
 for m in resnet2d.modules():  # statistics as a trained network would have them
     if isinstance(m, nn.BatchNorm2d):
         m.running_mean.uniform_(-0.5, 0.5)
@@ -629,7 +629,7 @@ def correct_per_clip(model: nn.Module, inputs: torch.Tensor, labels: torch.Tenso
 
 
 torch.manual_seed(0)
-pretrained2d = small_resnet2d(10)
+pretrained2d = small_resnet2d(num_classes=10)
 history = fit(pretrained2d, (frames, digits), epochs=PRE_EPOCHS, batch_size=64, lr=1e-2, progress=True)
 acc_2d = result("05.pretrained2d_frame_acc", evaluate(pretrained2d, (test_clips[:, :, 0], test_digits)), tol=0.03,
                 label="2D pretraining: test accuracy on single frames")
@@ -655,7 +655,7 @@ compare("center inflation", zero_shot["center"], "average inflation", zero_shot[
 # %%
 def scratch_network(num_classes: int) -> nn.Module:
     """The inflated architecture with PyTorch's default initialization of every layer (no pretraining)."""
-    model = inflate_model(small_resnet2d(num_classes), 3)
+    model = inflate_model(small_resnet2d(num_classes=num_classes), 3)
     for m in model.modules():
         if isinstance(m, (nn.Conv3d, nn.BatchNorm3d, nn.Linear)):
             m.reset_parameters()

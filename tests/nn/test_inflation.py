@@ -228,7 +228,7 @@ def hf_resnet2d() -> nn.Module:
     return Logits()
 
 
-NETWORKS = {"small_resnet2d": lambda: small_resnet2d(5, in_channels=2), "vgg_like": vgg_like,
+NETWORKS = {"small_resnet2d": lambda: small_resnet2d(num_classes=5, in_channels=2), "vgg_like": vgg_like,
             "inception": InceptionNet2d, "monai_resnet": monai_resnet2d, "monai_densenet": monai_densenet2d,
             "hf_resnet": hf_resnet2d}
 
@@ -261,7 +261,7 @@ def test_average_inflation_with_zero_time_padding_differs_at_the_clip_ends(name)
 
 
 def test_inflate_model_leaves_the_2d_model_alone_and_copies_the_training_mode():
-    model2d = small_resnet2d(3).train()
+    model2d = small_resnet2d(num_classes=3).train()
     before = {k: v.clone() for k, v in model2d.state_dict().items()}
     model3d = inflate_model(model2d, 3)
     assert model3d.training and isinstance(model2d.stem[0], nn.Conv2d)
@@ -291,20 +291,20 @@ def test_inflate_model_rejects_what_it_cannot_inflate():
     with pytest.raises(ValueError, match="cannot inflate"):
         inflate_model(nn.Sequential(nn.Conv1d(2, 3, 3)), 3)
     with pytest.raises(ValueError, match="time_padding"):
-        inflate_model(small_resnet2d(2), 3, time_padding="circular")
+        inflate_model(small_resnet2d(num_classes=2), 3, time_padding="circular")
     with pytest.raises(ValueError, match="time_dims"):
-        inflate_model(small_resnet2d(2), 3, time_dims={"nope": 3})
+        inflate_model(small_resnet2d(num_classes=2), 3, time_dims={"nope": 3})
 
 
 # --- inflate_state_dict ---------------------------------------------------------------------------------
 def test_inflate_state_dict_loads_into_the_inflated_model_and_equals_its_weights():
-    model2d = randomize_batchnorms(small_resnet2d(4, widths=(3, 5, 7)), seed=4)
+    model2d = randomize_batchnorms(small_resnet2d(num_classes=4, widths=(3, 5, 7)), seed=4)
     model3d = inflate_model(model2d, 5)
     state = inflate_state_dict(model2d.state_dict(), 5)
     assert set(state) == set(model3d.state_dict())
     for k, v in model3d.state_dict().items():
         torch.testing.assert_close(state[k], v)
-    fresh = inflate_model(small_resnet2d(4, widths=(3, 5, 7)), 5)
+    fresh = inflate_model(small_resnet2d(num_classes=4, widths=(3, 5, 7)), 5)
     fresh.load_state_dict(state)  # strict: every key and shape fits
     assert state["stem.0.weight"].shape == (3, 1, 5, 3, 3)
     assert state["layers.1.shortcut.0.weight"].shape == (5, 3, 1, 1, 1)

@@ -19,6 +19,7 @@ Subpackages:
                      channels_last, torch.compile, per-epoch checkpoints with bit-exact resume
     course.checkpointing  gradient checkpointing for the 3D U-Net (Chen et al. 2016)
     course.distributed    the same loop data-parallel under torchrun (DDP; gloo on CPU, NCCL on GPU)
+    course.experiments    named tiny and full-size configurations of the lessons' models (python -m course.experiments)
     course.viz       matplotlib figures and ipywidgets viewers
 
 Layouts (one per kind of data): clips (N, C, T, H, W) for Conv3d and (N, T, C, H, W) when frames

@@ -47,13 +47,13 @@ import torch.nn as nn
 from tqdm.auto import tqdm
 
 from course.data.chest_ct import candidate_crop, chest_ct
-from course.roc import auroc, paired_auroc_bootstrap_runs
+from course.roc import auroc, resampled_run_aurocs
 from course.transfer import ARCHITECTURES, ct_to_clip, fine_tune, predict_scores, pretrain, to_ct_input, transfer_model
 
 __all__ = ["CRITERIA", "Config", "CONFIG", "ARMS", "FILES", "candidate_clips", "pretrain_all", "state_checksum",
            "SHORTCUTS", "shortcut_controls", "merge",
            "load_pretrained", "run_one", "run_all", "read_results", "read_scores", "comparisons", "verdicts",
-           "arm_summary", "pretraining_accuracy", "COMPARISONS", "provenance"]
+           "arm_summary", "pretraining_accuracy", "COMPARISONS", "provenance", "resample"]
 
 #: The decision rules, fixed before the experiment was first run (they are printed with the verdicts).
 CRITERIA = """\
@@ -338,45 +338,71 @@ COMPARISONS = (("claim 1: V − S", "V", "S"), ("claim 1 control: V − S+", "V"
                ("claim 2: V − 2D", "V", "2D"), ("claim 3: V − C", "V", "C"), ("mechanism: V − Vshuf", "V", "Vshuf"))
 
 
-def comparisons(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test") -> list[dict]:
+def resample(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test"
+             ) -> dict[tuple[str, str, int], tuple[np.ndarray, np.ndarray]]:
+    """Every arm's per-seed AUROCs on the bootstrap resamples: {(arch, arm, n): (weight, aurocs)}, each (B, R).
+
+    One draw of seeds and test cases serves every arm (:func:`course.roc.resampled_run_aurocs` with
+    one seed), so any two arms' entries are paired.
+    """
+    keys = [(arch, arm, n) for n in config.train_sizes for arch, arm in ARMS]
+    runs = np.stack([[scores[f"{arch}|{arm}|{n}|{s}|{split}"] for s in config.seeds] for arch, arm, n in keys])
+    weight, aurocs = resampled_run_aurocs(runs, scores[f"labels|{split}"], num_resamples=config.num_resamples, seed=0)
+    return {key: (weight, a) for key, a in zip(keys, aurocs)}
+
+
+def _interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def _observed(scores: dict[str, np.ndarray], config: Config, split: str) -> dict[tuple[str, str, int], float]:
+    labels = scores[f"labels|{split}"]
+    return {(a, m, n): float(np.mean([auroc(scores[f"{a}|{m}|{n}|{s}|{split}"], labels) for s in config.seeds]))
+            for n in config.train_sizes for a, m in ARMS}
+
+
+def comparisons(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test",
+                resampled: dict | None = None) -> list[dict]:
     """Every comparison of :data:`COMPARISONS` for every 3D architecture and N, with its interval.
+
+    The difference is the mean over seeds of AUROC(A) − AUROC(B) on all test cases; its interval is
+    the 2.5 and 97.5 percentiles of that mean over the resamples of :func:`resample` (seeds and cases,
+    the same for both arms: :func:`course.roc.paired_auroc_bootstrap_runs`).
 
     Returns:
         rows ``{"comparison", "arch", "n_train", "diff", "lower", "upper", "result"}``; ``result`` is
         "supports", "against" or "unresolved" (:data:`CRITERIA`).
     """
-    labels = scores[f"labels|{split}"]
+    resampled = resampled or resample(scores, config=config, split=split)
+    observed = _observed(scores, config, split)
     out = []
     for n in config.train_sizes:
         for arch in ARCHITECTURES:
             for name, a, b in COMPARISONS:
-                key_b = (lambda s: f"lrcn|2D|{n}|{s}|{split}") if b == "2D" else (lambda s: f"{arch}|{b}|{n}|{s}|{split}")
-                sa = np.stack([scores[f"{arch}|{a}|{n}|{s}|{split}"] for s in config.seeds])
-                sb = np.stack([scores[key_b(s)] for s in config.seeds])
-                r = paired_auroc_bootstrap_runs(sa, sb, labels, num_resamples=config.num_resamples, seed=0)
-                result = "supports" if r["lower"] > 0 else "against" if r["upper"] <= 0 else "unresolved"
-                out.append({"comparison": name, "arch": arch, "n_train": n, "diff": r["diff"], "lower": r["lower"],
-                            "upper": r["upper"], "result": result})
+                key_a, key_b = (arch, a, n), ("lrcn", "2D", n) if b == "2D" else (arch, b, n)
+                weight, aurocs_a = resampled[key_a]
+                lower, upper = _interval((weight * (aurocs_a - resampled[key_b][1])).sum(axis=1))
+                result = "supports" if lower > 0 else "against" if upper <= 0 else "unresolved"
+                out.append({"comparison": name, "arch": arch, "n_train": n, "diff": observed[key_a] - observed[key_b],
+                            "lower": lower, "upper": upper, "result": result})
     return out
 
 
-def arm_summary(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test") -> list[dict]:
+def arm_summary(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test",
+                resampled: dict | None = None) -> list[dict]:
     """Each arm's mean AUROC over the seeds with a 95 % bootstrap interval (seeds and cases resampled).
-
-    The interval is :func:`course.roc.paired_auroc_bootstrap_runs` of the arm against a constant
-    score, whose AUROC is 0.5 in every resample (every pair tied), shifted back by 0.5.
 
     Returns:
         rows ``{"arch", "arm", "n_train", "auroc", "lower", "upper"}`` in :data:`ARMS` order, per N.
     """
-    labels = scores[f"labels|{split}"]
+    resampled = resampled or resample(scores, config=config, split=split)
+    observed = _observed(scores, config, split)
     out = []
-    for n in config.train_sizes:
-        for arch, arm in ARMS:
-            runs = np.stack([scores[f"{arch}|{arm}|{n}|{s}|{split}"] for s in config.seeds])
-            r = paired_auroc_bootstrap_runs(runs, np.zeros_like(runs), labels, num_resamples=config.num_resamples, seed=0)
-            out.append({"arch": arch, "arm": arm, "n_train": n, "auroc": r["auroc_a"], "lower": r["lower"] + 0.5,
-                        "upper": r["upper"] + 0.5})
+    for (arch, arm, n), (weight, aurocs) in resampled.items():
+        lower, upper = _interval((weight * aurocs).sum(axis=1))
+        out.append({"arch": arch, "arm": arm, "n_train": n, "auroc": observed[arch, arm, n], "lower": lower,
+                    "upper": upper})
     return out
 
 

@@ -79,6 +79,15 @@ def test_run_all_split_and_merged_equals_one_run(tmp_path: Path) -> None:
     assert {r["comparison"] for r in rows} == {"claim 1: V − S", "claim 1 control: V − S+", "claim 2: V − 2D",
                                                "claim 3: V − C", "mechanism: V − Vshuf"}
     assert all(r["lower"] <= r["diff"] + 1e-9 or r["result"] != "supports" for r in rows)
+    from course.roc import paired_auroc_bootstrap_runs  # the same interval, one comparison at a time
+
+    for row in rows[:5]:
+        b = "2D" if row["comparison"].endswith("2D") else row["comparison"].split(" − ")[1]
+        runs = [np.stack([a[f"{arch}|{arm}|4|{s}|test"] for s in (0, 1)])
+                for arch, arm in ((row["arch"], "V"), ("lrcn", "2D") if b == "2D" else (row["arch"], b))]
+        ref = paired_auroc_bootstrap_runs(*runs, a["labels|test"], num_resamples=config.num_resamples, seed=0)
+        assert (row["diff"], row["lower"], row["upper"]) == pytest.approx((ref["diff"], ref["lower"], ref["upper"]),
+                                                                          abs=1e-12)
 
 
 def _rows(n: int, **results: list[str]) -> list[dict]:

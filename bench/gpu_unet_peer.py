@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import sys
 from pathlib import Path
 
@@ -157,16 +156,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             row["gflops_per_sample"] = plain["gflops_per_sample"]
             if row["mfu"] is not None:
                 row["mfu"] *= plain["gflops_per_sample"] / row["hardware_gflops_per_sample"]
-    print(f"{'model':30} {'params':>12} {'GFLOP/sample':>13} {'samples/s':>10} {'ms/step':>9} {'GiB':>6} {'MFU':>7}")
-    for row in rows:
-        memory = "—" if row["peak_memory_gib"] is None else f"{row['peak_memory_gib']:.1f}"
-        mfu = "—" if row["mfu"] is None else f"{100 * row['mfu']:.1f} %"
-        print(f"{row['model']:30} {row['params']:>12,} {row['gflops_per_sample']:>13.2f} {row['samples_per_s']:>10.2f} "
-              f"{row['ms_per_step']:>9.1f} {memory:>6} {mfu:>7}")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(dict(device=card, args={k: str(v) for k, v in vars(args).items()},
-                                             skipped=skipped, rows=rows), indent=2))
+    gpu_train.report(rows, skipped, card, args, width=30)
     return rows
 
 

@@ -223,6 +223,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.batch_size is None:
         args.batch_size = 2 if args.tiny else 8
+    check_common_args(parser, args)
+    return args
+
+
+def check_common_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The checks every GPU benchmark makes: counts >= 1, warm-up >= 0, CUDA present when asked for."""
     for name in ("batch_size", "steps", "repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -230,7 +236,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--warmup must be >= 0, got {args.warmup}")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         parser.error(f"--device {args.device}: torch sees no CUDA device; use --device cpu (with --tiny)")
-    return args
 
 
 def main(argv: list[str] | None = None) -> list[dict]:

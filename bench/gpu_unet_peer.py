@@ -123,17 +123,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.patch = 64 if args.tiny else 128
     if args.amp is None:
         args.amp = "none" if args.tiny else "bf16"
-    for name in ("batch_size", "steps", "repeats", "patch"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.warmup < 0:
-        parser.error(f"--warmup must be >= 0, got {args.warmup}")
+    if args.patch < 1:
+        parser.error(f"--patch must be >= 1, got {args.patch}")
+    gpu_train.check_common_args(parser, args)
     stride = 2 ** (len(FEATURES) - 1)
     if args.patch % stride or args.patch < 2 * stride:
         parser.error(f"--patch {args.patch}: 6 stages need a multiple of {stride}, at least {2 * stride} (instance "
                      f"norm needs more than one voxel at the bottom stage)")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error(f"--device {args.device}: torch sees no CUDA device; use --device cpu (with --tiny)")
     return args
 
 

@@ -8,7 +8,8 @@ here from the source, without running it (Python's ``ast``), and listed for manu
 
 * in an exercise with ``forbidden_ops``, any name that reaches torch's (or SciPy's) own
   implementation of what the exercise teaches (``conv3d``, ``_convolution``, ``slow_conv3d``,
-  ``correlate``, ``scaled_dot_product_attention``, ``multi_head_attention_forward``, ...);
+  ``correlate``, ``scaled_dot_product_attention``, ``multi_head_attention_forward``, ``interpolate``,
+  ``zoom``, ...);
 * in any solution cell, the tools of a bypass: dynamic lookup and execution (``getattr``,
   ``__import__``, ``eval``, ``exec``), torch's dispatcher internals (``torch._C``, ``torch.ops``,
   dispatch modes and keys), threads and processes, ``ctypes``, and imports of the grader itself.
@@ -37,6 +38,8 @@ FORBIDDEN_NAMES = {
     "attention": {"scaled_dot_product_attention", "multi_head_attention_forward", "MultiheadAttention",
                   "_native_multi_head_attention", "TransformerEncoderLayer", "_scaled_dot_product_attention_math",
                   "_scaled_dot_product_flash_attention", "_safe_softmax"},
+    "resampling": {"interpolate", "upsample", "Upsample", "upsample_trilinear3d", "grid_sample", "affine_grid", "zoom",
+                   "map_coordinates", "resize", "adaptive_avg_pool3d", "AdaptiveAvgPool3d"},
 }
 # the tools of a bypass (of the recorder, the import blocker or the result channel)
 BYPASS_NAMES = {
@@ -113,7 +116,9 @@ def _names(tree: ast.AST) -> list[tuple[str, int]]:
 def _forbidden_names(exercise: Exercise) -> set[str]:
     names: set[str] = set()
     for op in exercise.forbidden_ops:
-        names |= FORBIDDEN_NAMES["aten.convolution" if "convolution" in op else "attention"]
+        kind = ("aten.convolution" if "convolution" in op else
+                "resampling" if any(k in op for k in ("upsample", "grid_sampler", "adaptive_avg_pool")) else "attention")
+        names |= FORBIDDEN_NAMES[kind]
     return names
 
 

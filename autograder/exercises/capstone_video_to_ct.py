@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from autograder.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "15_capstone_video_to_ct"
 
 _ex = exercise_maker(ASSIGNMENT)
+
+#: torch's own resampling: the depth exercises ask for the two-slice mix written out
+RESAMPLING_OPS = ("aten.upsample_trilinear3d", "aten.upsample_linear1d", "aten.upsample_bilinear2d",
+                  "aten.upsample_nearest3d", "aten.upsample_nearest1d", "aten.upsample_nearest2d",
+                  "aten._upsample_nearest_exact3d", "aten._upsample_nearest_exact1d", "aten.grid_sampler_3d",
+                  "aten.grid_sampler_2d", "aten._adaptive_avg_pool3d", "aten.adaptive_avg_pool1d")
 
 
 def _torch_gen(rng: np.random.Generator) -> torch.Generator:
@@ -131,12 +136,27 @@ def _depth_checked(volumes, num_frames):  # noqa: ANN001, ANN202
 
 def _depth_align_corners(volumes, num_frames):  # noqa: ANN001, ANN202
     v = _depth_checked(volumes, num_frames)
-    return F.interpolate(v, size=(num_frames, *v.shape[3:]), mode="trilinear", align_corners=True)
+    return _depth_linear(v, _corners_z(v.shape[2], num_frames))
 
 
 def _depth_nearest(volumes, num_frames):  # noqa: ANN001, ANN202
     v = _depth_checked(volumes, num_frames)
-    return F.interpolate(v, size=(num_frames, *v.shape[3:]), mode="nearest")
+    return v[:, :, _nearest_index(v.shape[2], num_frames)]
+
+
+def _nearest_index(D: int, T: int) -> torch.Tensor:
+    """Nearest-neighbour source slices, torch's "nearest" rule: floor(t · D / T) (written out: no resampling op)."""
+    return (torch.arange(T, dtype=torch.float64) * D / T).floor().long().clamp(max=D - 1)
+
+
+def _corners_z(D: int, T: int) -> torch.Tensor:
+    """align_corners=True positions: first and last slices pinned, z = t · (D − 1) / (T − 1)."""
+    return torch.zeros(1, dtype=torch.float64) if T == 1 else torch.arange(T, dtype=torch.float64) * (D - 1) / (T - 1)
+
+
+def _centres_z(D: int, T: int) -> torch.Tensor:
+    """Slice-centre positions (align_corners=False), clamped: z = (t + 0.5) · D / T − 0.5."""
+    return ((torch.arange(T, dtype=torch.float64) + 0.5) * D / T - 0.5).clamp(0, D - 1)
 
 
 def _depth_linear(volumes: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -164,8 +184,10 @@ def _depth_no_half_pixel(volumes, num_frames):  # noqa: ANN001, ANN202
 def _depth_all_axes(volumes, num_frames):  # noqa: ANN001, ANN202
     v = _depth_checked(volumes, num_frames)
     D, H, W = v.shape[2:]
-    size = (num_frames, max(1, round(H * num_frames / D)), max(1, round(W * num_frames / D)))
-    return F.interpolate(v, size=size, mode="trilinear", align_corners=False)
+    out = _depth_linear(v, _centres_z(D, num_frames))  # (N, C, T, H, W), then the same along H and W
+    for axis, n in ((3, max(1, round(H * num_frames / D))), (4, max(1, round(W * num_frames / D)))):
+        out = _depth_linear(out.movedim(axis, 2), _centres_z(out.shape[axis], n)).movedim(2, axis)
+    return out
 
 
 # --- ct_to_clip -----------------------------------------------------------------------------------------------------
@@ -199,8 +221,10 @@ def _clip_hu(hu) -> np.ndarray:  # noqa: ANN001
 
 def _clip_resample(x: np.ndarray, num_frames: int, **kw) -> torch.Tensor:  # noqa: ANN003
     t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None, None]
-    if kw:
-        return F.interpolate(t, size=(num_frames, *t.shape[3:]), **kw)[0]
+    if kw.get("mode") == "nearest":
+        return t[:, :, _nearest_index(t.shape[2], num_frames)][0]
+    if kw.get("align_corners"):
+        return _depth_linear(t, _corners_z(t.shape[2], num_frames))[0]
     from course.transfer import resample_depth
 
     return resample_depth(t, num_frames)[0]
@@ -497,7 +521,7 @@ EXERCISES = [
                       "t * D / T: that shifts every frame towards the top", _depth_no_half_pixel),
         Misconception("all_axes", "resample the depth axis only: H and W stay as they are "
                       "(size=(T, H, W), not a scale factor on every axis)", _depth_all_axes),
-    ]),
+    ], forbidden_ops=RESAMPLING_OPS),
     _ex("ct_to_clip", "course.transfer", _clip_cases, [
         Misconception("half_width", "the window is center ± width / 2 (100 ± 350 HU: -250 to 450 for the PE window), "
                       "not center ± width", _clip_half_width),
@@ -514,7 +538,7 @@ EXERCISES = [
                       "align_corners=True", _clip_align_corners),
         Misconception("no_channel", "return one channel in front: (1, T, H, W), the layout a clip reaches Conv3d in",
                       _clip_no_channel),
-    ]),
+    ], forbidden_ops=RESAMPLING_OPS),
     _ex("roc_curve", "course.roc", _roc_common_cases, [
         Misconception("no_tie_merge", "cases with EQUAL scores share one threshold: keep only the last case of each "
                       "run of equal scores (np.diff(sorted_scores) != 0), so the curve crosses a tie diagonally",

@@ -10,6 +10,7 @@ reference returns cannot carry a misconception hint (hints name wrong values), s
 bank of known-wrong solutions.
 """
 import numpy as np
+import pytest
 import torch
 
 from course import roc, transfer
@@ -113,3 +114,31 @@ MUTANTS = {
 }
 
 test_edge_mutants_are_rejected = edge_mutant_test(flatten_mutants(MUTANTS))
+
+
+@pytest.mark.parametrize("name", ["resample_depth", "ct_to_clip"])
+def test_torch_resampling_is_rejected_in_the_depth_exercises(name: str) -> None:
+    """F.interpolate gives the right numbers; the exercise asks for the two-slice mix written out."""
+    import numpy as np
+    import torch.nn.functional as F
+
+    from autograder.check import evaluate
+    from autograder.exercises import find_exercise
+
+    ex = find_exercise(name)
+
+    def by_torch_depth(volumes, num_frames):  # noqa: ANN001, ANN202
+        if volumes.ndim != 5 or not volumes.is_floating_point() or num_frames < 1:
+            raise ValueError("bad input")
+        return F.interpolate(volumes, size=(num_frames, *volumes.shape[3:]), mode="trilinear", align_corners=False)
+
+    def by_torch_clip(hu, num_frames, *, window=(100.0, 700.0)):  # noqa: ANN001, ANN202
+        hu = np.asarray(hu.detach().cpu() if isinstance(hu, torch.Tensor) else hu, dtype=np.float32)
+        if hu.ndim != 3:
+            raise ValueError("hu must be (D, H, W)")
+        low = window[0] - window[1] / 2
+        x = torch.from_numpy(np.clip((hu - low) / window[1], 0, 1).astype(np.float32))[None, None]
+        return by_torch_depth(x, num_frames)[0]
+
+    verdict = evaluate(ex, by_torch_depth if name == "resample_depth" else by_torch_clip, ex.cases())
+    assert not verdict.ok and "upsample_trilinear3d" in verdict.reason

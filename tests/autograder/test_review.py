@@ -129,3 +129,11 @@ def test_a_huge_cell_is_listed_without_being_compared(monkeypatch):
     code = "def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):\n" + "    x = x\n" * 20000
     flags = review_cells({ex.name: code}, [ex])
     assert any("too long to review" in f.reason for f in flags)
+
+
+def test_torch_resampling_is_flagged_in_the_depth_exercises():
+    """interpolate in resample_depth's cell is flagged; the same line in auroc's cell is not."""
+    depth, other = find_exercise("resample_depth"), find_exercise("auroc")
+    code = "import torch.nn.functional as F\ny = F.interpolate\n"
+    assert [f.reason.split(":")[0] for f in review_cells({depth.name: code}, [depth, other])] == ["uses interpolate"]
+    assert review_cells({other.name: code}, [depth, other]) == []

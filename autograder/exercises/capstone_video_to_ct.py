@@ -225,9 +225,7 @@ def _clip_resample(x: np.ndarray, num_frames: int, **kw) -> torch.Tensor:  # noq
         return t[:, :, _nearest_index(t.shape[2], num_frames)][0]
     if kw.get("align_corners"):
         return _depth_linear(t, _corners_z(t.shape[2], num_frames))[0]
-    from course.transfer import resample_depth
-
-    return resample_depth(t, num_frames)[0]
+    return _depth_linear(t, _centres_z(t.shape[2], num_frames))[0]  # the right resampling, written out
 
 
 def _window(hu: np.ndarray, center: float, width: float, half: float = 2.0, clip: bool = True) -> np.ndarray:
@@ -299,9 +297,36 @@ def _roc_common_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _roc_checked(scores, labels):  # noqa: ANN001, ANN202
-    from course.roc import _check
+# The known-wrong solutions run inside the grading box, which holds no ``course``: what they share with
+# the reference is written here (the same checks and messages' meaning, not its code).
+_MAX_REDRAWS = 1000
 
+
+def _as_numpy(x):  # noqa: ANN001, ANN202
+    return np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x).ravel()
+
+
+def _check(scores, labels):  # noqa: ANN001, ANN202
+    s, y = _as_numpy(scores), _as_numpy(labels)
+    if s.shape != y.shape or not (np.issubdtype(s.dtype, np.number) or s.dtype == bool):
+        raise ValueError("scores and labels must be real, one per case")
+    s = s.astype(np.float64)
+    if not np.isfinite(s).all() or not np.isin(y, [0, 1]).all():
+        raise ValueError("scores must be finite and labels 0/1")
+    y = y.astype(np.int64)
+    if y.min() == y.max():
+        raise ValueError("AUROC needs both classes")
+    return s, y
+
+
+def _pairwise_auroc(scores, labels) -> float:  # noqa: ANN001
+    """P(score of a positive > score of a negative) + half the ties, over all pairs."""
+    s, y = _check(scores, labels)
+    pos, neg = s[y == 1][:, None], s[y == 0][None, :]
+    return float(((pos > neg) + 0.5 * (pos == neg)).mean())
+
+
+def _roc_checked(scores, labels):  # noqa: ANN001, ANN202
     return _check(scores, labels)
 
 
@@ -379,9 +404,7 @@ def _auroc_accuracy(scores, labels):  # noqa: ANN001, ANN202
 
 
 def _auroc_inverted(scores, labels):  # noqa: ANN001, ANN202
-    from course.roc import auroc
-
-    return 1.0 - auroc(scores, labels)
+    return 1.0 - _pairwise_auroc(scores, labels)
 
 
 def _auroc_unsorted_trapezoid(scores, labels):  # noqa: ANN001, ANN202
@@ -435,8 +458,7 @@ def _boot(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0,
           unpaired=False, skip=False, one_sided=False, percentile=False, use_groups=True, mean_diff=False,
           positive_only=False):
     """The bootstrap written plainly (one AUROC per resample), with one of the known mistakes switched on."""
-    from course.roc import _MAX_REDRAWS, _as_numpy, _check, auroc
-
+    auroc = _pairwise_auroc
     s_a, y = _check(scores_a, labels)
     s_b, _ = _check(scores_b, labels)
     if not 0 < level < 1 or num_resamples < 1:
@@ -486,11 +508,41 @@ def _boot(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0,
             "resolved": resolved}
 
 
-def _boot_variant(**flags):  # noqa: ANN003, ANN202
-    def wrong(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
-        return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
-                     **flags)
-    return wrong
+# each known-wrong bootstrap a plain module-level function (no closure): the demo class submits its
+# source, with the helpers it names, as a student's cell
+def _boot_unpaired(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
+    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
+                 unpaired=True)
+
+
+def _boot_skip(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
+    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
+                 skip=True)
+
+
+def _boot_one_sided(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
+    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
+                 one_sided=True)
+
+
+def _boot_percentile(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
+    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
+                 percentile=True)
+
+
+def _boot_use_groups(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
+    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
+                 use_groups=False)
+
+
+def _boot_mean_diff(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
+    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
+                 mean_diff=True)
+
+
+def _boot_positive_only(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
+    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
+                 positive_only=True)
 
 
 EXERCISES = [
@@ -567,19 +619,19 @@ EXERCISES = [
     ], rtol=1e-9, atol=1e-12),
     _ex("paired_auroc_bootstrap", "course.roc", _boot_cases, [
         Misconception("unpaired", "PAIRED: score both models on the same resampled rows in each resample (one draw "
-                      "per resample), so the case mix that helps or hurts both cancels", _boot_variant(unpaired=True)),
+                      "per resample), so the case mix that helps or hurts both cancels", _boot_unpaired),
         Misconception("skip_one_class", "redraw a resample that holds one class (the next numbers of the same "
                       "generator) until it holds both; skipping it leaves fewer resamples",
-                      _boot_variant(skip=True)),
+                      _boot_skip),
         Misconception("one_sided", "a 95 % interval cuts 2.5 % at each end: np.quantile(diffs, [(1 - level) / 2, "
-                      "(1 + level) / 2])", _boot_variant(one_sided=True)),
+                      "(1 + level) / 2])", _boot_one_sided),
         Misconception("percentile", "np.quantile takes fractions (0.025); np.percentile takes percents (2.5)",
-                      _boot_variant(percentile=True)),
+                      _boot_percentile),
         Misconception("groups_ignored", "with groups, draw the groups first (rng.integers(0, G, size=G)), then the "
-                      "rows within each drawn group", _boot_variant(use_groups=False)),
+                      "rows within each drawn group", _boot_use_groups),
         Misconception("mean_diff", "diff is AUROC_a - AUROC_b on all rows, not the mean of the resampled "
-                      "differences", _boot_variant(mean_diff=True)),
+                      "differences", _boot_mean_diff),
         Misconception("positive_only", "resolved means the interval excludes 0 on EITHER side (lower > 0 or "
-                      "upper < 0): B may be the better model", _boot_variant(positive_only=True)),
+                      "upper < 0): B may be the better model", _boot_positive_only),
     ], rtol=1e-7, atol=1e-9, timeout=20.0),
 ]

@@ -200,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The exit status: 1 when ``--check`` finds a difference, else 0.
     """
-    parser = argparse.ArgumentParser(prog="python -m autograder.builder.lesson_index", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m autograder.builder.lesson_index",
+                                     description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--check", action="store_true", help=f"exit 1 when the block in {README} differs")
     group.add_argument("--write", action="store_true", help=f"replace the block in {README} by the table")

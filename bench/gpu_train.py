@@ -223,6 +223,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.batch_size is None:
         args.batch_size = 2 if args.tiny else 8
+    check_common_args(parser, args)
+    return args
+
+
+def check_common_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The checks every GPU benchmark makes: counts >= 1, warm-up >= 0, CUDA present when asked for."""
     for name in ("batch_size", "steps", "repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -230,7 +236,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--warmup must be >= 0, got {args.warmup}")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         parser.error(f"--device {args.device}: torch sees no CUDA device; use --device cpu (with --tiny)")
-    return args
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -244,17 +249,22 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for line in skipped:
         print(f"skipped peer: {line}")
     rows = [measure(case, args, dev) for case in selected if case.family in args.models]
-    print(f"{'model':26} {'params':>12} {'GFLOP/sample':>13} {'samples/s':>10} {'ms/step':>9} {'GiB':>6} {'MFU':>7}")
+    report(rows, skipped, card, args)
+    return rows
+
+
+def report(rows: list[dict], skipped: list[str], card: str, args: argparse.Namespace, *, width: int = 26) -> None:
+    """Print the table of measured rows and write them (with the device and arguments) to ``args.json``."""
+    print(f"{'model':{width}} {'params':>12} {'GFLOP/sample':>13} {'samples/s':>10} {'ms/step':>9} {'GiB':>6} {'MFU':>7}")
     for row in rows:
         memory = "—" if row["peak_memory_gib"] is None else f"{row['peak_memory_gib']:.1f}"
         mfu = "—" if row["mfu"] is None else f"{100 * row['mfu']:.1f} %"
-        print(f"{row['model']:26} {row['params']:>12,} {row['gflops_per_sample']:>13.2f} {row['samples_per_s']:>10.1f} "
+        print(f"{row['model']:{width}} {row['params']:>12,} {row['gflops_per_sample']:>13.2f} {row['samples_per_s']:>10.2f} "
               f"{row['ms_per_step']:>9.1f} {memory:>6} {mfu:>7}")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(dict(device=card, args={k: str(v) for k, v in vars(args).items()},
                                              skipped=skipped, rows=rows), indent=2))
-    return rows
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import sys
 from pathlib import Path
 
@@ -124,17 +123,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.patch = 64 if args.tiny else 128
     if args.amp is None:
         args.amp = "none" if args.tiny else "bf16"
-    for name in ("batch_size", "steps", "repeats", "patch"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.warmup < 0:
-        parser.error(f"--warmup must be >= 0, got {args.warmup}")
+    if args.patch < 1:
+        parser.error(f"--patch must be >= 1, got {args.patch}")
+    gpu_train.check_common_args(parser, args)
     stride = 2 ** (len(FEATURES) - 1)
     if args.patch % stride or args.patch < 2 * stride:
         parser.error(f"--patch {args.patch}: 6 stages need a multiple of {stride}, at least {2 * stride} (instance "
                      f"norm needs more than one voxel at the bottom stage)")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error(f"--device {args.device}: torch sees no CUDA device; use --device cpu (with --tiny)")
     return args
 
 
@@ -157,16 +152,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             row["gflops_per_sample"] = plain["gflops_per_sample"]
             if row["mfu"] is not None:
                 row["mfu"] *= plain["gflops_per_sample"] / row["hardware_gflops_per_sample"]
-    print(f"{'model':30} {'params':>12} {'GFLOP/sample':>13} {'samples/s':>10} {'ms/step':>9} {'GiB':>6} {'MFU':>7}")
-    for row in rows:
-        memory = "—" if row["peak_memory_gib"] is None else f"{row['peak_memory_gib']:.1f}"
-        mfu = "—" if row["mfu"] is None else f"{100 * row['mfu']:.1f} %"
-        print(f"{row['model']:30} {row['params']:>12,} {row['gflops_per_sample']:>13.2f} {row['samples_per_s']:>10.2f} "
-              f"{row['ms_per_step']:>9.1f} {memory:>6} {mfu:>7}")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(dict(device=card, args={k: str(v) for k, v in vars(args).items()},
-                                             skipped=skipped, rows=rows), indent=2))
+    gpu_train.report(rows, skipped, card, args, width=30)
     return rows
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["roc_curve", "auroc", "paired_auroc_bootstrap", "paired_auroc_bootstrap_runs"]
+__all__ = ["roc_curve", "auroc", "paired_auroc_bootstrap", "paired_auroc_bootstrap_runs", "resampled_run_aurocs"]
 
 _MAX_REDRAWS = 1000  # consecutive one-class resamples before the bootstrap gives up
 
@@ -256,34 +256,77 @@ def paired_auroc_bootstrap_runs(scores_a: Any, scores_b: Any, labels: Any, *, nu
             not in (0, 1), ``num_resamples`` < 1, or resamples keep holding one class.
     """
     # 1. check the inputs; each run's observed AUROC
-    a, b = (np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
-            for x in (scores_a, scores_b))
-    if a.ndim != 2 or a.shape != b.shape or a.shape[0] < 2:
-        raise ValueError(f"scores must be two (R, n) arrays of the same shape with R >= 2 runs, got {a.shape} and {b.shape}")
-    if not 0 < level < 1 or num_resamples < 1:
-        raise ValueError(f"level must be in (0, 1) and num_resamples >= 1, got {level} and {num_resamples}")
+    a, b = _as_runs(scores_a), _as_runs(scores_b)
+    if a.shape != b.shape:
+        raise ValueError(f"scores must be two (R, n) arrays of the same shape, got {a.shape} and {b.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    # 2. every run's AUROC on every resample's cases (the same draws for both: same R, n, labels, seed)
+    weight, (aurocs_a, aurocs_b) = resampled_run_aurocs(np.stack([a, b]), labels, num_resamples=num_resamples,
+                                                        seed=seed)
     y = _check(a[0], labels)[1]
-    for row in (*a, *b):
-        _check(row, y)
-    R, n = a.shape
     auroc_a, auroc_b = np.array([auroc(r, y) for r in a]), np.array([auroc(r, y) for r in b])
+    # 3. the mean over the drawn runs, and its percentile interval
+    diffs = (weight * (aurocs_a - aurocs_b)).sum(axis=1)
+    alpha = (1 - level) / 2
+    lo, hi = np.quantile(diffs, [alpha, 1 - alpha])
+    return {"diff": float((auroc_a - auroc_b).mean()), "lower": float(lo), "upper": float(hi),
+            "auroc_a": float(auroc_a.mean()), "auroc_b": float(auroc_b.mean()), "resolved": bool(lo > 0 or hi < 0)}
+
+
+def _as_runs(scores: Any) -> np.ndarray:
+    """(R, n) float64 scores of R >= 2 runs, from a tensor or array-like."""
+    x = np.asarray(scores.detach().cpu().numpy() if hasattr(scores, "detach") else scores, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise ValueError(f"scores must be an (R, n) array of R >= 2 runs (seeds) on the same n cases, got shape {x.shape}")
+    return x
+
+
+def resampled_run_aurocs(scores: Any, labels: Any, *, num_resamples: int = 2000, seed: int = 0
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Each run's AUROC on each bootstrap resample, and how often each resample drew each run.
+
+    The draws are those of :func:`paired_auroc_bootstrap_runs` (they depend only on R, n, the labels
+    and ``seed``), so outputs for two models with one seed are paired, and ``(weight * aurocs).sum(-1)``
+    is the resampled mean AUROC over runs. Several models (M, R, n) share one draw.
+
+    Args:
+        scores: (R, n) scores of R runs on the same n cases, or (M, R, n) for M models.
+        labels: (n,) binary labels.
+        num_resamples: B.
+        seed: seeds ``np.random.default_rng``.
+
+    Returns:
+        weight (B, R): the share of resample b's R drawn runs that are run r (rows sum to 1);
+        aurocs (B, R), or (M, B, R): run r's AUROC on resample b's cases.
+
+    Raises:
+        ValueError: as :func:`paired_auroc_bootstrap_runs`.
+    """
+    # 1. check
+    x = np.asarray(scores.detach().cpu().numpy() if hasattr(scores, "detach") else scores, dtype=np.float64)
+    models = x if x.ndim == 3 else x[None]
+    for m in models:
+        _as_runs(m)
+    if num_resamples < 1:
+        raise ValueError(f"num_resamples must be >= 1, got {num_resamples}")
+    y = _check(models[0, 0], labels)[1]
+    for row in models.reshape(-1, models.shape[-1]):
+        _check(row, y)
+    M, R, n = models.shape
     # 2. draw runs and cases, in the documented order
     rng = np.random.default_rng(seed)
     runs, cases = np.empty((num_resamples, R), dtype=np.int64), []
     for i in range(num_resamples):
         runs[i] = rng.integers(0, R, size=R)
         cases.append(_draw(rng, [np.arange(n)], y))
-    run_weight = np.stack([np.bincount(r, minlength=R) for r in runs]) / R  # (B, R)
-    # 3. every run's AUROC on every resample's cases, as counts per case; mean over the drawn runs
-    diffs = np.zeros(num_resamples)
+    weight = np.stack([np.bincount(r, minlength=R) for r in runs]) / R  # (B, R)
+    # 3. every run's AUROC on every resample's cases, as counts per case, 500 resamples at a time
+    aurocs = np.empty((M, num_resamples, R))
     for start in range(0, num_resamples, 500):
         counts = np.stack([np.bincount(d, minlength=n) for d in cases[start:start + 500]]).astype(np.float64)
-        for r in range(R):
-            oa, ob = np.argsort(a[r], kind="mergesort"), np.argsort(b[r], kind="mergesort")
-            d = (_weighted_auroc(a[r][oa], y[oa], counts[:, oa]) - _weighted_auroc(b[r][ob], y[ob], counts[:, ob]))
-            diffs[start:start + 500] += run_weight[start:start + 500, r] * d
-    # 4. percentile interval
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(diffs, [alpha, 1 - alpha])
-    return {"diff": float((auroc_a - auroc_b).mean()), "lower": float(lo), "upper": float(hi),
-            "auroc_a": float(auroc_a.mean()), "auroc_b": float(auroc_b.mean()), "resolved": bool(lo > 0 or hi < 0)}
+        for m in range(M):
+            for r in range(R):
+                order = np.argsort(models[m, r], kind="mergesort")
+                aurocs[m, start:start + 500, r] = _weighted_auroc(models[m, r][order], y[order], counts[:, order])
+    return weight, (aurocs if x.ndim == 3 else aurocs[0])

@@ -47,13 +47,13 @@ import torch.nn as nn
 from tqdm.auto import tqdm
 
 from course.data.chest_ct import candidate_crop, chest_ct
-from course.roc import auroc, paired_auroc_bootstrap_runs
+from course.roc import auroc, resampled_run_aurocs
 from course.transfer import ARCHITECTURES, ct_to_clip, fine_tune, predict_scores, pretrain, to_ct_input, transfer_model
 
 __all__ = ["CRITERIA", "Config", "CONFIG", "ARMS", "FILES", "candidate_clips", "pretrain_all", "state_checksum",
            "SHORTCUTS", "shortcut_controls", "merge",
-           "load_pretrained", "run_one", "run_all", "read_results", "read_scores", "comparisons", "verdicts",
-           "arm_summary", "pretraining_accuracy", "COMPARISONS", "provenance"]
+           "load_pretrained", "run_one", "training_rows", "cohort_labels", "run_all", "read_results", "read_scores", "comparisons", "verdicts",
+           "arm_summary", "pretraining_accuracies", "COMPARISONS", "provenance", "resample"]
 
 #: The decision rules, fixed before the experiment was first run (they are printed with the verdicts).
 CRITERIA = """\
@@ -103,23 +103,31 @@ ARMS = tuple((arch, arm) for arch in ARCHITECTURES for arm in ("S", "S+", "V", "
 FILES = Path(__file__).resolve().parent / "data" / "transfer"
 
 
+def cohort_labels(seed: int, num_volumes: int) -> np.ndarray:
+    """The labels of a cohort: a seeded permutation of ``num_volumes // 2`` ones and the rest zeros, (n,) int64."""
+    return np.random.default_rng([seed, 7]).permutation(np.arange(num_volumes) < num_volumes // 2).astype(np.int64)
+
+
 def candidate_clips(seed: int, site: str, num_volumes: int, *, crop: tuple[int, int, int] = CONFIG.crop,
-                    progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+                    rows: np.ndarray | torch.Tensor | None = None, progress: bool = False
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """A balanced cohort of candidate blocks as one-channel clips, half with an embolus.
 
     Args:
         seed, site: of :func:`course.data.chest_ct.chest_ct` (patient ``index`` i is row i).
-        num_volumes: N; labels are a seeded permutation of N // 2 ones and the rest zeros.
+        num_volumes: N; labels are :func:`cohort_labels`.
         crop: (T, H, W) of :func:`course.data.chest_ct.candidate_crop`.
+        rows: only these rows of the cohort (the others are not generated); None for all.
         progress: show a tqdm bar.
 
     Returns:
-        clips (N, 1, T, H, W) float32 in [0, 1] (PE window); labels (N,) int64.
+        clips (len(rows) or N, 1, T, H, W) float32 in [0, 1] (PE window); their labels, int64.
     """
-    labels = np.random.default_rng([seed, 7]).permutation(np.arange(num_volumes) < num_volumes // 2).astype(np.int64)
-    clips = [ct_to_clip(candidate_crop(chest_ct(seed, index=i, label=int(labels[i]), site=site), crop), crop[0])
-             for i in tqdm(range(num_volumes), desc=f"site {site} volumes", disable=not progress, leave=False)]
-    return torch.stack(clips), torch.from_numpy(labels)
+    labels = cohort_labels(seed, num_volumes)
+    index = np.arange(num_volumes) if rows is None else np.asarray(rows, dtype=np.int64)
+    clips = [ct_to_clip(candidate_crop(chest_ct(seed, index=int(i), label=int(labels[i]), site=site), crop), crop[0])
+             for i in tqdm(index, desc=f"site {site} volumes", disable=not progress, leave=False)]
+    return torch.stack(clips), torch.from_numpy(labels[index])
 
 
 def state_checksum(state: dict[str, torch.Tensor]) -> str:
@@ -231,31 +239,34 @@ def shortcut_controls(*, config: Config = CONFIG) -> list[dict]:
     return out
 
 
-def _subset(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
-    """Row indices of a balanced subset of n rows (all rows when n is the pool's size), seeded."""
+def training_rows(labels: torch.Tensor | np.ndarray, n: int, seed: int) -> torch.Tensor:
+    """Row indices of a balanced subset of n rows of a pool (all rows when n is the pool's size), seeded.
+
+    The subset depends on (seed, n) only, so every arm of a seed fine-tunes on the same volumes.
+    """
+    labels = np.asarray(labels)
     if n >= len(labels):
         return torch.arange(len(labels))
     rng = np.random.default_rng([seed, n])
-    pos, neg = np.flatnonzero(labels.numpy() == 1), np.flatnonzero(labels.numpy() == 0)
+    pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
     rows = np.concatenate([rng.choice(pos, n // 2, replace=False), rng.choice(neg, n - n // 2, replace=False)])
     return torch.from_numpy(np.sort(rows))
 
 
-def run_one(arch: str, arm: str, n_train: int, seed: int, train: tuple[torch.Tensor, torch.Tensor],
+def run_one(arch: str, arm: str, clips: torch.Tensor, labels: torch.Tensor, seed: int,
             folder: Path = FILES / "weights", *, config: Config = CONFIG) -> nn.Module:
-    """Fine-tune one arm on a seeded balanced subset of ``n_train`` training clips; returns the model.
+    """Fine-tune one arm on ``clips`` (N, 1, T, H, W) and ``labels`` (N,); returns the model, in eval mode.
 
-    The subset depends on (seed, n_train) only, so every arm of a seed sees the same volumes; the new
-    head (or the scratch model) is initialised from ``torch.manual_seed(seed)``.
+    The new head (or the scratch model) is initialised from ``torch.manual_seed(seed)``, the batches
+    ordered by ``seed``; "S+" trains twice ``config.fine_tune_steps``.
     """
-    rows = _subset(train[1], n_train, seed)
     torch.manual_seed(seed)
     if arm in ("S", "S+"):
         model = transfer_model(arch, num_classes=2, in_channels=1, num_frames=config.crop[0], size=config.crop[1])
     else:
         model = to_ct_input(load_pretrained(arch, "V" if arm == "2D" else arm, folder, config=config))
     steps = config.fine_tune_steps * (2 if arm == "S+" else 1)
-    return fine_tune(model, train[0][rows], train[1][rows], steps=steps, seed=seed, batch_size=config.fine_tune_batch,
+    return fine_tune(model, clips, labels, steps=steps, seed=seed, batch_size=config.fine_tune_batch,
                      lr=config.fine_tune_lr)
 
 
@@ -282,7 +293,8 @@ def run_all(out: Path = FILES, *, config: Config = CONFIG, progress: bool = True
             if (arch, arm, n, s) not in done]
     for arch, arm, n, s in tqdm(todo, desc="fine-tuning", disable=not progress):
         start = time.process_time()
-        model = run_one(arch, arm, n, s, train, weights, config=config)
+        subset = training_rows(train[1], n, s)
+        model = run_one(arch, arm, train[0][subset], train[1][subset], s, weights, config=config)
         key = f"{arch}|{arm}|{n}|{s}"
         scores[key + "|test"] = predict_scores(model, test[0]).astype(np.float32)
         scores[key + "|heldout"] = predict_scores(model, heldout[0]).astype(np.float32)
@@ -338,69 +350,98 @@ COMPARISONS = (("claim 1: V − S", "V", "S"), ("claim 1 control: V − S+", "V"
                ("claim 2: V − 2D", "V", "2D"), ("claim 3: V − C", "V", "C"), ("mechanism: V − Vshuf", "V", "Vshuf"))
 
 
-def comparisons(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test") -> list[dict]:
+def resample(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test"
+             ) -> dict[tuple[str, str, int], tuple[np.ndarray, np.ndarray]]:
+    """Every arm's per-seed AUROCs on the bootstrap resamples: {(arch, arm, n): (weight, aurocs)}, each (B, R).
+
+    One draw of seeds and test cases serves every arm (:func:`course.roc.resampled_run_aurocs` with
+    one seed), so any two arms' entries are paired.
+    """
+    keys = [(arch, arm, n) for n in config.train_sizes for arch, arm in ARMS]
+    runs = np.stack([[scores[f"{arch}|{arm}|{n}|{s}|{split}"] for s in config.seeds] for arch, arm, n in keys])
+    weight, aurocs = resampled_run_aurocs(runs, scores[f"labels|{split}"], num_resamples=config.num_resamples, seed=0)
+    return {key: (weight, a) for key, a in zip(keys, aurocs)}
+
+
+def _interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def _observed(scores: dict[str, np.ndarray], config: Config, split: str) -> dict[tuple[str, str, int], float]:
+    labels = scores[f"labels|{split}"]
+    return {(a, m, n): float(np.mean([auroc(scores[f"{a}|{m}|{n}|{s}|{split}"], labels) for s in config.seeds]))
+            for n in config.train_sizes for a, m in ARMS}
+
+
+def comparisons(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test",
+                resampled: dict | None = None) -> list[dict]:
     """Every comparison of :data:`COMPARISONS` for every 3D architecture and N, with its interval.
+
+    The difference is the mean over seeds of AUROC(A) − AUROC(B) on all test cases; its interval is
+    the 2.5 and 97.5 percentiles of that mean over the resamples of :func:`resample` (seeds and cases,
+    the same for both arms: :func:`course.roc.paired_auroc_bootstrap_runs`).
 
     Returns:
         rows ``{"comparison", "arch", "n_train", "diff", "lower", "upper", "result"}``; ``result`` is
         "supports", "against" or "unresolved" (:data:`CRITERIA`).
     """
-    labels = scores[f"labels|{split}"]
+    resampled = resampled or resample(scores, config=config, split=split)
+    observed = _observed(scores, config, split)
     out = []
     for n in config.train_sizes:
         for arch in ARCHITECTURES:
             for name, a, b in COMPARISONS:
-                key_b = (lambda s: f"lrcn|2D|{n}|{s}|{split}") if b == "2D" else (lambda s: f"{arch}|{b}|{n}|{s}|{split}")
-                sa = np.stack([scores[f"{arch}|{a}|{n}|{s}|{split}"] for s in config.seeds])
-                sb = np.stack([scores[key_b(s)] for s in config.seeds])
-                r = paired_auroc_bootstrap_runs(sa, sb, labels, num_resamples=config.num_resamples, seed=0)
-                result = "supports" if r["lower"] > 0 else "against" if r["upper"] <= 0 else "unresolved"
-                out.append({"comparison": name, "arch": arch, "n_train": n, "diff": r["diff"], "lower": r["lower"],
-                            "upper": r["upper"], "result": result})
+                key_a, key_b = (arch, a, n), ("lrcn", "2D", n) if b == "2D" else (arch, b, n)
+                weight, aurocs_a = resampled[key_a]
+                lower, upper = _interval((weight * (aurocs_a - resampled[key_b][1])).sum(axis=1))
+                result = "supports" if lower > 0 else "against" if upper <= 0 else "unresolved"
+                out.append({"comparison": name, "arch": arch, "n_train": n, "diff": observed[key_a] - observed[key_b],
+                            "lower": lower, "upper": upper, "result": result})
     return out
 
 
-def arm_summary(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test") -> list[dict]:
+def arm_summary(scores: dict[str, np.ndarray], *, config: Config = CONFIG, split: str = "test",
+                resampled: dict | None = None) -> list[dict]:
     """Each arm's mean AUROC over the seeds with a 95 % bootstrap interval (seeds and cases resampled).
-
-    The interval is :func:`course.roc.paired_auroc_bootstrap_runs` of the arm against a constant
-    score, whose AUROC is 0.5 in every resample (every pair tied), shifted back by 0.5.
 
     Returns:
         rows ``{"arch", "arm", "n_train", "auroc", "lower", "upper"}`` in :data:`ARMS` order, per N.
     """
-    labels = scores[f"labels|{split}"]
+    resampled = resampled or resample(scores, config=config, split=split)
+    observed = _observed(scores, config, split)
     out = []
-    for n in config.train_sizes:
-        for arch, arm in ARMS:
-            runs = np.stack([scores[f"{arch}|{arm}|{n}|{s}|{split}"] for s in config.seeds])
-            r = paired_auroc_bootstrap_runs(runs, np.zeros_like(runs), labels, num_resamples=config.num_resamples, seed=0)
-            out.append({"arch": arch, "arm": arm, "n_train": n, "auroc": r["auroc_a"], "lower": r["lower"] + 0.5,
-                        "upper": r["upper"] + 0.5})
+    for (arch, arm, n), (weight, aurocs) in resampled.items():
+        lower, upper = _interval((weight * aurocs).sum(axis=1))
+        out.append({"arch": arch, "arm": arm, "n_train": n, "auroc": observed[arch, arm, n], "lower": lower,
+                    "upper": upper})
     return out
 
 
 @torch.no_grad()
-def pretraining_accuracy(arch: str, arm: str, *, num_clips: int = 200, seed: int = 1, config: Config = CONFIG,
-                         folder: Path = FILES / "weights") -> float:
-    """Accuracy of a shipped pretrained model on fresh clips of its own pretraining task (another seed).
+def pretraining_accuracies(*, num_clips: int = 200, seed: int = 1, config: Config = CONFIG,
+                           folder: Path = FILES / "weights") -> dict[tuple[str, str], float]:
+    """Each shipped pretrained model's accuracy on fresh clips of its own pretraining task (another seed).
 
-    "V" and "2D" (``arch="lrcn"``, content only, the middle frame) read :func:`course.transfer.pretraining_clips`,
-    "Vshuf" the same clips shuffled, "C" :func:`course.transfer.ct_pretraining_clips` of a cohort no other
-    set uses (``20_000 + seed``).
+    "V" and the 2D frame CNN (``("lrcn", "V")``, content only, the middle frame) read
+    :func:`course.transfer.pretraining_clips`, "Vshuf" the same clips shuffled, "C"
+    :func:`course.transfer.ct_pretraining_clips` of a cohort no other set uses (``20_000 + seed``);
+    each kind of clip is generated once.
+
+    Returns:
+        {(arch, arm): accuracy in [0, 1]} for every shipped model.
     """
     from course.transfer import ct_pretraining_clips, pretraining_clips, shuffle_frames
 
-    if arm == "C":
-        clips, labels = ct_pretraining_clips(num_clips, seed=20_000 + seed, size=config.crop)
-    else:
-        clips, labels = pretraining_clips(num_clips, seed=seed, num_frames=config.crop[0], size=config.crop[1])
-        if arm == "Vshuf":
-            clips = shuffle_frames(clips, generator=torch.Generator().manual_seed(seed))
-        if arch == "lrcn":
-            labels = labels // 4
-    model = load_pretrained(arch, arm, folder, config=config)
-    return float((model(clips).argmax(1) == labels).double().mean())
+    video, labels = pretraining_clips(num_clips, seed=seed, num_frames=config.crop[0], size=config.crop[1])
+    data = {"V": (video, labels), "Vshuf": (shuffle_frames(video, generator=torch.Generator().manual_seed(seed)), labels),
+            "C": ct_pretraining_clips(num_clips, seed=20_000 + seed, size=config.crop)}
+    out = {}
+    for arch, arm in _pretrained_names():
+        clips, target = data[arm]
+        model = load_pretrained(arch, arm, folder, config=config)
+        out[arch, arm] = float((model(clips).argmax(1) == (target // 4 if arch == "lrcn" else target)).double().mean())
+    return out
 
 
 def verdicts(rows: list[dict], n_train: int) -> dict[str, str]:

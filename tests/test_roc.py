@@ -274,9 +274,22 @@ def test_paired_auroc_bootstrap_runs_rejects_bad_shapes() -> None:
     from course.roc import paired_auroc_bootstrap_runs
 
     y = np.array([0, 1, 0, 1])
-    with pytest.raises(ValueError, match="R >= 2"):
+    with pytest.raises(ValueError, match="R >= 2 runs"):
         paired_auroc_bootstrap_runs(np.zeros((1, 4)), np.zeros((1, 4)), y)
     with pytest.raises(ValueError, match="same shape"):
         paired_auroc_bootstrap_runs(np.zeros((2, 4)), np.zeros((3, 4)), y)
     with pytest.raises(ValueError, match="one entry per case"):
         paired_auroc_bootstrap_runs(np.zeros((2, 5)), np.zeros((2, 5)), y)
+
+
+def test_resampled_run_aurocs_of_several_models_share_one_draw() -> None:
+    from course.roc import resampled_run_aurocs
+
+    rng = np.random.default_rng(1)
+    y = np.array([0, 1] * 6)
+    models = y + rng.normal(0, 1, size=(3, 2, 12))
+    weight, together = resampled_run_aurocs(models, y, num_resamples=50, seed=4)
+    for m in range(3):
+        w, alone = resampled_run_aurocs(models[m], y, num_resamples=50, seed=4)
+        assert np.array_equal(w, weight) and np.array_equal(alone, together[m])
+    assert np.allclose(weight.sum(axis=1), 1.0)

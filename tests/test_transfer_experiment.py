@@ -10,7 +10,7 @@ import torch
 
 from course.data.chest_ct import candidate_crop, chest_ct
 from course.medical.hounsfield import clip_window
-from course.transfer_experiment import (ARMS, CONFIG, Config, _subset, candidate_clips, comparisons, load_pretrained,
+from course.transfer_experiment import (ARMS, CONFIG, Config, training_rows, candidate_clips, comparisons, load_pretrained,
                                         merge, pretrain_all, read_results, read_scores, run_all, state_checksum,
                                         verdicts)
 
@@ -22,6 +22,8 @@ TINY = Config(pretrain_clips=8, pretrain_epochs=1, pretrain_batch=8, fine_tune_s
 def test_candidate_clips_are_balanced_windowed_crops() -> None:
     clips, labels = candidate_clips(5, "B", 6, crop=(8, 12, 12))
     assert clips.shape == (6, 1, 8, 12, 12) and clips.dtype == torch.float32 and labels.sum() == 3
+    some, their_labels = candidate_clips(5, "B", 6, crop=(8, 12, 12), rows=[4, 1])
+    assert torch.equal(some, clips[[4, 1]]) and torch.equal(their_labels, labels[[4, 1]])
     for i in (0, 3):
         hu = candidate_crop(chest_ct(5, index=i, label=int(labels[i]), site="B"), (8, 12, 12))
         assert torch.allclose(clips[i, 0], torch.from_numpy(clip_window(hu, 100.0, 700.0)).float())
@@ -29,9 +31,9 @@ def test_candidate_clips_are_balanced_windowed_crops() -> None:
 
 def test_subset_is_balanced_seeded_and_the_whole_pool_at_full_size() -> None:
     labels = torch.tensor([0, 1] * 10)
-    a, b, c = _subset(labels, 6, 0), _subset(labels, 6, 0), _subset(labels, 6, 1)
+    a, b, c = training_rows(labels, 6, 0), training_rows(labels, 6, 0), training_rows(labels, 6, 1)
     assert torch.equal(a, b) and not torch.equal(a, c) and int(labels[a].sum()) == 3 and len(set(a.tolist())) == 6
-    assert torch.equal(_subset(labels, 20, 3), torch.arange(20))
+    assert torch.equal(training_rows(labels, 20, 3), torch.arange(20))
 
 
 def test_state_checksum_sees_every_bit_name_and_shape() -> None:
@@ -79,6 +81,15 @@ def test_run_all_split_and_merged_equals_one_run(tmp_path: Path) -> None:
     assert {r["comparison"] for r in rows} == {"claim 1: V − S", "claim 1 control: V − S+", "claim 2: V − 2D",
                                                "claim 3: V − C", "mechanism: V − Vshuf"}
     assert all(r["lower"] <= r["diff"] + 1e-9 or r["result"] != "supports" for r in rows)
+    from course.roc import paired_auroc_bootstrap_runs  # the same interval, one comparison at a time
+
+    for row in rows[:5]:
+        b = "2D" if row["comparison"].endswith("2D") else row["comparison"].split(" − ")[1]
+        runs = [np.stack([a[f"{arch}|{arm}|4|{s}|test"] for s in (0, 1)])
+                for arch, arm in ((row["arch"], "V"), ("lrcn", "2D") if b == "2D" else (row["arch"], b))]
+        ref = paired_auroc_bootstrap_runs(*runs, a["labels|test"], num_resamples=config.num_resamples, seed=0)
+        assert (row["diff"], row["lower"], row["upper"]) == pytest.approx((ref["diff"], ref["lower"], ref["upper"]),
+                                                                          abs=1e-12)
 
 
 def _rows(n: int, **results: list[str]) -> list[dict]:
@@ -149,3 +160,18 @@ def test_the_shipped_vivit_weights_are_regenerated_by_their_script(tmp_path: Pat
         new = torch.load(tmp_path / "vivit-V.pt", weights_only=True)
         old = torch.load(FILES / "weights" / "vivit-V.pt", weights_only=True)
         assert max((new[k] - old[k]).abs().max().item() for k in old) < 1e-2
+
+
+def test_pretraining_accuracies_score_each_shipped_model_on_its_own_task() -> None:
+    from course.transfer import pretraining_clips, shuffle_frames
+    from course.transfer_experiment import pretraining_accuracies
+
+    acc = pretraining_accuracies(num_clips=12, seed=3)
+    assert len(acc) == 10 and all(0.0 <= a <= 1.0 for a in acc.values())
+    clips, labels = pretraining_clips(12, seed=3, num_frames=16, size=24)
+    shuffled = shuffle_frames(clips, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert acc["r3d", "Vshuf"] == pytest.approx(float((load_pretrained("r3d", "Vshuf")(shuffled).argmax(1) == labels)
+                                                          .double().mean()))
+        assert acc["lrcn", "V"] == pytest.approx(float((load_pretrained("lrcn", "V")(clips).argmax(1) == labels // 4)
+                                                       .double().mean()))

@@ -1,5 +1,5 @@
 # nbgrader configuration of the course, for running nbgrader's own commands from the project root
-# (autograder.release.notebook_config holds the same settings for `make release`).
+# (autograder.builder.release.notebook_config holds the same settings for `make release`).
 c = get_config()  # noqa: F821 - provided by nbgrader
 c.CourseDirectory.root = "."
 c.CourseDirectory.source_directory = "solutions"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder.gradebook import course_db_url
-    from autograder.grade import GradeConfig, grade_submissions, parse_shard
+    from autograder.grader.gradebook import course_db_url
+    from autograder.grader.grade import GradeConfig, grade_submissions, parse_shard
 
     seed = args.seed if args.seed is not None else os.environ.get("AUTOGRADER_SEED")
     if args.seed_file:
@@ -77,14 +77,14 @@ def _safe_url(url: str) -> str:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from autograder.release import release
+    from autograder.builder.release import release
 
     release(args.assignment or None)
     return 0
 
 
 def _course(args: argparse.Namespace) -> int:
-    from autograder.course import run_course
+    from autograder.builder.make_course import run_course
 
     return run_course(assignments=args.assignment or None, jobs=args.jobs)
 

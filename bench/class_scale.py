@@ -23,8 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.gradebook import ensure_tools_on_path
-from autograder.release import PROJECT_ROOT, notebook_config
+from autograder.builder.release import notebook_config
+from autograder.grader.gradebook import ensure_tools_on_path
+from autograder.paths import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT / "build" / "bench" / "class_scale"
 

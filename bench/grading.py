@@ -12,9 +12,10 @@ import shutil
 import statistics
 import sys
 
-from autograder.demo import write_demo_class
-from autograder.grade import GradeConfig, grade_submissions
-from autograder.release import PROJECT_ROOT, lesson_ids
+from autograder.builder.demo import write_demo_class
+from autograder.builder.release import lesson_ids
+from autograder.grader.grade import GradeConfig, grade_submissions
+from autograder.paths import PROJECT_ROOT
 
 BUDGET_S = 10.0
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import sys
 
-from autograder.execute import execute_notebook
-from autograder.release import PROJECT_ROOT, lesson_ids
+from autograder.builder.execute import execute_notebook
+from autograder.builder.release import lesson_ids
+from autograder.paths import PROJECT_ROOT
 
 BUDGET_S = 90.0
 BUDGET_MB = 1536.0

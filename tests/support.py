@@ -35,7 +35,7 @@ def refuse(condition, fn):
 
 def assert_mutant_rejected(name: str, label: str, mutant, seed) -> None:  # noqa: ANN001
     """Assert that exercise ``name`` rejects ``mutant`` on its public (seed None) or hidden cases."""
-    from autograder.check import evaluate
+    from autograder.student.check import evaluate
     from autograder.exercises import find_exercise
 
     ex = find_exercise(name)

@@ -17,7 +17,8 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.release import PROJECT_ROOT, lesson_ids, notebook_config
+from autograder.builder.release import lesson_ids, notebook_config
+from autograder.paths import PROJECT_ROOT
 from course.report import QUOTE_PATTERN, check_quotes, parse_results
 
 LESSONS = lesson_ids()
@@ -66,7 +67,7 @@ def test_solutions_execute_and_nbgrader_autograde_gives_full_marks(lesson, tmp_p
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from autograder.gradebook import ensure_tools_on_path
+    from autograder.grader.gradebook import ensure_tools_on_path
 
     ensure_tools_on_path()
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # figures as outputs, as in Jupyter

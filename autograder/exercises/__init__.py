@@ -1,7 +1,7 @@
 """The registry of graded exercises, one module per lesson.
 
 Each lesson module defines ``ASSIGNMENT`` (the lesson id) and ``EXERCISES`` (a list of
-:class:`autograder.spec.Exercise`, in notebook order).
+:class:`autograder.student.spec.Exercise`, in notebook order).
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import functools
 import importlib
 import pkgutil
 
-from autograder.spec import Exercise
+from autograder.student.spec import Exercise
 
 __all__ = ["lesson_modules", "exercises_for", "find_exercise", "assignments"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.spec import Case, Misconception, exercise_maker
+from autograder.student.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "15_capstone_video_to_ct"
 

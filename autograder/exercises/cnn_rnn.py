@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.spec import Case, Misconception, exercise_maker
+from autograder.student.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "07_cnn_rnn"
 

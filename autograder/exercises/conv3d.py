@@ -6,7 +6,7 @@ import math
 import numpy as np
 import torch
 
-from autograder.spec import Case, Misconception, exercise_maker
+from autograder.student.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "02_conv3d"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.spec import Case, Misconception, exercise_maker
+from autograder.student.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "09_ct_hounsfield"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from autograder.spec import Case, Misconception, exercise_maker
+from autograder.student.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "04_factorized_conv"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.spec import Case, Misconception, exercise_maker
+from autograder.student.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "10_mri_nifti"
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from autograder.spec import Case, Misconception, exercise_maker
+from autograder.student.spec import Case, Misconception, exercise_maker
 
 ASSIGNMENT = "14_nnunet_monai"
 

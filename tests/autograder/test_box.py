@@ -1,4 +1,4 @@
-"""The grading box (autograder.box): attacks that worked without it, tried with it and without it.
+"""The grading box (autograder.grader.box): attacks that worked without it, tried with it and without it.
 
 Each attack is one submission of lesson 01 whose first solution cell does something a determined
 student did: read every process's command line and every grading folder and send them out over UDP,
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.box import box_problem
 from autograder.exercises import exercises_for
-from autograder.feedback import render_feedback
-from autograder.grade import UNBOXED, GradeConfig, _lock_out, _prepare, grade_submissions
-from autograder.release import PROJECT_ROOT
+from autograder.grader.box import box_problem
+from autograder.grader.feedback import render_feedback
+from autograder.grader.grade import UNBOXED, GradeConfig, _lock_out, _prepare, grade_submissions
+from autograder.paths import PROJECT_ROOT
 
 LESSON = "01_video_tensors"
 pytestmark = pytest.mark.xdist_group("demo-class")
@@ -108,7 +108,7 @@ def test_processes_and_grading_folders_cannot_be_seen_or_sent_out(tmp_path, box)
     if box:
         assert leaked == b""
     else:  # the control: without the box the grader's processes and folders go out over UDP
-        assert leaked.startswith(b"LEAK ") and b"autograder._child" in leaked
+        assert leaked.startswith(b"LEAK ") and b"autograder.grader._child" in leaked
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -142,7 +142,7 @@ class _NoGroups:
 def test_a_setsid_daemon_does_not_outlive_grading(tmp_path, monkeypatch, box, groups):
     """Check that a process started in its own session dies with the box (the kernel kills the PID namespace)
     and, without the box, with the child's control group; with neither (the control) it survives."""
-    from autograder import grade
+    from autograder.grader import grade
 
     if not groups:
         monkeypatch.setattr(grade, "CgroupLimits", _NoGroups)
@@ -230,7 +230,7 @@ def test_hidden_cases_are_readable_by_the_grader_alone(tmp_path):
 
 def test_grading_refuses_without_the_box_unless_told(tmp_path, monkeypatch):
     """Check that official grading fails closed where the box cannot be built, naming the fix."""
-    from autograder import grade
+    from autograder.grader import grade
 
     monkeypatch.setattr(grade, "box_problem", lambda: "bubblewrap (bwrap) is not installed")
     (tmp_path / "submitted").mkdir()
@@ -252,7 +252,7 @@ def test_forged_progress_does_not_restart_an_exercise_clock(tmp_path):
     body = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
     cell["source"] = body + f"""
 import sys as _sys, time as _time
-from autograder.transport import ChannelWriter as _Writer
+from autograder.grader.transport import ChannelWriter as _Writer
 _honest, _channel = {ex.name}, _Writer(int(_sys.argv[-1]))
 def {ex.name}(*args, **kwargs):
     for _ in range(8):  # 8 x 0.3 x limit = 2.4 x the limit, the clock 'restarted' every 0.3 x limit
@@ -352,7 +352,7 @@ def test_grades_do_not_depend_on_machine_load(tmp_path):
     import multiprocessing
     import tempfile as _tempfile
 
-    from autograder.demo import write_demo_class
+    from autograder.builder.demo import write_demo_class
 
     expected = write_demo_class(tmp_path / "submitted", [LESSON], out=tmp_path / "out")
     ctx = multiprocessing.get_context("fork")
@@ -410,7 +410,7 @@ def test_forged_progress_reports_cannot_hang_or_blame_the_machine(tmp_path, repo
     raised inside the grader, and "start" (after a fake bwrap message on stderr) passed for a failure of
     the machine, never cached and retried on every run.
     """
-    code = ("import os as _os, sys as _sys\nfrom autograder.transport import ChannelWriter as _W\n"
+    code = ("import os as _os, sys as _sys\nfrom autograder.grader.transport import ChannelWriter as _W\n"
             "_os.write(2, b\"bwrap: Can't mount proc on /newroot/proc\\n\")\n"
             f"_W(int(_sys.argv[-1])).send(b'PROG', {report.encode()!r})\n_os._exit(1)\n")
     rec = _grade(tmp_path, _with_first_cell(code), box=True)
@@ -458,7 +458,7 @@ def test_forks_are_counted_and_nothing_is_left_behind(tmp_path):
     In the box the child is root of its own user namespace, which the kernel exempts from RLIMIT_NPROC;
     the pids control group counts every task of the child, threads included.
     """
-    from autograder.box import CgroupLimits
+    from autograder.grader.box import CgroupLimits
 
     probe = CgroupLimits(memory_mb=512)
     if probe.problem:  # a machine whose kernel gives no writable cgroup v1 hierarchies: nothing to test
@@ -481,7 +481,7 @@ def test_control_groups_hold_the_wrapped_command():
     """Check that a wrapped command runs inside the new groups, with their limits, and that close() removes them."""
     import subprocess
 
-    from autograder.box import CgroupLimits
+    from autograder.grader.box import CgroupLimits
 
     groups = CgroupLimits(memory_mb=300, max_pids=17)
     if groups.problem:  # a machine whose kernel gives no writable cgroup v1 hierarchies: nothing to test
@@ -509,7 +509,7 @@ def test_folders_under_tmp_stay_visible_above_the_private_tmp(tmp_path, monkeypa
     import subprocess
     import sys
 
-    from autograder import box
+    from autograder.grader import box
 
     package = tmp_path / "pkg"
     package.mkdir()
@@ -538,7 +538,7 @@ def test_cell_errors_sent_by_an_exercise_are_ignored(tmp_path):
     body = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
     cell["source"] = body + f"""
 import sys as _sys
-from autograder import transport as _t
+from autograder.grader import transport as _t
 _honest = {ex.name}
 def {ex.name}(*args, **kwargs):
     _t.ChannelWriter(int(_sys.argv[-1])).send(b'CERR', _t.dumps(_t.encode(

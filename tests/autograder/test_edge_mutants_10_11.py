@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.check import evaluate
 from autograder.exercises import find_exercise
+from autograder.student.check import evaluate
 from course import losses, metrics, patches
 from course.medical import nifti, normalize
 

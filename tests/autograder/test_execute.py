@@ -1,7 +1,7 @@
 """execute_notebook measures the kernel's peak memory and leaves the lesson's cells as they were."""
 import nbformat
 
-from autograder.execute import execute_notebook
+from autograder.builder.execute import execute_notebook
 
 
 def test_peak_memory_of_the_kernel_is_measured(tmp_path):

@@ -2,8 +2,8 @@
 import pytest
 
 from autograder import CheckFailed, check
-from autograder.check import evaluate
 from autograder.exercises import assignments, exercises_for, find_exercise
+from autograder.student.check import evaluate
 
 EXERCISES = [ex for a in assignments() for ex in exercises_for(a)]
 WRONG = [(ex, m) for ex in EXERCISES for m in ex.misconceptions]
@@ -83,7 +83,7 @@ def test_forbidden_operators_are_caught_whatever_the_python_name():
     import torch
     import torch.nn.functional as F
 
-    from autograder.spec import Case, Exercise
+    from autograder.student.spec import Case, Exercise
 
     ex = Exercise(name="conv", assignment="demo", reference="torch.nn.functional.conv3d",
                   make_cases=lambda rng: [Case((torch.randn(1, 2, 4, 5, 5), torch.randn(3, 2, 3, 3, 3)))],
@@ -105,7 +105,7 @@ def test_forbidden_operator_with_right_numbers_gets_no_misconception_hint():
     import torch
     import torch.nn.functional as F
 
-    from autograder.spec import Case, Exercise, Misconception
+    from autograder.student.spec import Case, Exercise, Misconception
 
     lookalike = Misconception("lookalike", "this message must not appear", lambda x, w: F.conv3d(x, w))
     ex = Exercise(name="conv", assignment="demo", reference="torch.nn.functional.conv3d",

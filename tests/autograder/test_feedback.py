@@ -4,8 +4,8 @@ from __future__ import annotations
 import html
 import re
 
-from autograder.autograded import result_text
-from autograder.feedback import MAX_LISTED, _failed_cases, _marks, case_marks, failing_cases
+from autograder.grader.autograded import result_text
+from autograder.grader.feedback import MAX_LISTED, _failed_cases, _marks, case_marks, failing_cases
 
 
 def _cases(flags: list[tuple[bool, bool]]) -> list[dict]:

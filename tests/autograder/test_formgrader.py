@@ -28,12 +28,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder.feedback import render_feedback
-from autograder.autograded import MANUAL_REVIEW, apply_manual_scores, result_text, safe_part, write_autograded
-from autograder.grade import GradeConfig, grade_submissions
-from autograder.gradebook import ensure_tools_on_path
-from autograder.notebook import read_source
-from autograder.release import PROJECT_ROOT
+from autograder.grader.autograded import MANUAL_REVIEW, apply_manual_scores, result_text, safe_part, write_autograded
+from autograder.grader.feedback import render_feedback
+from autograder.grader.grade import GradeConfig, grade_submissions
+from autograder.grader.gradebook import ensure_tools_on_path
+from autograder.grader.notebook import read_source
+from autograder.paths import PROJECT_ROOT
 
 LESSON = "01_video_tensors"  # the smallest lesson: six one-point exercises
 SEED = 1234

@@ -10,10 +10,11 @@ import shutil
 
 import pytest
 
-from autograder.demo import CHEATS, STUDENTS, write_demo_class
+from autograder.builder.demo import CHEATS, STUDENTS, write_demo_class
+from autograder.builder.release import lesson_ids
 from autograder.exercises import exercises_for
-from autograder.grade import GRADES_COLUMNS, GradeConfig, grade_submissions
-from autograder.release import PROJECT_ROOT, lesson_ids
+from autograder.grader.grade import GRADES_COLUMNS, GradeConfig, grade_submissions
+from autograder.paths import PROJECT_ROOT
 
 LESSONS = lesson_ids()
 SEED = 1234
@@ -200,13 +201,13 @@ def test_a_box_that_fails_to_start_is_not_cached(one_lesson, monkeypatch):
     """
     import subprocess
 
-    from autograder import grade
+    from autograder.grader import grade
 
     lesson, source, tmp = one_lesson
     real_popen = subprocess.Popen
 
     def popen(args, *a, **k):
-        if "autograder._child" in args:  # the child (in its box or not) cannot start
+        if "autograder.grader._child" in args:  # the child (in its box or not) cannot start
             args = ["/bin/sh", "-c", "echo 'OSError: the box could not be built' >&2; exit 1"]
         return real_popen(args, *a, **k)
 
@@ -256,7 +257,7 @@ def test_scores_go_to_the_gradebook_url_given(one_lesson):
     ("", ""),
 ])
 def test_a_hidden_case_shows_its_kind_without_numbers(note, kind):
-    from autograder.verdict import case_kind
+    from autograder.student.verdict import case_kind
 
     assert case_kind(note) == kind
 
@@ -264,7 +265,7 @@ def test_a_hidden_case_shows_its_kind_without_numbers(note, kind):
 def _digits_outside_dtypes(text):
     import re
 
-    from autograder.verdict import _KEEP
+    from autograder.student.verdict import _KEEP
 
     text = re.sub(r"result(\[[^\]]*\])+", "result", text)  # an item's position in the result is no value
     return re.findall(r"\d", _KEEP.sub("", text))
@@ -274,8 +275,8 @@ def _digits_outside_dtypes(text):
 def test_each_case_is_marked_public_or_hidden_and_hidden_ones_show_no_values(lesson):
     """Check that a known-wrong solution failing only on hidden cases is told the kind of each failing case and
     the likely cause, and no number of those cases (no size, no expected value)."""
-    from autograder.check import reference_outcomes
-    from autograder.verdict import call, case_kind, judge
+    from autograder.student.check import reference_outcomes
+    from autograder.student.verdict import call, case_kind, judge
 
     for ex in exercises_for(lesson):
         if not ex.misconceptions:

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from autograder.gradebook import course_db_url, ensure_tools_on_path, gradebook_lock, write_gradebook
-from autograder.notebook import read_source
-from autograder.release import PROJECT_ROOT
+from autograder.grader.gradebook import course_db_url, ensure_tools_on_path, gradebook_lock, write_gradebook
+from autograder.grader.notebook import read_source
+from autograder.paths import PROJECT_ROOT
 
 LESSON = "01_video_tensors"
 

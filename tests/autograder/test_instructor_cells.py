@@ -13,8 +13,8 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.grade import GradeConfig, grade_submissions
-from autograder.release import PROJECT_ROOT
+from autograder.grader.grade import GradeConfig, grade_submissions
+from autograder.paths import PROJECT_ROOT
 
 LESSON = "01_video_tensors"
 pytestmark = pytest.mark.xdist_group("instructor-cells")

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import GradeConfig, grade_submissions
-from autograder.gradebook import read_timestamp
-from autograder.release import PROJECT_ROOT
+from autograder.grader.grade import GradeConfig, grade_submissions
+from autograder.grader.gradebook import read_timestamp
+from autograder.paths import PROJECT_ROOT
 
 LESSON = "01_video_tensors"
 SEED = 1234

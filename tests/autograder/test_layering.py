@@ -1,11 +1,16 @@
 """Layering of autograder: what a student's notebook imports never imports the grader or the course build.
 
-A notebook runs ``from autograder import check``. The modules that brings in, found by reading
+The package is split by role: :mod:`autograder.student` and the exercise specs in
+:mod:`autograder.exercises` are the student side, :mod:`autograder.grader` the official grader,
+:mod:`autograder.builder` the course build (and ``autograder/__main__.py`` the command line of both).
+The roles are found by package, so a module added to a subpackage is covered without editing this file.
+
+A notebook runs ``from autograder import check``. The modules that brings in are found by reading
 ``import`` statements with :mod:`ast` (module level and inside functions, relative imports resolved,
 a package's ``__init__`` included, and every module of a package whose ``__init__`` loads them all with
-``pkgutil.iter_modules(__path__)``, as ``autograder.exercises`` does), are the student-facing ones.
-None of them may import a module of the grader or of the build. A cross-check imports ``autograder``
-in a fresh interpreter and compares ``sys.modules`` with what the static reading found.
+``pkgutil.iter_modules(__path__)``, as ``autograder.exercises`` does). They must all lie on the student
+side, and no module of the student side may import a module of the grader or of the build. A cross-check
+imports ``autograder`` in a fresh interpreter and compares ``sys.modules`` with what the static reading found.
 """
 import ast
 import itertools
@@ -15,16 +20,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from autograder.paths import PROJECT_ROOT as ROOT
+
 PACKAGE = "autograder"
-ENTRY = ("autograder", "autograder.check")  # `from autograder import check` runs both
-GRADER = ("grade", "_child", "sandbox", "box", "transport", "notebook", "gradebook", "feedback", "autograded",
-          "review")
-BUILD = ("release", "execute", "course", "demo")
-FORBIDDEN = tuple(f"{PACKAGE}.{name}" for name in GRADER + BUILD)
-AT_LEAST = ("autograder.check", "autograder.spec", "autograder.verdict", "autograder.compare", "autograder.exercises")
-# Imports the code has today that break the rule, each to be removed by the autograder split (issue 15).
-KNOWN: dict[tuple[str, str], str] = {}
+ENTRY = ("autograder", "autograder.student.check")  # `from autograder import check` runs both
+STUDENT_PACKAGES = ("autograder.student", "autograder.exercises")  # the student side, with the package's __init__
+OTHER_ROLES = ("autograder.grader", "autograder.builder", "autograder.__main__")  # the grader, the build, the CLI
+AT_LEAST = ("autograder.student.check", "autograder.student.spec", "autograder.student.verdict",
+            "autograder.student.compare", "autograder.exercises")
 
 
 def module_file(name: str, root: Path = ROOT) -> Path | None:
@@ -36,6 +39,30 @@ def module_file(name: str, root: Path = ROOT) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def package_modules(name: str, root: Path = ROOT) -> set[str]:
+    """A module, or a package with every module in its folder (subpackages included); empty when absent."""
+    path = module_file(name, root)
+    if path is None:
+        return set()
+    if path.name != "__init__.py":
+        return {name}
+    found = {name}
+    for sub in path.parent.rglob("*.py"):
+        parts = sub.relative_to(root).with_suffix("").parts
+        found.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return found
+
+
+def student_side(root: Path = ROOT) -> set[str]:
+    """The package's ``__init__`` and every module of the student packages."""
+    return {PACKAGE}.union(*(package_modules(p, root) for p in STUDENT_PACKAGES))
+
+
+def forbidden(root: Path = ROOT) -> set[str]:
+    """Every module of the grader and of the build, and the command line."""
+    return set().union(*(package_modules(p, root) for p in OTHER_ROLES))
 
 
 def direct_imports(name: str, root: Path = ROOT) -> dict[str, int]:
@@ -80,10 +107,11 @@ def direct_imports(name: str, root: Path = ROOT) -> dict[str, int]:
 
 def student_facing(root: Path = ROOT) -> set[str]:
     """The modules a notebook's ``from autograder import check`` imports, not following forbidden ones."""
+    stop = forbidden(root)
     seen, todo = set(), list(ENTRY)
     while todo:
         name = todo.pop()
-        if name in seen or name in FORBIDDEN:
+        if name in seen or name in stop:
             continue
         seen.add(name)
         todo += direct_imports(name, root)
@@ -91,40 +119,50 @@ def student_facing(root: Path = ROOT) -> set[str]:
 
 
 def violations(root: Path = ROOT) -> dict[tuple[str, str], int]:
-    """(student-facing module, grader or build module it imports) -> line of the import."""
-    return {(name, imported): line for name in sorted(student_facing(root))
-            for imported, line in direct_imports(name, root).items() if imported in FORBIDDEN}
+    """(student-side or notebook-loaded module, grader or build module it imports) -> line of the import."""
+    stop = forbidden(root)
+    return {(name, imported): line for name in sorted(student_side(root) | student_facing(root))
+            for imported, line in direct_imports(name, root).items() if imported in stop}
 
 
-STUDENT = sorted(student_facing())
+STUDENT = sorted(student_side())
+FORBIDDEN = sorted(forbidden())
+REACHED = student_facing()
 FOUND = violations()
 
 
-def _pair(student: str, forbidden: str):  # noqa: ANN202 - a pytest param
-    marks = [pytest.mark.xfail(strict=True, reason=KNOWN[student, forbidden])] if (student, forbidden) in KNOWN else []
-    return pytest.param(student, forbidden, marks=marks, id=f"{student}->{forbidden}")
-
-
 # --- the real package -------------------------------------------------------------------------------------------
-def test_student_facing_modules_include_the_notebook_api():
-    """Check that the static reading finds at least the modules a notebook's check needs, and every spec."""
-    assert set(AT_LEAST) <= set(STUDENT)
-    specs = {f"autograder.exercises.{p.stem}" for p in (ROOT / "autograder" / "exercises").glob("*.py")
-             if p.stem != "__init__"}
-    assert len(specs) >= 14 and specs <= set(STUDENT)
+def test_the_roles_are_found_by_package():
+    """Check that each role's package holds the modules the split put there (so the checks below are not empty)."""
+    assert {"autograder.student.check", "autograder.student.spec", "autograder.student.verdict",
+            "autograder.student.compare"} <= set(STUDENT)
+    assert {"autograder.grader.grade", "autograder.grader._child", "autograder.grader.box",
+            "autograder.grader.transport"} <= set(FORBIDDEN)
+    assert {"autograder.builder.release", "autograder.builder.make_course", "autograder.builder.lesson_index",
+            "autograder.__main__"} <= set(FORBIDDEN)
     assert not set(STUDENT) & set(FORBIDDEN)
 
 
-@pytest.mark.parametrize(("student", "forbidden"), [_pair(s, f) for s, f in itertools.product(STUDENT, FORBIDDEN)])
-def test_student_facing_module_does_not_import_grader_or_build(student, forbidden):
-    """Check that a student-facing module imports no module of the grader or of the course build."""
-    assert (student, forbidden) not in FOUND, (f"{module_file(student).relative_to(ROOT)} line "
-                                               f"{FOUND[student, forbidden]} imports {forbidden}")
+def test_student_facing_modules_include_the_notebook_api():
+    """Check that the static reading finds at least the modules a notebook's check needs, and every spec."""
+    assert set(AT_LEAST) <= REACHED
+    specs = {f"autograder.exercises.{p.stem}" for p in (ROOT / "autograder" / "exercises").glob("*.py")
+             if p.stem != "__init__"}
+    assert len(specs) >= 14 and specs <= REACHED
+    assert not REACHED & set(FORBIDDEN)
 
 
-def test_every_known_violation_is_still_found():
-    """Check that each xfail above names an import the code has (so its reason stays exact)."""
-    assert set(KNOWN) <= set(FOUND)
+def test_a_notebook_loads_only_the_student_side():
+    """Check that ``from autograder import check`` reaches no module outside the student packages."""
+    assert REACHED <= set(STUDENT), f"outside the student packages: {sorted(REACHED - set(STUDENT))}"
+
+
+@pytest.mark.parametrize(("student", "other"), [pytest.param(s, f, id=f"{s}->{f}")
+                                                for s, f in itertools.product(STUDENT, FORBIDDEN)])
+def test_student_facing_module_does_not_import_grader_or_build(student, other):
+    """Check that a student-side module imports no module of the grader or of the course build."""
+    assert (student, other) not in FOUND, (f"{module_file(student).relative_to(ROOT)} line "
+                                           f"{FOUND[student, other]} imports {other}")
 
 
 def test_static_reading_matches_what_python_imports():
@@ -133,9 +171,10 @@ def test_static_reading_matches_what_python_imports():
             "print('\\n'.join(m for m in sys.modules if m == 'autograder' or m.startswith('autograder.')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          check=True).stdout.split()
-    reached = set(STUDENT) | {f for _, f in FOUND}
+    reached = REACHED | {f for _, f in FOUND}
     assert set(out) <= reached, f"imported but not found by reading the sources: {sorted(set(out) - reached)}"
     assert set(AT_LEAST) <= set(out)
+    assert not set(out) & set(FORBIDDEN)
 
 
 # --- the check reports a break ----------------------------------------------------------------------------------
@@ -149,25 +188,50 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 def test_every_import_form_is_followed_and_a_violation_reported(tmp_path):
     """Check relative, function-level, aliased and from-package imports, transitively, and the lines reported."""
     root = _write(tmp_path, {
-        "autograder/__init__.py": "from autograder.check import check\n",
-        "autograder/check.py": "from .helper import x\nfrom autograder import exercises\n",
-        "autograder/helper.py": "x = 1\n\ndef later():\n    import autograder.release as r\n",
+        "autograder/__init__.py": "from autograder.student.check import check\n",
+        "autograder/student/__init__.py": "",
+        "autograder/student/check.py": "from .helper import x\nfrom autograder import exercises\n",
+        "autograder/student/helper.py": "x = 1\n\ndef later():\n    import autograder.builder.release as r\n",
+        "autograder/student/unused.py": "from ..grader import box\n",  # imported by nobody: still on the student side
         "autograder/exercises/__init__.py": "import pkgutil\nfor i in pkgutil.iter_modules(__path__):\n    pass\n",
-        "autograder/exercises/lesson.py": "from ..spec import Case\nfrom autograder import grade, spec\n",
-        "autograder/spec.py": "import numpy\n",
-        "autograder/grade.py": "from autograder import spec\n",
-        "autograder/release.py": "",
-        "autograder/box.py": "",  # imported by nobody: never reported
+        "autograder/exercises/lesson.py": "from ..student.spec import Case\nfrom autograder.grader import grade\n",
+        "autograder/student/spec.py": "import numpy\n",
+        "autograder/grader/__init__.py": "",
+        "autograder/grader/grade.py": "from autograder.student import spec\n",
+        "autograder/grader/box.py": "",
+        "autograder/builder/__init__.py": "",
+        "autograder/builder/release.py": "",
     })
-    assert student_facing(root) == {"autograder", "autograder.check", "autograder.helper", "autograder.exercises",
-                                    "autograder.exercises.lesson", "autograder.spec"}
-    assert violations(root) == {("autograder.helper", "autograder.release"): 4,
-                                ("autograder.exercises.lesson", "autograder.grade"): 2}
+    assert student_facing(root) == {"autograder", "autograder.student", "autograder.student.check",
+                                    "autograder.student.helper", "autograder.exercises",
+                                    "autograder.exercises.lesson", "autograder.student.spec"}
+    assert violations(root) == {
+        ("autograder.student.helper", "autograder.builder"): 4,
+        ("autograder.student.helper", "autograder.builder.release"): 4,
+        ("autograder.student.unused", "autograder.grader"): 1,
+        ("autograder.student.unused", "autograder.grader.box"): 1,
+        ("autograder.exercises.lesson", "autograder.grader"): 2,
+        ("autograder.exercises.lesson", "autograder.grader.grade"): 2,
+    }
+
+
+def test_a_module_outside_the_student_packages_is_reported(tmp_path):
+    """Check that a notebook's import reaching a top-level module (neither student side nor forbidden) shows."""
+    root = _write(tmp_path, {"autograder/__init__.py": "from autograder.student.check import check\n",
+                             "autograder/student/__init__.py": "",
+                             "autograder/student/check.py": "from autograder.paths import ROOT\n",
+                             "autograder/paths.py": ""})
+    assert student_facing(root) - student_side(root) == {"autograder.paths"}
 
 
 def test_a_clean_fake_package_has_no_violation(tmp_path):
     """Check that the checker reports nothing when only the grader imports the student-facing modules."""
-    root = _write(tmp_path, {"autograder/__init__.py": "", "autograder/check.py": "from autograder import spec\n",
-                             "autograder/spec.py": "", "autograder/grade.py": "from autograder.check import check\n"})
-    assert student_facing(root) == {"autograder", "autograder.check", "autograder.spec"}
+    root = _write(tmp_path, {"autograder/__init__.py": "", "autograder/student/__init__.py": "",
+                             "autograder/student/check.py": "from autograder.student import spec\n",
+                             "autograder/student/spec.py": "", "autograder/grader/__init__.py": "",
+                             "autograder/grader/grade.py": "from autograder.student.check import check\n"})
+    assert student_facing(root) == {"autograder", "autograder.student", "autograder.student.check",
+                                    "autograder.student.spec"}
+    assert student_side(root) == student_facing(root)
+    assert forbidden(root) == {"autograder.grader", "autograder.grader.grade"}
     assert violations(root) == {}

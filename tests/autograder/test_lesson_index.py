@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-import autograder.lesson_index as li
-from autograder.lesson_index import ROOT, lesson_index, readme_block, readme_problems, render_markdown
+import autograder.builder.lesson_index as li
+from autograder.builder.lesson_index import lesson_index, readme_block, readme_problems, render_markdown
+from autograder.paths import PROJECT_ROOT as ROOT
 
 INDEX = lesson_index()
 MODULES = sorted({ex["module"] for entry in INDEX for ex in entry["exercises"]})
@@ -91,7 +92,7 @@ def test_readme_block_is_the_generated_table():
     """Check that solutions/README.md shows the table the code generates now."""
     problems = readme_problems(render_markdown(INDEX), (ROOT / "solutions" / "README.md").read_text(encoding="utf-8"))
     assert not problems, ("solutions/README.md's lesson index is stale; run "
-                          "`.venv/bin/python -m autograder.lesson_index --write`:\n" + "\n".join(problems))
+                          "`.venv/bin/python -m autograder.builder.lesson_index --write`:\n" + "\n".join(problems))
 
 
 def test_every_lesson_has_a_spec_and_every_spec_a_lesson():
@@ -161,7 +162,7 @@ def test_check_command_exits_1_and_names_the_difference(tmp_path, monkeypatch, c
     (tmp_path / "solutions").mkdir()
     readme = tmp_path / "solutions" / "README.md"
     readme.write_text(f"intro\n{li.BEGIN}\n| stale |\n{li.END}\nafter\n")
-    monkeypatch.setattr(li, "ROOT", tmp_path)
+    monkeypatch.setattr(li, "PROJECT_ROOT", tmp_path)
     monkeypatch.setattr(li, "lesson_index", lambda: INDEX)
     assert li.main(["--check"]) == 1
     assert "-| stale |" in capsys.readouterr().out
@@ -235,7 +236,7 @@ def test_a_spec_out_of_notebook_order_is_reported(tmp_path):
 
 def test_a_design_path_that_does_not_exist_is_reported(tmp_path):
     """Check that a missing file, a missing test function and a missing root file are reported; templates are not."""
-    text = ("`autograder/spec.py` `autograder/no_such_module.py` `tests/autograder/test_lessons.py::"
+    text = ("`autograder/student/spec.py` `autograder/no_such_module.py` `tests/autograder/test_lessons.py::"
             "test_release_is_fresh` `tests/autograder/test_lessons.py::test_no_such_test[x]` `Makefile` "
             "`solutions/NN_topic/NN_topic.py` `course.nn.inflation` `make test`")
     assert missing_paths(text) == ["autograder/no_such_module.py", "tests/autograder/test_lessons.py::test_no_such_test[x]"]

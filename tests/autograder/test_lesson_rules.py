@@ -13,7 +13,8 @@ import re
 
 import pytest
 
-from autograder.release import PROJECT_ROOT, lesson_ids
+from autograder.builder.release import lesson_ids
+from autograder.paths import PROJECT_ROOT
 
 LESSONS = lesson_ids()
 TYPED_PERCENT = re.compile(r"(?<![\w.])\d+\.\d+\s?%(?!\s*<!--)")

@@ -6,8 +6,9 @@ import textwrap
 
 import pytest
 
+from autograder.builder.release import lesson_ids, release_into, source_notebook
 from autograder.exercises import assignments, exercises_for
-from autograder.release import PROJECT_ROOT, lesson_ids, release_into, source_notebook
+from autograder.paths import PROJECT_ROOT
 
 LESSONS = lesson_ids()
 

@@ -10,7 +10,8 @@ import shutil
 
 import pytest
 
-from autograder.release import PROJECT_ROOT, generate_release, sync_source
+from autograder.builder.release import generate_release, sync_source
+from autograder.paths import PROJECT_ROOT
 
 LESSON = "01_video_tensors"
 

@@ -1,4 +1,4 @@
-"""The static review (autograder.review): every bypass the attack used is flagged; honest solutions are not.
+"""The static review (autograder.grader.review): every bypass the attack used is flagged; honest solutions are not.
 
 The operator recorder runs inside the student's interpreter, so a determined student can defeat it;
 these are the nine ways that worked, each as the line a submission would contain. The review must
@@ -8,10 +8,11 @@ import json
 
 import pytest
 
+from autograder.builder.release import lesson_ids
 from autograder.exercises import exercises_for, find_exercise
-from autograder.notebook import read_source, read_submission
-from autograder.release import PROJECT_ROOT, lesson_ids
-from autograder.review import review_cells
+from autograder.grader.notebook import read_source, read_submission
+from autograder.grader.review import review_cells
+from autograder.paths import PROJECT_ROOT
 
 CONV = find_exercise("conv3d")
 ATTENTION = next(ex for ex in exercises_for("08_video_transformers") if ex.forbidden_ops
@@ -21,13 +22,13 @@ BYPASSES = [
     ("pops the dispatch mode", CONV, "import torch\ntorch._C._pop_torch_dispatch_stack()\n"),
     ("runs in a thread", CONV, "import threading\nthreading.Thread(target=print).start()\n"),
     ("excludes a dispatch key", CONV, "import torch\ng = torch._C._ExcludeDispatchKeyGuard(None)\n"),
-    ("replaces the recorder", CONV, "import autograder.verdict as v\nv.OpRecorder = object\n"),
+    ("replaces the recorder", CONV, "import autograder.student.verdict as v\nv.OpRecorder = object\n"),
     ("calls aten._convolution", CONV, "import torch\ny = torch.ops.aten._convolution\n"),
     ("calls slow_conv3d", CONV, "import torch\nf = torch._C._nn.slow_conv3d\n"),
     ("uses scipy's correlate", CONV, "from scipy.signal import correlate\n"),
     ("uses F.multi_head_attention_forward", ATTENTION, "import torch.nn.functional as F\n"
                                                        "f = F.multi_head_attention_forward\n"),
-    ("rewrites the result channel", CONV, "from autograder.transport import ChannelWriter\n"),
+    ("rewrites the result channel", CONV, "from autograder.grader.transport import ChannelWriter\n"),
     ("hides a name in a string", CONV, "import torch.nn.functional as F\nf = getattr(F, 'conv' + '3d')\n"),
     ("resends results on the channel", CONV, "import os, sys\nos.write(int(sys.argv[2]), b'')\n"),
     ("reads the hidden cases", CONV, "import torch\nc = torch.load(folder + '/inputs.pt')\n"),
@@ -119,7 +120,7 @@ def test_a_copy_inside_a_block_or_under_another_name_is_listed():
 def test_a_huge_cell_is_listed_without_being_compared(monkeypatch):
     """Check that a cell of many thousand lines is flagged as too long and never compared token by token
     (the review runs in the grader: a 20,000-line cell cost 90 s there)."""
-    from autograder import review
+    from autograder.grader import review
 
     def compared(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise AssertionError("a huge cell was compared with the reference")

@@ -6,14 +6,14 @@ import textwrap
 
 import pytest
 
-from autograder.sandbox import landlock_abi
+from autograder.grader.sandbox import landlock_abi
 
 needs_landlock = pytest.mark.skipif(landlock_abi() == 0, reason="this kernel has no Landlock")
 
 PROBE = textwrap.dedent("""
     import json, os, socket, sys
     from pathlib import Path
-    from autograder import sandbox
+    from autograder.grader import sandbox
     work, secret, outside, parent = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
     notes = sandbox.apply(work, [secret], memory_mb=1024, cpu_seconds=20, drop_to=None)
     result = {"notes": notes}
@@ -84,7 +84,7 @@ def test_file_rules_survive_files_that_vanish_during_the_walk(tmp_path):
     """
     code = textwrap.dedent(f"""
         from pathlib import Path
-        from autograder import sandbox
+        from autograder.grader import sandbox
         walk = sandbox._readable_roots
         sandbox._readable_roots = lambda root, deny: walk(root, deny) + [Path({str(tmp_path / 'gone')!r})]
         sandbox._restrict_files(Path({str(tmp_path)!r}), [], 7)

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import grade
 from autograder.exercises import exercises_for
-from autograder.grade import GradeConfig, grade_submissions, student_seed
-from autograder.release import PROJECT_ROOT
+from autograder.grader import grade
+from autograder.grader.grade import GradeConfig, grade_submissions, student_seed
+from autograder.paths import PROJECT_ROOT
 
 LESSON = "01_video_tensors"
 SEED = 80386420231775553  # large and odd-looking: its digits cannot turn up by chance in an output file

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import parse_shard, shard_of
-from autograder.gradebook import ensure_tools_on_path
-from autograder.release import PROJECT_ROOT
+from autograder.grader.grade import parse_shard, shard_of
+from autograder.grader.gradebook import ensure_tools_on_path
+from autograder.paths import PROJECT_ROOT
 
 LESSON = "01_video_tensors"
 SHARDS = 3
@@ -43,7 +43,7 @@ def test_shard_of_splits_every_student_into_exactly_one_shard_evenly_and_stably(
         assert sum(counts) == len(ids)
         assert max(counts) - min(counts) < 0.1 * len(ids) / n + 20, counts  # about even
     # stable: a fresh interpreter (another hash salt) puts every student in the same shard
-    code = ("from autograder.grade import shard_of; import sys; "
+    code = ("from autograder.grader.grade import shard_of; import sys; "
             "print(' '.join(str(shard_of(f'student{i:04d}', 7)) for i in range(3000)))")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
                            env={**os.environ, "PYTHONHASHSEED": "12345"})
@@ -163,7 +163,7 @@ def test_shards_at_once_into_one_sqlite_gradebook_equal_a_single_run(klass, sing
 
 
 def test_a_second_run_of_one_shard_and_a_whole_class_run_beside_shards_are_refused(klass, tmp_path):
-    from autograder.grade import _lock_out
+    from autograder.grader.grade import _lock_out
 
     out = tmp_path / "out"
     out.mkdir()

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import transport
-from autograder.transport import Foreign
+from autograder.grader import transport
+from autograder.grader.transport import Foreign
 
 
 @pytest.mark.parametrize("value", [
@@ -55,7 +55,7 @@ def test_read_regular_refuses_fifos_links_and_large_files(tmp_path):
     import os
     import time
 
-    from autograder.transport import read_regular
+    from autograder.grader.transport import read_regular
 
     fifo = tmp_path / "progress"
     os.mkfifo(fifo)
@@ -80,7 +80,7 @@ def test_notes_and_cell_errors_are_validated():
     """Check that non-list, over-long or mistyped notes and cell errors are cut down or dropped, never crash."""
     import json
 
-    from autograder.grade import _load_cell_errors, _load_notes
+    from autograder.grader.grade import _load_cell_errors, _load_notes
 
     for raw, expected in [({"a": 1}, []), ("text", []), ([1, None, "ok"], ["ok"]), (["x" * 1000] * 50, ["x" * 300] * 20)]:
         assert _load_notes(json.dumps(raw).encode()) == expected
@@ -132,8 +132,8 @@ def test_shared_references_cannot_expand_into_a_huge_tree(tmp_path):
 
 def test_a_huge_notebook_is_not_parsed(tmp_path):
     """Check that a submission over the size cap is reported unreadable without being read into memory."""
-    from autograder.notebook import MAX_NOTEBOOK_BYTES, read_source, read_submission
-    from autograder.release import PROJECT_ROOT
+    from autograder.grader.notebook import MAX_NOTEBOOK_BYTES, read_source, read_submission
+    from autograder.paths import PROJECT_ROOT
 
     lesson = "01_video_tensors"
     source = read_source(PROJECT_ROOT / "solutions" / lesson / f"{lesson}.ipynb", lesson)
@@ -179,7 +179,7 @@ def test_blind_comparison_says_nothing_of_the_students_value():
     """Check that the official grader's reasons name what was expected, never what the student returned."""
     import numpy as np
 
-    from autograder.compare import compare
+    from autograder.student.compare import compare
 
     secret = 132100614
     cases = [(82, secret), (1.5, float(secret)), ("x", str(secret)), ({"a": 1}, {str(secret): 1}),
@@ -197,7 +197,7 @@ def test_blind_comparison_says_nothing_of_the_students_value():
 def test_forged_cell_errors_show_only_known_cells_and_real_lines():
     """Check that cell errors a student forges carry no text to the page: unknown cell ids are dropped,
     one error per cell, and a line number is shown only if the cell has that line."""
-    from autograder.grade import _load_cell_errors
+    from autograder.grader.grade import _load_cell_errors
 
     cells = {"setup": "import torch\n", "conv3d": "def conv3d(x):\n    return x\n"}
     forged = [{"grade_id": "(((24, 19, 22), (3, 4, 4)), {})", "error": "ValueError: x (line 1 of <cell a>)"},

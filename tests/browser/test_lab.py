@@ -38,7 +38,8 @@ from typing import Any, Iterator
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from autograder.paths import PROJECT_ROOT
+
 CHROMIUM = Path(os.environ.get("BEYOND2D_CHROMIUM", "/usr/bin/chromium"))
 STUDENT_CONFIG = PROJECT_ROOT / "lab" / "student"  # what `make lab` puts on JUPYTER_CONFIG_PATH
 SCREENSHOTS = PROJECT_ROOT / "build" / "browser"

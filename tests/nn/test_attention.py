@@ -284,7 +284,7 @@ def test_attention_score_count_rejects_bad_arguments(args):
 @pytest.mark.parametrize("name", ["attention", "multi_head_attention", "divided_space_time_attention"])
 def test_exercises_reject_torch_attention_whatever_the_entry_point(name):
     """The lesson asks for attention from scratch: SDPA and nn.MultiheadAttention are caught at the dispatcher."""
-    from autograder.check import evaluate
+    from autograder.student.check import evaluate
     from autograder.exercises import find_exercise
 
     ex = find_exercise(name)

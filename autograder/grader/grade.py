@@ -3,28 +3,28 @@
 For each submission ``SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb`` (nbgrader's layout):
 
 1. take the setup cells from the instructor's source and the solution cells from the submission
-   (matched by grade_id; see :mod:`autograder.notebook`);
-2. run them in a child process (:mod:`autograder._child`) inside a box built by the operating system
-   (:mod:`autograder.box`: bubblewrap's user, mount, PID, IPC and network namespaces; only Python, the
+   (matched by grade_id; see :mod:`autograder.grader.notebook`);
+2. run them in a child process (:mod:`autograder.grader._child`) inside a box built by the operating system
+   (:mod:`autograder.grader.box`: bubblewrap's user, mount, PID, IPC and network namespaces; only Python, the
    environment and the student-visible packages mounted read-only; the reference modules of the graded
    exercises replaced by ``/dev/null``), with resource limits and Landlock rules as a second layer
-   (:mod:`autograder.sandbox`), a scrubbed environment and its own working folder. Where the box
+   (:mod:`autograder.grader.sandbox`), a scrubbed environment and its own working folder. Where the box
    cannot be built, grading refuses unless ``box=False`` (``--no-box``), and every feedback page says so;
 3. the child calls the student's functions on the public and hidden cases and writes back plain
-   data only; the trusted parent compares with the reference (:mod:`autograder.verdict`);
+   data only; the trusted parent compares with the reference (:mod:`autograder.student.verdict`);
 4. a crash, a time-out or a limit zeroes the exercise it happened in; the child is restarted for the
    exercises after it.
 
 Outputs under OUT: ``grades.csv``, ``results/<student>/<assignment>.json`` (also the resume cache),
 ``feedback/<student>/<assignment>.html`` and ``review.csv`` (cells to read by hand:
-:mod:`autograder.review`; the operator check in the child is advice, since the child's interpreter
+:mod:`autograder.grader.review`; the operator check in the child is advice, since the child's interpreter
 belongs to the student). The grades also go to nbgrader's gradebook at
 ``db_url``: the command line passes the course's ``CourseDirectory.db_url`` (or ``--db-url``); a caller
 of :func:`grade` that leaves ``db_url`` None gets ``OUT/gradebook.db``.
 
 Late submissions: the time in each submission's ``timestamp.txt``, the assignment's due date in the
 gradebook (plus the student's extension) and the course's ``AssignLatePenalties.plugin_class`` give
-the penalty exactly as ``nbgrader autograde`` does (:mod:`autograder.gradebook`); it is recomputed on
+the penalty exactly as ``nbgrader autograde`` does (:mod:`autograder.grader.gradebook`); it is recomputed on
 every run (a changed due date or plugin needs no re-grading) and spread over the exercises in
 proportion to their scores, so ``grades.csv`` keeps the ``raw_score`` beside the penalized ``score``.
 
@@ -38,7 +38,7 @@ stable split by a hash of the student id (all of a student's assignments in one 
 scheduler can grade a class in ``n`` processes on ``n`` machines at once, each with the same ``OUT`` (a
 shared folder) and the same gradebook: shards of one split run side by side (each holds its own lock
 and a shared one that a whole-class run takes exclusively), the gradebook's writers take turns
-(:func:`autograder.gradebook.gradebook_lock`), and ``grades.csv``/``grades.json``/``review.csv`` are
+(:func:`autograder.grader.gradebook.gradebook_lock`), and ``grades.csv``/``grades.json``/``review.csv`` are
 merged under a lock, so the last shard to finish leaves the whole class in them.
 """
 from __future__ import annotations
@@ -62,14 +62,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import transport
-from autograder.box import CgroupLimits, box_command, box_problem
-from autograder.check import reference_outcomes
 from autograder.exercises import exercises_for
-from autograder.notebook import SourceNotebook, read_source, read_submission
-from autograder.review import review_cells
-from autograder.spec import Case, Exercise
-from autograder.verdict import Outcome, judge
+from autograder.grader import transport
+from autograder.grader.box import CgroupLimits, box_command, box_problem
+from autograder.grader.notebook import SourceNotebook, read_source, read_submission
+from autograder.grader.review import review_cells
+from autograder.paths import EXERCISES_DIR, PROJECT_ROOT
+from autograder.student.check import reference_outcomes
+from autograder.student.spec import Case, Exercise
+from autograder.student.verdict import Outcome, judge
 
 __all__ = ["GradeConfig", "grade_submissions", "grade_one", "student_seed", "shard_of", "parse_shard",
            "GRADES_COLUMNS"]
@@ -79,7 +80,6 @@ GRADES_COLUMNS = ["student_id", "assignment_id", "exercise_id", "score", "max_sc
 REVIEW_COLUMNS = ["student_id", "assignment_id", "exercise_id", "line", "reason"]
 GRADER_VERSION = 4  # 2: children graded in a bubblewrap box; 3: a static review of each submission; 4: every case
 #                      in the record (public or hidden, the kind of a hidden case, its likely cause)
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PRIVATE = (".git", "build", "solutions", "tests", "bench")  # unreadable to student code while grading
 
 
@@ -166,7 +166,7 @@ def _late_settings(cfg: GradeConfig):  # noqa: ANN202 - (nbgrader's application,
     """
     from nbgrader.preprocessors import AssignLatePenalties
 
-    from autograder.gradebook import nbgrader_app, parse_time
+    from autograder.grader.gradebook import nbgrader_app, parse_time
 
     duedates = {a: parse_time(t) for a, t in cfg.duedates.items()}
     app = nbgrader_app(cfg.course_dir)
@@ -270,7 +270,7 @@ def _prepare(cfg: GradeConfig, assignment: str, work: Path) -> _Prepared:
     deny = [str(p) for p in (cfg.source, cfg.submissions, cfg.out, *(PROJECT_ROOT / d for d in PROJECT_PRIVATE))]
     # the exercise specs (every lesson's): their known-wrong solutions are one edit from right ones, and
     # a student must not import them while graded; the child itself never needs them
-    hidden = [str(p) for p in sorted((Path(__file__).parent / "exercises").glob("*.py")) if p.name != "__init__.py"]
+    hidden = [str(p) for p in sorted(EXERCISES_DIR.glob("*.py")) if p.name != "__init__.py"]
     deny += hidden
     for mod in modules:
         spec = importlib.util.find_spec(mod)
@@ -551,7 +551,7 @@ def _supervise(wd: Path, cfg: GradeConfig, timeouts: list[float], states: list[s
         env.update(HOME=BOX_TMP, TMPDIR=BOX_TMP)
     read_fd, write_fd = os.pipe()
     err_fd, err_write_fd = os.pipe()  # stdout and stderr: a pipe, so nothing the child prints lands on disk
-    argv = [sys.executable, "-I", "-m", "autograder._child", str(wd), str(write_fd)]
+    argv = [sys.executable, "-I", "-m", "autograder.grader._child", str(wd), str(write_fd)]
     if cfg.box:
         argv = box_command(argv, workdir=wd, hidden=hidden)
     groups = CgroupLimits(memory_mb=cfg.memory_mb)
@@ -724,7 +724,7 @@ def _readable_by_others() -> bool:
     """Whether an unprivileged child could import what it needs (stdlib, torch, this package)."""
     import torch
 
-    from autograder.sandbox import others_can_read
+    from autograder.grader.sandbox import others_can_read
 
     return all(others_can_read(p) for p in (os.__file__, torch.__file__, __file__, sys.executable))
 
@@ -735,7 +735,7 @@ def _nobody() -> int:
     try:
         return pwd.getpwnam("nobody").pw_uid
     except KeyError:
-        from autograder.sandbox import NOBODY
+        from autograder.grader.sandbox import NOBODY
 
         return NOBODY
 
@@ -745,7 +745,7 @@ def _safe(name: str) -> str:
 
 
 def _apply_late(rec: dict, late: dict, problem: str) -> None:
-    """Put the late penalty of ``late`` (see autograder.gradebook.write_gradebook) on a grading record.
+    """Put the late penalty of ``late`` (see autograder.grader.gradebook.write_gradebook) on a grading record.
 
     The record's exercises keep their ``raw_score``; the penalty (at most the raw total, as nbgrader
     caps it at the notebook's score) is spread over them in proportion to their raw scores, so their
@@ -768,9 +768,9 @@ def _apply_late(rec: dict, late: dict, problem: str) -> None:
 
 def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _Prepared], app=None,  # noqa: ANN001
                    duedates: dict | None = None) -> None:
-    from autograder.autograded import apply_manual_scores
-    from autograder.feedback import write_feedback
-    from autograder.gradebook import gradebook_url, read_timestamp, write_gradebook
+    from autograder.grader.autograded import apply_manual_scores
+    from autograder.grader.feedback import write_feedback
+    from autograder.grader.gradebook import gradebook_url, read_timestamp, write_gradebook
 
     # 1. the gradebook first: scores, submission times and due dates, then nbgrader's late penalties
     stamps, problems = {}, {}
@@ -803,8 +803,8 @@ def _write_outputs(cfg: GradeConfig, results: list[dict], prepared: dict[str, _P
 def _write_autograded(cfg: GradeConfig, results: list[dict], sources: dict, url: str, app) -> None:  # noqa: ANN001
     """Into the course's gradebook, also the course's ``autograded/`` notebooks, for the formgrader and
     ``nbgrader generate_feedback`` (another gradebook has no course folder of its own to write them in)."""
-    from autograder.autograded import write_autograded
-    from autograder.gradebook import course_db_url
+    from autograder.grader.autograded import write_autograded
+    from autograder.grader.gradebook import course_db_url
 
     if app is None or url != course_db_url(cfg.course_dir, app):
         return
@@ -819,7 +819,7 @@ def _merge_files(cfg: GradeConfig, results: list[dict], url: str) -> None:
 
     Earlier records kept in the merge get the gradebook's manual scores too, as they stand now.
     """
-    from autograder.autograded import apply_manual_scores
+    from autograder.grader.autograded import apply_manual_scores
     # this run's records replace the earlier ones of the same (student, assignment); the others stay, so
     # grading one assignment, one late student or one shard keeps the rest of grades.csv
     graded = {(r["student_id"], r["assignment_id"]) for r in results}

@@ -14,10 +14,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "lesson_ids", "source_notebook", "sync_source", "generate_release", "release",
+from autograder.paths import PROJECT_ROOT
+
+__all__ = ["lesson_ids", "source_notebook", "sync_source", "generate_release", "release",
            "notebook_config", "release_into"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py", "feedback"]  # never copied into a release
 
 
@@ -78,7 +79,7 @@ def generate_release(lessons: list[str], root: Path = PROJECT_ROOT, release_dire
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from autograder.gradebook import ensure_tools_on_path
+    from autograder.grader.gradebook import ensure_tools_on_path
 
     (root / "build").mkdir(exist_ok=True)
     ensure_tools_on_path()

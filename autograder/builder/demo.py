@@ -20,7 +20,7 @@ import textwrap
 from pathlib import Path
 
 from autograder.exercises import exercises_for
-from autograder.release import PROJECT_ROOT
+from autograder.paths import PROJECT_ROOT
 
 __all__ = ["STUDENTS", "CHEATS", "write_demo_class", "cheat_source"]
 
@@ -62,11 +62,11 @@ CHEATS: dict[str, str] = {
             return torch.zeros(3).as_subclass(_Liar)
         """,
     "patch_and_print": """
-        import numpy, torch, autograder, autograder.compare
+        import numpy, torch, autograder, autograder.student.compare
         torch.allclose = torch.equal = lambda *a, **k: True
         numpy.testing.assert_allclose = lambda *a, **k: None
-        autograder.check = lambda *a, **k: print("PASS NAME: all cases pass.")
-        autograder.compare.compare = lambda *a, **k: None
+        autograder.student.check = lambda *a, **k: print("PASS NAME: all cases pass.")
+        autograder.student.compare.compare = lambda *a, **k: None
         print("PASS NAME: all cases pass.")
         def NAME(*args, **kwargs):
             return None

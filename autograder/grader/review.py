@@ -1,6 +1,6 @@
 """A static look at a submission, for the instructor: what the sandbox cannot prove.
 
-The operator recorder (:class:`autograder.verdict.OpRecorder`) runs in the child's interpreter, which
+The operator recorder (:class:`autograder.student.verdict.OpRecorder`) runs in the child's interpreter, which
 belongs to the student: it catches an honest student who calls ``F.conv3d`` in an exercise that asks
 for a convolution from scratch, but a determined one can pop it, dodge it or replace it. So its
 verdict is advice, and the grade comes from the values the grader compares. What remains is read
@@ -24,7 +24,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 
-from autograder.spec import Exercise
+from autograder.student.spec import Exercise
 
 __all__ = ["Flag", "review_cells", "FORBIDDEN_NAMES", "BYPASS_NAMES"]
 

@@ -102,7 +102,7 @@ def read_submission(path: Path | None, source: SourceNotebook) -> Submission:
     """
     if path is None:
         return Submission({}, ["no notebook was submitted"], readable=False)
-    from autograder.transport import read_regular
+    from autograder.grader.transport import read_regular
 
     try:  # a regular file of bounded size (not a FIFO, a link or a 60 MB bomb), then JSON
         nb = json.loads(read_regular(path, MAX_NOTEBOOK_BYTES).decode("utf-8"))

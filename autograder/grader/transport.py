@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.compare import Foreign  # defined beside the comparison that fails it
+from autograder.student.compare import Foreign  # defined beside the comparison that fails it
 
 __all__ = ["Foreign", "encode", "decode", "save", "load", "dumps", "loads", "ChannelWriter", "ChannelReader"]
 

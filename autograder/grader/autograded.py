@@ -1,6 +1,6 @@
 """nbgrader's ``autograded/`` notebooks from our grading records, and the formgrader's manual scores back.
 
-nbgrader's own tools read two things: the gradebook (written by :mod:`autograder.gradebook`) and one
+nbgrader's own tools read two things: the gradebook (written by :mod:`autograder.grader.gradebook`) and one
 notebook per submission under ``<course root>/autograded/<student_id>/<assignment_id>/``. The
 formgrader opens that notebook to show a submission, lists only submissions that have one, and
 ``nbgrader generate_feedback`` turns it into the student's HTML feedback. ``nbgrader autograde``
@@ -34,8 +34,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from autograder.feedback import MAX_LISTED, case_marks, failing_cases
-from autograder.notebook import MAX_NOTEBOOK_BYTES, SourceNotebook
+from autograder.grader.feedback import MAX_LISTED, case_marks, failing_cases
+from autograder.grader.notebook import MAX_NOTEBOOK_BYTES, SourceNotebook
 
 __all__ = ["write_autograded", "apply_manual_scores", "result_text", "safe_part"]
 
@@ -65,12 +65,12 @@ def write_autograded(course_root: Path, results: list[dict], sources: dict[str, 
 
     Args:
         course_root: nbgrader's ``CourseDirectory.root`` (the folder of the course's nbgrader_config.py).
-        results: grading records (see autograder.grade), one per student and assignment.
+        results: grading records (see autograder.grader.grade), one per student and assignment.
         sources: the source notebook of each assignment.
         submissions: the graded folder, ``SUBMISSIONS/<student_id>/<assignment_id>/<notebook>.ipynb``
             (a ``timestamp.txt`` beside the notebook is copied along).
         autograded_directory: nbgrader's ``CourseDirectory.autograded_directory`` (a relative path).
-        app: the course's nbgrader application (:func:`autograder.gradebook.nbgrader_app`), whose
+        app: the course's nbgrader application (:func:`autograder.grader.gradebook.nbgrader_app`), whose
             configuration of ``ClearSolutions`` and ``LockCells`` the release was made with; None:
             nbgrader's defaults.
 
@@ -91,7 +91,7 @@ def write_autograded(course_root: Path, results: list[dict], sources: dict[str, 
         safe_part(rec["student_id"])
         if safe_part(rec["assignment_id"]) not in sources:
             raise ValueError(f"no source notebook for assignment {rec['assignment_id']!r}; give its "
-                             "SourceNotebook (autograder.notebook.read_source) in sources")
+                             "SourceNotebook (autograder.grader.notebook.read_source) in sources")
     templates: dict[str, _Template] = {}
     written = []
     for rec in results:
@@ -159,7 +159,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _copy_timestamp(folder: Path, dest: Path) -> None:
     """Copy ``folder/timestamp.txt`` to ``dest`` (a stale copy goes when the submission has none)."""
-    from autograder.transport import read_regular
+    from autograder.grader.transport import read_regular
 
     try:
         data = read_regular(folder / TIMESTAMP_FILE, 4096)
@@ -171,7 +171,7 @@ def _copy_timestamp(folder: Path, dest: Path) -> None:
 
 def _read_submitted(folder: Path, assignment: str):  # noqa: ANN202 - (dict | None, problem)
     """The submitted notebook's JSON, found and read as the grader finds and reads it, or (None, why not)."""
-    from autograder.transport import read_regular
+    from autograder.grader.transport import read_regular
 
     path = folder / f"{assignment}.ipynb"
     if not path.is_file() and not path.is_symlink():
@@ -179,7 +179,7 @@ def _read_submitted(folder: Path, assignment: str):  # noqa: ANN202 - (dict | No
         if len(others) != 1:
             return None, "no notebook was submitted"
         path = others[0]
-    # read as the grader reads it (autograder.notebook.read_submission): the same bytes give the same
+    # read as the grader reads it (autograder.grader.notebook.read_submission): the same bytes give the same
     # cells; every cell is rebuilt later, so nbformat's opinion of the rest does not matter
     try:
         nb = json.loads(read_regular(path, MAX_NOTEBOOK_BYTES).decode("utf-8"))
@@ -264,7 +264,7 @@ class _Template:
         """The source grade_id this cell stands for, as the grader counts it: a locked cell by its id alone
         (its code comes from the source), a solution cell only as a cell of the source's type with text
         (a code solution must stay code: the grader ignores any other, see
-        autograder.notebook.read_submission; a written answer graded by hand stays markdown)."""
+        autograder.grader.notebook.read_submission; a written answer graded by hand stays markdown)."""
         gid = _grade_id(cell)
         if gid not in self.by_id:
             return None
@@ -395,7 +395,7 @@ def apply_manual_scores(db_url: str, results: list[dict], sources: dict[str, Sou
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    from autograder.gradebook import gradebook_url
+    from autograder.grader.gradebook import gradebook_url
 
     changed = 0
     with Gradebook(gradebook_url(db_url)) as gb:

@@ -12,7 +12,7 @@ _STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem aut
 
 
 def render_feedback(record: dict) -> str:
-    """The feedback page of one grading record (see autograder.grade) as an HTML string."""
+    """The feedback page of one grading record (see autograder.grader.grade) as an HTML string."""
     e = html.escape
     score = sum(r["score"] for r in record["exercises"])
     total = sum(r["max_score"] for r in record["exercises"])
@@ -96,7 +96,7 @@ def late_text(record: dict) -> str:
 
     Args:
         record: a grading record after the late penalty was applied (``record["late"]``,
-            ``raw_score`` and ``late_submission_penalty``; see autograder.grade).
+            ``raw_score`` and ``late_submission_penalty``; see autograder.grader.grade).
     """
     late = record.get("late") or {}
     seconds = float(late.get("seconds_late") or 0.0)

@@ -17,11 +17,11 @@ with:
   tests, the git history, the other submissions, the outputs and any other copy of the project are
   simply not there (a lesson's solution cells never import ``course``: the lesson tests check it);
 * its job folder (job and inputs) read-only, and a size-limited private ``/tmp`` as the only
-  writable place (results travel over a pipe, not files: :mod:`autograder.transport`);
+  writable place (results travel over a pipe, not files: :mod:`autograder.grader.transport`);
 * ``--die-with-parent`` and a PID namespace: when the child (or the grader) ends, everything it
   started is killed by the kernel, ``setsid`` daemons included.
 
-Landlock and resource limits (:mod:`autograder.sandbox`) still apply inside, as a second layer. Where
+Landlock and resource limits (:mod:`autograder.grader.sandbox`) still apply inside, as a second layer. Where
 the kernel lets the grader create control groups (cgroup v1 ``pids`` and ``memory`` hierarchies, as
 on the CI machines), each child also gets its own: a process count (forks, threads) and a memory
 limit that covers what rlimits miss (``memfd``, ``/tmp`` pages, the memory of many processes), and

@@ -21,7 +21,7 @@ __all__ = ["compare", "describe", "Foreign"]
 class Foreign:
     """Stands for a value of a type that cannot travel between processes (a tensor subclass, a custom object...).
 
-    :mod:`autograder.transport` decodes such a value into ``Foreign(type_name)``; :func:`compare` fails it
+    :mod:`autograder.grader.transport` decodes such a value into ``Foreign(type_name)``; :func:`compare` fails it
     and :func:`describe` names its type.
     """
 

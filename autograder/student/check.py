@@ -2,7 +2,7 @@
 
 This path runs in the student's own kernel, so it is feedback, not proof: a student can fool it.
 Official grades come from ``python -m autograder grade``, which runs student code in a sandbox and
-compares in a trusted process (see autograder.grade).
+compares in a trusted process (see autograder.grader.grade).
 
 Show or raise. A student who presses Run All in JupyterLab must reach the end of the lesson, and any
 exception in a cell makes the frontend drop every queued cell. So ``check`` decides by who runs it:
@@ -23,8 +23,8 @@ import os
 from typing import Any, Callable
 
 from autograder.exercises import find_exercise
-from autograder.spec import Case, Exercise
-from autograder.verdict import Outcome, Verdict, call, judge
+from autograder.student.spec import Case, Exercise
+from autograder.student.verdict import Outcome, Verdict, call, judge
 
 __all__ = ["check", "CheckFailed", "reference_outcomes", "evaluate", "raises_on_failure"]
 

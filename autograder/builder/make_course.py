@@ -13,7 +13,8 @@ import shutil
 import time
 from pathlib import Path
 
-from autograder.release import PROJECT_ROOT, lesson_ids, release
+from autograder.builder.release import lesson_ids, release
+from autograder.paths import PROJECT_ROOT
 from course.report import parse_results, update_quotes
 
 __all__ = ["run_course", "DEMO_SEED"]
@@ -30,10 +31,10 @@ def run_course(assignments: list[str] | None = None, *, jobs: int = 2, root: Pat
     import nbformat
     from tqdm.auto import tqdm
 
-    from autograder.demo import STUDENTS, write_demo_class
-    from autograder.execute import execute_notebook, export_html
+    from autograder.builder.demo import STUDENTS, write_demo_class
+    from autograder.builder.execute import execute_notebook, export_html
     from autograder.exercises import exercises_for
-    from autograder.grade import GradeConfig, grade_submissions
+    from autograder.grader.grade import GradeConfig, grade_submissions
 
     lessons = assignments or lesson_ids(root)
     build = root / "build"
@@ -61,7 +62,7 @@ def run_course(assignments: list[str] | None = None, *, jobs: int = 2, root: Pat
     out = demo / "grades"
     expected = write_demo_class(demo / "submitted", lessons, out=out, source_root=root)
     print("3/3 grading the demo class")
-    from autograder.box import box_problem
+    from autograder.grader.box import box_problem
 
     boxed = box_problem() is None
     if not boxed:  # the demo class is no exam: grade it anyway, and say how

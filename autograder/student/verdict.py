@@ -16,8 +16,8 @@ from typing import Any, Callable
 import numpy as np
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from autograder.compare import compare
-from autograder.spec import Case, Exercise
+from autograder.student.compare import compare
+from autograder.student.spec import Case, Exercise
 
 __all__ = ["Outcome", "Verdict", "call", "judge", "OpRecorder", "case_kind"]
 
@@ -132,7 +132,7 @@ def judge(exercise: Exercise, cases: list[Case], expected: list[Outcome], got: l
         num_public: how many of ``cases`` are public (None: all). A failing hidden case is named
             only by its number, the kind of case (:func:`case_kind`: its note without numbers), the
             kind of failure and the likely cause: no sizes, no expected value.
-        blind: reasons say nothing of the student's values (see :func:`autograder.compare.compare`);
+        blind: reasons say nothing of the student's values (see :func:`autograder.student.compare.compare`);
             the official grader sets it, since student code can read the hidden cases.
 
     Returns:
@@ -193,7 +193,7 @@ def _hidden_reason(exp: Outcome, out: Outcome, reason: str = "") -> str:
     return "returned a wrong value"
 
 
-# the kinds of difference autograder.compare reports (blind or not), by a phrase of its reason
+# the kinds of difference autograder.student.compare reports (blind or not), by a phrase of its reason
 _DIFFERENCES = (("should be a ", "the type"), ("shape", "the shape"), ("dtype", "the dtype"),
                 ("items", "the number of items"), ("keys", "the keys"), ("NaN", "NaN or infinity in the values"),
                 ("finite", "a non-finite number"), ("differs", "the values"), ("should be ", "the value"))

@@ -1,9 +1,9 @@
 """The grading child: sandbox itself, run a submission's cells, call its functions, write plain data.
 
-Run as ``python -I -m autograder._child WORKDIR FD`` by :mod:`autograder.grade`, never by hand.
+Run as ``python -I -m autograder.grader._child WORKDIR FD`` by :mod:`autograder.grader.grade`, never by hand.
 WORKDIR holds ``job.json`` (cells, exercises, limits) and ``inputs.pt`` (the cases); in the box it
 is read-only and the only writable folder is the box's private ``/tmp``. The child sends framed
-messages over the pipe ``FD`` that the grader created (:class:`autograder.transport.ChannelWriter`):
+messages over the pipe ``FD`` that the grader created (:class:`autograder.grader.transport.ChannelWriter`):
 ``PROG`` where it is ("cell <id>", "exercise <i>", "done"), ``RSLT`` one exercise's outcomes,
 ``CERR`` the cells' errors, ``NOTE`` the sandbox notes. It trusts nothing after the sandbox is
 applied; the parent trusts nothing the child sends.
@@ -37,13 +37,13 @@ def main(workdir: Path, fd: int) -> int:
     job = json.loads((workdir / "job.json").read_text())
     import torch  # noqa: F401 - imported before the limits, as the grader's own dependency
 
-    from autograder import sandbox, transport
+    from autograder.grader import sandbox, transport
 
     channel = transport.ChannelWriter(fd)
     inputs = transport.load(workdir / "inputs.pt")
     writable = Path(job.get("writable", str(workdir)))
     if any(job["forbidden_ops"]):  # the first dispatch mode imports torch._dynamo (~2 s): pay it before timing
-        from autograder.verdict import OpRecorder
+        from autograder.student.verdict import OpRecorder
 
         with OpRecorder():
             torch.zeros(1).add(1)
@@ -102,7 +102,7 @@ def _python_source(source: str) -> str:
 
 
 def _call(fn, case, transport, forbidden: tuple[str, ...]) -> dict:  # noqa: ANN001
-    from autograder.verdict import OpRecorder
+    from autograder.student.verdict import OpRecorder
 
     recorder = OpRecorder()
     try:

@@ -21,7 +21,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from autograder.notebook import SourceNotebook
+from autograder.grader.notebook import SourceNotebook
 
 __all__ = ["write_gradebook", "gradebook_lock", "ensure_tools_on_path", "nbgrader_app", "read_timestamp", "parse_time"]
 
@@ -205,7 +205,7 @@ def write_gradebook(db: Path | str, results: list[dict], sources: dict[str, Sour
     Args:
         db: an SQLite file (created when missing), or an SQLAlchemy URL as nbgrader's ``db_url``
             takes it (``sqlite:///path``, ``postgresql+psycopg2://user@host/db``).
-        results: grading records (see autograder.grade), one per student and assignment.
+        results: grading records (see autograder.grader.grade), one per student and assignment.
         sources: the source notebook of each assignment (notebook name, grade cells and points).
         timestamps: (student_id, assignment_id) -> submission time (naive UTC) or None; a time is
             written to the submission (nbgrader autograde's rule: none leaves the stored one).

@@ -15,9 +15,9 @@ Nothing here is typed by hand. For every lesson the index is derived from:
 :data:`BEGIN` and :data:`END`; ``tests/autograder/test_lesson_index.py`` fails when the two differ
 or when a lesson, spec, reference or test is missing. Usage (from the repository root)::
 
-    python -m autograder.lesson_index            # print the table
-    python -m autograder.lesson_index --check    # exit 1 and say what differs from solutions/README.md
-    python -m autograder.lesson_index --write    # put the table into solutions/README.md
+    python -m autograder.builder.lesson_index            # print the table
+    python -m autograder.builder.lesson_index --check    # exit 1 and say what differs from solutions/README.md
+    python -m autograder.builder.lesson_index --write    # put the table into solutions/README.md
 """
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ import sys
 from pathlib import Path
 
 from autograder.exercises import exercises_for, lesson_modules
+from autograder.paths import PROJECT_ROOT
 
-__all__ = ["ROOT", "BEGIN", "END", "lesson_index", "render_markdown", "readme_block", "readme_problems",
+__all__ = ["BEGIN", "END", "lesson_index", "render_markdown", "readme_block", "readme_problems",
            "imported_modules", "main"]
 
-ROOT = Path(__file__).resolve().parent.parent  # the repository root (autograder/ lies in it)
 BEGIN = "<!-- lesson-index:begin -->"  # the line before the table in solutions/README.md
 END = "<!-- lesson-index:end -->"  # the line after it
 README = Path("solutions") / "README.md"  # relative to the root
@@ -74,7 +74,7 @@ def _resolve(reference: str) -> str | None:
     return None
 
 
-def lesson_index(root: Path = ROOT) -> list[dict]:
+def lesson_index(root: Path = PROJECT_ROOT) -> list[dict]:
     """Every lesson with its spec, graded exercises, reference modules, tests and source.
 
     Args:
@@ -200,13 +200,14 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The exit status: 1 when ``--check`` finds a difference, else 0.
     """
-    parser = argparse.ArgumentParser(prog="python -m autograder.lesson_index", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m autograder.builder.lesson_index",
+                                     description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--check", action="store_true", help=f"exit 1 when the block in {README} differs")
     group.add_argument("--write", action="store_true", help=f"replace the block in {README} by the table")
     args = parser.parse_args(argv)
     table = render_markdown(lesson_index())
-    readme = ROOT / README
+    readme = PROJECT_ROOT / README
     if args.write:
         _write(readme, table)
         return 0
@@ -215,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     problems = readme_problems(table, readme.read_text(encoding="utf-8"))
     if problems:
-        print(f"{README}: the lesson index is stale (run `python -m autograder.lesson_index --write`):",
+        print(f"{README}: the lesson index is stale (run `python -m autograder.builder.lesson_index --write`):",
               *problems, sep="\n")
         return 1
     print(f"{README}: the lesson index is up to date")

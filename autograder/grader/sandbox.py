@@ -51,7 +51,7 @@ def apply(workdir: Path, deny_read: list[str], *, memory_mb: int, cpu_seconds: i
         memory_mb: address-space limit in MiB.
         cpu_seconds: CPU-time limit in seconds.
         drop_to: uid/gid to switch to (root only), or None to stay.
-        boxed: the process already runs in the grader's box (:mod:`autograder.box`), whose user
+        boxed: the process already runs in the grader's box (:mod:`autograder.grader.box`), whose user
             namespace makes "root" an unprivileged user of the box alone.
 
     Returns:

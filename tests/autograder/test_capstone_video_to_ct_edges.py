@@ -122,7 +122,7 @@ def test_torch_resampling_is_rejected_in_the_depth_exercises(name: str) -> None:
     import numpy as np
     import torch.nn.functional as F
 
-    from autograder.check import evaluate
+    from autograder.student.check import evaluate
     from autograder.exercises import find_exercise
 
     ex = find_exercise(name)

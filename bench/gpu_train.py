@@ -105,8 +105,10 @@ def cases(tiny: bool) -> tuple[list[Case], list[str]]:
     skipped, out = [], []
     # TimeSformer: clips (N, C, T, H, W) for course, (N, T, C, H, W) for Hugging Face
     size, frames, width, layers, heads = (32, 2, 64, 2, 2) if tiny else (224, 8, 768, 12, 12)
-    out.append(Case("timesformer", "course TimeSformer", lambda: TimeSformer(size, 16, frames, width, layers, heads,
-                                                                               num_classes=400),
+    out.append(Case("timesformer", "course TimeSformer", lambda: TimeSformer(image_size=size, patch_size=16,
+                                                                             num_frames=frames, hidden_size=width,
+                                                                             num_layers=layers, num_heads=heads,
+                                                                             num_classes=400),
                     (3, frames, size, size), 400))
     config_cls, why = _peer("transformers", "TimesformerConfig")
     model_cls, why2 = _peer("transformers", "TimesformerForVideoClassification")

@@ -236,8 +236,9 @@ def transfer_model(arch: str, *, num_classes: int, in_channels: int = 3, num_fra
     if arch in ("r3d", "r2plus1d"):
         return small_video_resnet(arch, num_classes=num_classes, in_channels=in_channels)
     if arch == "vivit":
-        return ViViT(size, num_frames, (2, 8, 8), 32, 1, 1, 2, num_classes, in_channels=in_channels,
-                     intermediate_size=64)
+        return ViViT(image_size=size, num_frames=num_frames, tubelet_size=(2, 8, 8), hidden_size=32,
+                     num_spatial_layers=1, num_temporal_layers=1, num_heads=2, num_classes=num_classes,
+                     in_channels=in_channels, intermediate_size=64)
     if arch == "lrcn":
         return LRCN(num_classes, in_channels=in_channels, widths=LRCN_WIDTHS, rnn="gru", hidden_size=64)
     raise ValueError(f"arch must be one of {ARCHITECTURES} or 'lrcn', got {arch!r}")

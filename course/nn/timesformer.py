@@ -272,9 +272,9 @@ class TimeSformer(nn.Module):
             non-positive sizes.
     """
 
-    def __init__(self, image_size: int | Sequence[int] = 224, patch_size: int | Sequence[int] = 16,
+    def __init__(self, *, image_size: int | Sequence[int] = 224, patch_size: int | Sequence[int] = 16,
                  num_frames: int = 8, hidden_size: int = 768, num_layers: int = 12, num_heads: int = 12,
-                 attention_type: str = "divided_space_time", num_classes: int | None = None, *,
+                 attention_type: str = "divided_space_time", num_classes: int | None = None,
                  in_channels: int = 3, intermediate_size: int | None = None, layer_norm_eps: float = 1e-6,
                  qkv_bias: bool = True, position_init: str = "zeros") -> None:
         super().__init__()
@@ -440,8 +440,9 @@ class TimeSformer(nn.Module):
                                  f"layers assume), got {getattr(config, name)!r}")
         classifier = getattr(model, "classifier", None)
         num_classes = classifier.out_features if isinstance(classifier, nn.Linear) else None
-        ours = cls(config.image_size, config.patch_size, config.num_frames, config.hidden_size,
-                   config.num_hidden_layers, config.num_attention_heads, config.attention_type, num_classes,
+        ours = cls(image_size=config.image_size, patch_size=config.patch_size, num_frames=config.num_frames,
+                   hidden_size=config.hidden_size, num_layers=config.num_hidden_layers,
+                   num_heads=config.num_attention_heads, attention_type=config.attention_type, num_classes=num_classes,
                    in_channels=config.num_channels, intermediate_size=config.intermediate_size,
                    layer_norm_eps=config.layer_norm_eps, qkv_bias=config.qkv_bias)
         renames = [  # their key prefix → ours, longest first within each module

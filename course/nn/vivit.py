@@ -110,9 +110,9 @@ class ViViT(nn.Module):
         ValueError: for sizes not divisible by the tubelet, or non-positive sizes.
     """
 
-    def __init__(self, image_size: int | Sequence[int] = 224, num_frames: int = 32,
+    def __init__(self, *, image_size: int | Sequence[int] = 224, num_frames: int = 32,
                  tubelet_size: int | Sequence[int] = (2, 16, 16), hidden_size: int = 768, num_spatial_layers: int = 12,
-                 num_temporal_layers: int = 4, num_heads: int = 12, num_classes: int | None = None, *,
+                 num_temporal_layers: int = 4, num_heads: int = 12, num_classes: int | None = None,
                  in_channels: int = 3, intermediate_size: int | None = None, layer_norm_eps: float = 1e-6,
                  qkv_bias: bool = True) -> None:
         super().__init__()

@@ -739,7 +739,8 @@ print(f"{'TimeSformer, 2 layers, D = 64, 32×32 frames, 8×8 patches':<58}{'para
 for kind in ("joint_space_time", "divided_space_time"):
     for T in (8, 32):
         torch.manual_seed(0)
-        model = TimeSformer(32, 8, T, 64, 2, 4, kind, 4, in_channels=1, intermediate_size=128)
+        model = TimeSformer(image_size=32, patch_size=8, num_frames=T, hidden_size=64, num_layers=2, num_heads=4,
+                            attention_type=kind, num_classes=4, in_channels=1, intermediate_size=128)
         with sdpa_kernel(SDPBackend.MATH):
             model_cost[kind, T] = count_flops(model, torch.zeros(1, 1, T, 32, 32))
     exact = all(model_cost[kind, T] == model_flops(T, 16, 64, 128, 64, 2, 4, kind) for T in (8, 32))
@@ -800,7 +801,8 @@ from course.train import fit
 
 def tiny_timesformer(position_init: str) -> TimeSformer:
     """The experiment's TimeSformer: 16×16 patches (P = 4 per frame), divided attention, D = 32, 2 blocks."""
-    return TimeSformer(32, 16, 8, 32, 2, 2, "divided_space_time", 4, in_channels=1, intermediate_size=64,
+    return TimeSformer(image_size=32, patch_size=16, num_frames=8, hidden_size=32, num_layers=2, num_heads=2,
+                       attention_type="divided_space_time", num_classes=4, in_channels=1, intermediate_size=64,
                        position_init=position_init)
 
 
@@ -862,7 +864,9 @@ train("TimeSformer, time emb. 0", lambda: tiny_timesformer("zeros"), 3e-3)
 train("TimeSformer, time emb. N", lambda: tiny_timesformer("trunc_normal"), 3e-3)
 
 # %%
-train("ViViT, tubelets 2×8×8", lambda: ViViT(32, 8, (2, 8, 8), 32, 1, 1, 2, 4, in_channels=1, intermediate_size=64),
+train("ViViT, tubelets 2×8×8", lambda: ViViT(image_size=32, num_frames=8, tubelet_size=(2, 8, 8), hidden_size=32,
+                                             num_spatial_layers=1, num_temporal_layers=1, num_heads=2, num_classes=4,
+                                             in_channels=1, intermediate_size=64),
       1e-3)
 
 # %% [markdown]

@@ -129,13 +129,13 @@ def test_from_hf_rejects_other_models():
     ((3, 20, 20), r"\(N, C, T, H, W\)"),
 ])
 def test_clips_of_the_wrong_shape_are_rejected(shape, match):
-    model = TimeSformer(20, 4, 3, 24, 1, 2)
+    model = TimeSformer(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_layers=1, num_heads=2)
     with pytest.raises(ValueError, match=match):
         model(torch.zeros(shape))
 
 
 def test_n_t_c_h_w_input_gets_a_message_about_the_layout():
-    model = TimeSformer(20, 4, 4, 24, 1, 2)
+    model = TimeSformer(image_size=20, patch_size=4, num_frames=4, hidden_size=24, num_layers=1, num_heads=2)
     with pytest.raises(ValueError, match="transpose"):
         model(torch.zeros(2, 4, 3, 20, 20))  # (N, T, C, H, W) instead of (N, C, T, H, W)
 
@@ -144,7 +144,8 @@ def test_n_t_c_h_w_input_gets_a_message_about_the_layout():
 def test_tokens_are_frame_major_as_in_the_lesson_functions(attention_type):
     """One token order in the course: embed() equals the lesson's patch_embedding (token 1 + t·P + i)."""
     torch.manual_seed(0)
-    model = TimeSformer(20, 4, 3, 24, 1, 2, attention_type, position_init="trunc_normal")
+    model = TimeSformer(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_layers=1, num_heads=2,
+                        attention_type=attention_type, position_init="trunc_normal")
     x = clips()
     with torch.no_grad():
         tokens = model.embed(x)  # (N, 1 + T·P, D)
@@ -175,7 +176,8 @@ def test_tokens_from_hf_is_the_inverse_of_the_patch_major_order():
 
 
 def test_space_only_accepts_any_number_of_frames():
-    model = TimeSformer(20, 4, 3, 24, 1, 2, "space_only", num_classes=4).eval()
+    model = TimeSformer(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_layers=1, num_heads=2,
+                        attention_type="space_only", num_classes=4).eval()
     for t in (1, 5):
         assert model(clips(t=t)).shape == (2, 4)
 
@@ -194,7 +196,8 @@ def test_bad_configurations_are_rejected(kwargs, match):
 
 
 def test_non_square_frames_and_patches():
-    model = TimeSformer((12, 20), (3, 4), 2, 16, 1, 2, num_classes=3).eval()
+    model = TimeSformer(image_size=(12, 20), patch_size=(3, 4), num_frames=2, hidden_size=16, num_layers=1,
+                        num_heads=2, num_classes=3).eval()
     assert model.grid_size == (4, 5) and model.num_patches == 20
     assert model.forward_tokens(clips(t=2, h=12, w=20)).shape == (2, 1 + 20 * 2, 16)
     assert model(clips(t=2, h=12, w=20)).shape == (2, 3)
@@ -202,7 +205,7 @@ def test_non_square_frames_and_patches():
 
 def test_blocks_and_initialisation():
     torch.manual_seed(0)
-    model = TimeSformer(20, 4, 3, 24, 3, 2)
+    model = TimeSformer(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_layers=3, num_heads=2)
     assert all(isinstance(b, DividedSpaceTimeBlock) for b in model.blocks)
     assert torch.equal(model.time_embed, torch.zeros(1, 3, 24))
     assert model.blocks[0].temporal_fc.weight.abs().sum() > 0  # the first block's time branch is on
@@ -210,17 +213,21 @@ def test_blocks_and_initialisation():
         assert not block.temporal_fc.weight.any() and not block.temporal_fc.bias.any()
     assert 0.015 < model.pos_embed.std() < 0.025 and 0.015 < model.blocks[0].mlp.fc1.weight.std() < 0.025
     assert not model.blocks[0].mlp.fc1.bias.any()
-    joint = TimeSformer(20, 4, 3, 24, 2, 2, "joint_space_time")
+    joint = TimeSformer(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_layers=2, num_heads=2,
+                        attention_type="joint_space_time")
     assert all(type(b) is TransformerBlock for b in joint.blocks)
-    assert TimeSformer(20, 4, 3, 24, 2, 2, "space_only").time_embed is None
+    assert TimeSformer(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_layers=2, num_heads=2,
+                       attention_type="space_only").time_embed is None
 
 
 @pytest.mark.parametrize("attention_type", ["divided_space_time", "joint_space_time"])
 def test_position_init_changes_only_the_time_embeddings(attention_type):
     torch.manual_seed(0)
-    zeros = TimeSformer(20, 4, 5, 96, 1, 2, attention_type, 3)
+    zeros = TimeSformer(image_size=20, patch_size=4, num_frames=5, hidden_size=96, num_layers=1, num_heads=2,
+                        attention_type=attention_type, num_classes=3)
     torch.manual_seed(0)
-    drawn = TimeSformer(20, 4, 5, 96, 1, 2, attention_type, 3, position_init="trunc_normal")
+    drawn = TimeSformer(image_size=20, patch_size=4, num_frames=5, hidden_size=96, num_layers=1, num_heads=2,
+                        attention_type=attention_type, num_classes=3, position_init="trunc_normal")
     with torch.device("meta"):
         hf = TimesformerModel(TimesformerConfig(attention_type=attention_type))
         for init in POSITION_INITS:  # same parameters as Hugging Face's model whatever the initialisation
@@ -241,7 +248,8 @@ def test_without_time_embeddings_the_model_is_blind_to_frame_order(attention_typ
     shuffled = x[:, :, [3, 0, 4, 2, 1]]
     for init, blind in [("zeros", True), ("trunc_normal", False)]:
         torch.manual_seed(0)
-        model = TimeSformer(20, 4, 5, 24, 2, 2, attention_type, 3, position_init=init).eval()
+        model = TimeSformer(image_size=20, patch_size=4, num_frames=5, hidden_size=24, num_layers=2, num_heads=2,
+                            attention_type=attention_type, num_classes=3, position_init=init).eval()
         with torch.no_grad():
             if attention_type == "divided_space_time":  # switch on the second block's time branch too
                 model.blocks[1].temporal_fc.weight.normal_(std=0.02)
@@ -251,7 +259,8 @@ def test_without_time_embeddings_the_model_is_blind_to_frame_order(attention_typ
 
 def test_unknown_position_init_is_rejected():
     with pytest.raises(ValueError, match="position_init"):
-        TimeSformer(20, 4, 3, 24, 1, 2, position_init="sinusoidal")
+        TimeSformer(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_layers=1, num_heads=2,
+                    position_init="sinusoidal")
 
 
 def test_frames_mix_only_when_attention_crosses_time():
@@ -260,7 +269,8 @@ def test_frames_mix_only_when_attention_crosses_time():
     y[:, :, 2] += 1.0  # change the last frame only
     for attention_type in ATTENTION_TYPES:
         torch.manual_seed(0)
-        model = perturbed(TimeSformer(20, 4, 3, 24, 2, 2, attention_type))
+        model = perturbed(TimeSformer(image_size=20, patch_size=4, num_frames=3, hidden_size=24, num_layers=2,
+                                      num_heads=2, attention_type=attention_type))
         with torch.no_grad():
             a, b = model.forward_tokens(x), model.forward_tokens(y)
         if attention_type == "space_only":  # frames 0 and 1 are untouched
@@ -301,13 +311,15 @@ def vit_from(model: TimeSformer) -> ViTModel:
 def test_one_frame_divided_without_time_branch_is_a_vit():
     """T = 1 with temporal_fc = 0 and no time embedding: exactly ViT (and our space_only) on the frame."""
     torch.manual_seed(0)
-    divided = perturbed(TimeSformer(20, 4, 1, 24, 2, 2))
+    divided = perturbed(TimeSformer(image_size=20, patch_size=4, num_frames=1, hidden_size=24, num_layers=2,
+                                    num_heads=2))
     with torch.no_grad():
         for block in divided.blocks:
             block.temporal_fc.weight.zero_()
             block.temporal_fc.bias.zero_()
         divided.time_embed.zero_()
-    space_only = TimeSformer(20, 4, 1, 24, 2, 2, "space_only").eval()
+    space_only = TimeSformer(image_size=20, patch_size=4, num_frames=1, hidden_size=24, num_layers=2, num_heads=2,
+                             attention_type="space_only").eval()
     missing, unexpected = space_only.load_state_dict(divided.state_dict(), strict=False)
     assert not missing and all("temporal" in k or k == "time_embed" for k in unexpected)
     x = clips(t=1)
@@ -366,7 +378,8 @@ def test_attention_flops_equal_flop_counter_on_one_layer(t, grid, d, heads):
     n = grid[0] * grid[1]
     x = torch.randn(1, 3, t, 4 * grid[0], 4 * grid[1])
     for attention_type in ATTENTION_TYPES:
-        model = TimeSformer((4 * grid[0], 4 * grid[1]), 4, t, d, 1, heads, attention_type)
+        model = TimeSformer(image_size=(4 * grid[0], 4 * grid[1]), patch_size=4, num_frames=t, hidden_size=d,
+                            num_layers=1, num_heads=heads, attention_type=attention_type)
         with torch.no_grad():
             tokens = model.embed(x)
         block = model.blocks[0]
@@ -408,7 +421,8 @@ def test_attention_flops_rejects_bad_input(args):
 @pytest.mark.parametrize("attention_type", ATTENTION_TYPES)
 def test_cuda_fused_attention_matches_cpu(attention_type):
     torch.manual_seed(0)
-    model = perturbed(TimeSformer(32, 8, 4, 64, 2, 4, attention_type, num_classes=7))
+    model = perturbed(TimeSformer(image_size=32, patch_size=8, num_frames=4, hidden_size=64, num_layers=2,
+                                  num_heads=4, attention_type=attention_type, num_classes=7))
     x = clips(t=4, h=32, w=32)
     with torch.no_grad():
         expected = model(x)

@@ -41,7 +41,8 @@ def test_tubelet_embedding_is_patchify_then_matmul(c, t, h, w, tubelet, d):
 def test_tubelets_make_t_times_fewer_tokens_than_frame_patches():
     x = clips(1, 3, 8, 32, 32)
     tubelets = TubeletEmbedding((2, 8, 8), 16)(x)
-    frames = TimeSformer(32, 8, 8, 16, 1, 2, "joint_space_time").embed(x)  # CLS + frame-wise patches
+    frames = TimeSformer(image_size=32, patch_size=8, num_frames=8, hidden_size=16, num_layers=1, num_heads=2,
+                         attention_type="joint_space_time").embed(x)  # CLS + frame-wise patches
     assert tubelets.shape[1] == 4 * 4 * 4 and frames.shape[1] - 1 == 8 * 4 * 4 == 2 * tubelets.shape[1]
 
 
@@ -111,7 +112,8 @@ def test_spatial_stage_sees_one_time_index_temporal_stage_sees_all():
 def test_spatial_stage_with_one_frame_tubelets_is_a_space_only_timesformer():
     """t = 1: each time index is a frame, and the spatial transformer is TimeSformer's space_only model."""
     vivit = small_vivit(tubelet_size=(1, 5, 5), num_frames=3)
-    space_only = TimeSformer((10, 15), 5, 3, 12, 2, 3, "space_only", intermediate_size=17).eval()
+    space_only = TimeSformer(image_size=(10, 15), patch_size=5, num_frames=3, hidden_size=12, num_layers=2,
+                             num_heads=3, attention_type="space_only", intermediate_size=17).eval()
     state = {"patch_embed.weight": vivit.tubelet_embed.proj.weight[:, :, 0],
              "patch_embed.bias": vivit.tubelet_embed.proj.bias, "cls_token": vivit.cls_token,
              "pos_embed": vivit.pos_embed, "norm.weight": vivit.spatial_norm.weight,

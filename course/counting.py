@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Sequence
+import time
+from typing import Callable, Sequence
 
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-__all__ = ["conv_params", "count_params", "conv3d_flops", "count_flops", "activation_memory"]
+__all__ = ["conv_params", "count_params", "conv3d_flops", "count_flops", "activation_memory", "best_time"]
 
 
 def conv_params(in_channels: int, out_channels: int, kernel_size: int | Sequence[int], bias: bool = True,
@@ -187,3 +188,30 @@ def activation_memory(model: torch.nn.Module, *inputs: torch.Tensor) -> int:
         for handle in handles:
             handle.remove()
     return int(total)
+
+
+def best_time(fn: Callable[[], object], *, repeats: int = 5) -> float:
+    """Shortest wall time of ``fn()`` over ``repeats`` calls, in seconds (``time.perf_counter``).
+
+    The minimum, not the mean: other work on the machine only ever adds time, so the fastest call is
+    the best estimate of the cost itself (the rule of Python's ``timeit``). Compare two timings taken
+    the same way, on the same machine, one after the other.
+
+    Args:
+        fn: called with no arguments; its result is discarded.
+        repeats: number of calls, >= 1.
+
+    Returns:
+        Seconds, a Python float >= 0.
+
+    Raises:
+        ValueError: ``repeats`` is not an integer >= 1.
+    """
+    if not isinstance(repeats, numbers.Integral) or isinstance(repeats, bool) or repeats < 1:
+        raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-__all__ = ["dice", "detection_rate", "lesion_dice", "hd95", "lesion_f1"]
+__all__ = ["dice", "binary_dice", "detection_rate", "lesion_dice", "hd95", "lesion_f1"]
 
 
 def dice(pred: torch.Tensor, target: torch.Tensor, num_classes: int, *, smooth: float = 1e-5) -> torch.Tensor:
@@ -67,6 +67,24 @@ def dice(pred: torch.Tensor, target: torch.Tensor, num_classes: int, *, smooth: 
     both_count = torch.bincount(pred[pred == target], minlength=num_classes).double()
     # 3. smoothed ratio
     return (2 * both_count + smooth) / (pred_count + target_count + smooth)
+
+
+def binary_dice(pred_mask: torch.Tensor | np.ndarray, target_mask: torch.Tensor | np.ndarray) -> float:
+    """Dice of two binary masks (the foreground class of :func:`dice`, with its smoothing).
+
+    Args:
+        pred_mask: (*S) bool or 0/1, torch or numpy.
+        target_mask: (*S) bool or 0/1, same shape.
+
+    Returns:
+        A Python float in [0, 1]; 1.0 when both masks are empty.
+
+    Raises:
+        ValueError: a mask that is not binary, or masks of different shapes.
+    """
+    pred = torch.from_numpy(_binary(pred_mask, "pred_mask")).long()
+    target = torch.from_numpy(_binary(target_mask, "target_mask")).long()
+    return float(dice(pred, target, 2)[1])
 
 
 def _components(pred_mask: torch.Tensor | np.ndarray, target_mask: torch.Tensor | np.ndarray,

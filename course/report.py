@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["result", "paired_bootstrap", "compare", "Comparison", "RESULT_PATTERN", "QUOTE_PATTERN",
+__all__ = ["result", "points", "paired_bootstrap", "compare", "Comparison", "RESULT_PATTERN", "QUOTE_PATTERN",
            "parse_results", "check_quotes", "update_quotes"]
 
 # What `result` prints, one line per number: "RESULT 07.lrcn_order_acc = 0.895 (tol 0.03)  LRCN accuracy ..."
@@ -52,6 +52,11 @@ def result(key: str, value: float, *, tol: float, label: str = "", fmt: str = "{
     value = float(value)
     print(f"RESULT {key} = {value!r} (tol {tol!r})  {label}: {fmt.format(value)}".rstrip(": "))
     return value
+
+
+def points(fraction: float) -> str:
+    """A difference of two fractions in signed percentage points: ``points(0.0312)`` is ``"+3.1 points"``."""
+    return f"{100 * fraction:+.1f} points"
 
 
 def parse_results(text: str) -> dict[str, tuple[float, float]]:

@@ -40,6 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -48,7 +49,7 @@ from tqdm.auto import tqdm
 
 from course import device as default_device
 
-__all__ = ["History", "fit", "evaluate", "accuracy"]
+__all__ = ["History", "fit", "evaluate", "correct_per_clip", "accuracy"]
 
 Data = Dataset | tuple[torch.Tensor, torch.Tensor]
 
@@ -304,8 +305,32 @@ def evaluate(model: nn.Module, data: Data, *, batch_size: int = 256,
     Returns:
         The fraction of correctly classified items, a Python float in [0, 1].
     """
+    return float(correct_per_clip(model, data, batch_size=batch_size, device=device).mean())
+
+
+def correct_per_clip(model: nn.Module, data: Data, *, batch_size: int = 256,
+                     device: torch.device | str | None = None) -> np.ndarray:
+    """Whether a classifier gets each item right: the per-item scores a paired comparison resamples.
+
+    Eval mode (BatchNorm uses its running statistics), no gradients; the prediction is the class with
+    the highest logit, as in :func:`accuracy`.
+
+    Args:
+        model: maps inputs (B, ...) to logits (B, K); moved to ``device``.
+        data: a tensor pair (inputs (N, ...), labels (N,) int64) or a Dataset of such items.
+        batch_size: items per forward pass (memory only; the result does not depend on it).
+        device: where to run; None picks CUDA when present.
+
+    Returns:
+        (N,) float64 array, 1.0 where the prediction is the label, else 0.0; its mean is
+        :func:`evaluate`'s accuracy. :func:`course.report.compare` takes two of them.
+
+    Raises:
+        ValueError: inputs and labels of different lengths, or labels not (N,).
+    """
     dev = default_device(None if device is None else str(device))
     inputs, labels = _as_tensors(data)
     model.to(dev).eval()
-    logits = torch.cat([model(x.to(dev)).cpu() for x in inputs.split(batch_size)])  # (N, K)
-    return accuracy(logits, labels)
+    with torch.no_grad():
+        predictions = torch.cat([model(x.to(dev)).argmax(1).cpu() for x in inputs.split(batch_size)])  # (N,)
+    return (predictions == labels).double().numpy()

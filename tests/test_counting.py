@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from course.counting import activation_memory, conv3d_flops, conv_params, count_flops, count_params
+from course.counting import activation_memory, best_time, conv3d_flops, conv_params, count_flops, count_params
 from course.nn.conv3d import conv3d_output_size
 
 CONV_CONFIGS = [  # in, out, kernel, groups
@@ -129,3 +129,20 @@ def test_count_flops_counts_fused_attention():
     n, heads, length, dim = 2, 3, 17, 8
     q, k, v = (torch.randn(n, heads, length, dim) for _ in range(3))
     assert count_flops(Attend(), q, k, v) == 2 * (2 * n * heads * length * length * dim)
+
+
+def test_best_time_is_the_shortest_of_the_calls(monkeypatch):
+    """Check best_time with a clock that we control: calls of 3, 1 and 2 s give 1 s, and fn ran 3 times."""
+    import course.counting as counting
+
+    ticks = iter([0.0, 3.0, 10.0, 11.0, 20.0, 22.0])
+    monkeypatch.setattr(counting.time, "perf_counter", lambda: next(ticks))
+    calls = []
+    assert best_time(lambda: calls.append(1), repeats=3) == 1.0
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("repeats", [0, -1, 1.5, True])
+def test_best_time_rejects_a_bad_repeat_count(repeats):
+    with pytest.raises(ValueError, match="repeats"):
+        best_time(lambda: None, repeats=repeats)

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from monai.metrics import compute_dice
 
-from course.metrics import detection_rate, dice
+from course.metrics import binary_dice, detection_rate, dice
 
 
 def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -330,3 +330,19 @@ def test_lesion_f1_connectivity_and_errors():
         lesion_f1(pred, target, connectivity=4)
     with pytest.raises(ValueError):
         lesion_f1(pred, target[:3])
+
+
+
+def test_binary_dice_is_the_foreground_dice_of_monai():
+    """Check binary_dice on numpy and torch masks against MONAI's compute_dice of the foreground."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((6, 7, 8)) < 0.3, rng.random((6, 7, 8)) < 0.4
+    theirs = float(compute_dice(torch.from_numpy(a)[None, None].float(), torch.from_numpy(b)[None, None].float()))
+    assert binary_dice(a, b) == pytest.approx(theirs, abs=1e-6)
+    assert binary_dice(torch.from_numpy(a), torch.from_numpy(b).int()) == binary_dice(a, b)
+    assert binary_dice(np.zeros(4, bool), np.zeros(4, bool)) == 1.0
+
+
+def test_binary_dice_refuses_a_label_map():
+    with pytest.raises(ValueError, match="binary"):
+        binary_dice(np.array([0, 1, 2]), np.array([0, 1, 1]))

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from course.report import check_quotes, compare, paired_bootstrap, parse_results, result, update_quotes
+from course.report import check_quotes, compare, paired_bootstrap, parse_results, points, result, update_quotes
 
 
 def test_result_prints_a_line_that_parses_back(capsys):
@@ -120,3 +120,8 @@ def test_grouped_bootstrap_widens_the_interval_when_seeds_disagree(capsys):
     assert lo1 == pytest.approx(lo2, abs=0.04) and hi1 == pytest.approx(hi2, abs=0.04)
     with pytest.raises(ValueError):
         paired_bootstrap(x, y, groups=np.zeros(80))
+
+
+@pytest.mark.parametrize("fraction,text", [(0.0312, "+3.1 points"), (-0.25, "-25.0 points"), (0.0, "+0.0 points")])
+def test_points_shows_a_fraction_as_signed_percentage_points(fraction, text):
+    assert points(fraction) == text

@@ -2,12 +2,13 @@
 with a hand computation."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 from torch.utils.data import Dataset, TensorDataset
 
-from course.train import History, accuracy, evaluate, fit
+from course.train import History, accuracy, correct_per_clip, evaluate, fit
 
 
 def _blobs(n: int = 256, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -387,3 +388,28 @@ def test_cuda_resume_equals_an_uninterrupted_run(tmp_path):
     torch.testing.assert_close(torch.tensor(history.step_loss), torch.tensor(expected.step_loss), rtol=1e-4, atol=1e-5)
     for a, b in zip(_weights(resumed), _weights(whole)):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_correct_per_clip_marks_each_item_as_a_plain_argmax_loop_does():
+    """Check correct_per_clip against a loop over single items, in eval mode, without gradients."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.BatchNorm1d(8), nn.Linear(8, 3))
+    model.train()(torch.randn(16, 3, 4))  # BatchNorm's running statistics now differ from a batch's own
+    inputs, labels = torch.randn(37, 3, 4), torch.randint(0, 3, (37,))
+    expected = []
+    model.eval()
+    for x, y in zip(inputs, labels):
+        expected.append(float(model(x[None]).argmax(1).item() == y.item()))
+    model.train()
+    got = correct_per_clip(model, (inputs, labels), batch_size=5, device="cpu")
+    assert got.dtype == np.float64 and got.shape == (37,)
+    np.testing.assert_array_equal(got, expected)
+    assert not model.training
+    assert 0 < got.sum() < 37  # a case that can tell right from wrong
+    np.testing.assert_array_equal(correct_per_clip(model, TensorDataset(inputs, labels), device="cpu"), expected)
+    assert evaluate(model, (inputs, labels), device="cpu") == pytest.approx(float(np.mean(expected)))
+
+
+def test_correct_per_clip_rejects_labels_of_another_length():
+    with pytest.raises(ValueError, match="same length"):
+        correct_per_clip(nn.Flatten(), (torch.zeros(4, 2), torch.zeros(3, dtype=torch.long)), device="cpu")

@@ -635,7 +635,6 @@ display(show_frames(vid.read_clip(bikes, even8), ncols=4,
 
 # %%
 import collections
-import time
 
 import av
 from av.video.frame import PictureType
@@ -667,15 +666,7 @@ print("reference frames:  ", len(reference_types), "frames:", dict(collections.C
 # decode. We also check that the seeking reader returns exactly the pixels of the full decode.
 
 # %%
-def best_time(fn, repeats: int = 5) -> float:
-    """Shortest wall time of ``fn()`` over ``repeats`` runs, in seconds."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
+from course.counting import best_time
 
 all_frames = vid.read_all_frames(bikes)  # (250, C, H, W): every frame, once
 full_time = best_time(lambda: vid.read_all_frames(bikes))

@@ -382,23 +382,12 @@ for stride, padding, dilation, groups in [(1, 1, 1, 1), ((1, 2, 3), (1, 0, 2), 1
 # vary by machine and run, and between CPU and GPU, where torch calls cuDNN):
 
 # %%
-import time
-
-
-def best_time(fn, repeats: int = 3) -> float:
-    """Shortest wall time of ``fn()`` over ``repeats`` runs, in seconds."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
+from course.counting import best_time
 
 x = torch.randn(1, 16, 16, 56, 56, generator=gen)
 w = torch.randn(32, 16, 3, 3, 3, generator=gen)
-t_ours = best_time(lambda: conv3d_ref(x, w, padding=1))
-t_torch = best_time(lambda: F.conv3d(x, w, padding=1))
+t_ours = best_time(lambda: conv3d_ref(x, w, padding=1), repeats=3)
+t_torch = best_time(lambda: F.conv3d(x, w, padding=1), repeats=3)
 print(f"unfold + einsum: {t_ours * 1e3:.0f} ms   F.conv3d: {t_torch * 1e3:.0f} ms   ratio {t_ours / t_torch:.1f}×")
 windows = 16 * 3 * 3 * 3 * math.prod(output_size((16, 56, 56), 3, 1, 1))  # C_in·kT·kH·kW per output position
 print(f"materialized windows: {windows * 4 / 1e6:.1f} MB, {windows / x.numel():.0f}× the input "

@@ -578,9 +578,7 @@ print("SmallC3D layer 3, frames seen by position 0:", frames_seen(c3d_small.feat
 # more than the eight convolutions together.
 
 # %%
-def count_parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
+from course.counting import count_params
 
 builders = {"single frame": lambda k: fusion.SingleFrame(k),
             "frame average": lambda k: fusion.SingleFrame(k, frames="all"),  # seed 002's late fusion
@@ -588,12 +586,12 @@ builders = {"single frame": lambda k: fusion.SingleFrame(k),
             "early fusion": lambda k: fusion.EarlyFusion(k, num_frames=8), "slow fusion": lambda k: fusion.SlowFusion(k),
             "small 3D CNN": lambda k: fusion.SmallC3D(k)}
 for name, build in builders.items():
-    print(f"{name:<14}{count_parameters(build(10)):>12,} parameters (10 classes)")
+    print(f"{name:<14}{count_params(build(10)):>12,} parameters (10 classes)")
 with torch.device("meta"):
     big = fusion.c3d(num_classes=101)
-print(f"{'C3D (2015)':<14}{count_parameters(big):>12,} parameters (101 classes): convolutions "
-      f"{count_parameters(big.features):,}, fully connected {count_parameters(big.classifier):,}, "
-      f"fc6 alone {count_parameters(big.classifier[0]):,}")
+print(f"{'C3D (2015)':<14}{count_params(big):>12,} parameters (101 classes): convolutions "
+      f"{count_params(big.features):,}, fully connected {count_params(big.classifier):,}, "
+      f"fc6 alone {count_params(big.classifier[0]):,}")
 
 # %% [markdown]
 # ## 6. Experiment: appearance versus motion
@@ -614,8 +612,8 @@ print(f"{'C3D (2015)':<14}{count_parameters(big):>12,} parameters (101 classes):
 
 # %%
 import course
-from course.report import compare, result
-from course.train import fit
+from course.report import compare, points, result
+from course.train import correct_per_clip, fit
 
 NUM_TRAIN, NUM_TEST, BATCH_SIZE, LR = 2000, 500, 32, 1e-2
 EPOCHS = {"digit": 3, "direction": 1}  # direction is learned in one epoch by the models that can learn it
@@ -625,14 +623,6 @@ TASKS = {"digit": 10, "direction": 4}
 test_sets = {task: MovingDigits(NUM_TEST, label=task, split="test", seed=100) for task in TASKS}
 print(f"{NUM_TRAIN:,} training clips per task and seed, {NUM_TEST:,} test clips per task, epochs {EPOCHS}, "
       f"batches of {BATCH_SIZE}, peak learning rate {LR}, seeds {SEEDS}, device {course.device()}")
-
-
-def correct_per_clip(model: torch.nn.Module, data: MovingDigits) -> np.ndarray:
-    """(N,) 1.0 where the model's prediction for a test clip is right, else 0.0."""
-    model.eval()
-    with torch.no_grad():
-        predictions = torch.cat([model(x.to(course.device())).argmax(dim=1).cpu() for x in data.videos.split(250)])
-    return (predictions == data.labels).double().numpy()
 
 
 correct, seconds = {}, {}  # (model, task) -> per-clip correctness (seeds concatenated); -> training seconds
@@ -653,7 +643,7 @@ correct = {key: np.concatenate(runs) for key, runs in correct.items()}  # (seeds
 print(f"\n{'model':<15}{'params':>8}{'seeds':>7}{'digit':>9}{'direction':>11}{'train s':>9}")
 for name in builders:
     runs = len(correct[name, "digit"]) // NUM_TEST
-    print(f"{name:<15}{count_parameters(builders[name](10)):>8,}{runs:>7}{correct[name, 'digit'].mean():>9.1%}"
+    print(f"{name:<15}{count_params(builders[name](10)):>8,}{runs:>7}{correct[name, 'digit'].mean():>9.1%}"
           f"{correct[name, 'direction'].mean():>11.1%}{seconds[name, 'digit'] + seconds[name, 'direction']:>9.1f}")
 print(f"{'chance':<15}{'':>8}{'':>7}{1 / 10:>9.1%}{1 / 4:>11.1%}")
 print("(params: with the 10-class head; accuracy: mean over the seeds; train s: both tasks, all seeds)")
@@ -720,23 +710,18 @@ for key, cmp in [("03.c3d_minus_single_direction", c3d_vs_single), ("03.single_m
 # %%
 motion_models = [name for name, cmp in others.items() if cmp.winner == name]
 blind_models = [name for name, cmp in others.items() if cmp.winner != name]
-def pts(fraction: float) -> str:
-    """An accuracy difference in percentage points."""
-    return f"{100 * fraction:+.1f} points"
-
-
 print("Verdicts:")
 print(f"* digit: the single-frame model {'beats' if single_vs_chance.winner == 'single frame' else 'does not beat'} "
-      f"chance by {pts(single_vs_chance.diff)}, and against the small 3D CNN it is "
-      + (f"{'better' if single_vs_c3d.winner == 'single frame' else 'worse'} ({pts(single_vs_c3d.diff)})"
-         if single_vs_c3d.resolved else f"not resolved ({pts(single_vs_c3d.diff)}, interval "
-                                        f"[{pts(single_vs_c3d.lower)}, {pts(single_vs_c3d.upper)}])")
+      f"chance by {points(single_vs_chance.diff)}, and against the small 3D CNN it is "
+      + (f"{'better' if single_vs_c3d.winner == 'single frame' else 'worse'} ({points(single_vs_c3d.diff)})"
+         if single_vs_c3d.resolved else f"not resolved ({points(single_vs_c3d.diff)}, interval "
+                                        f"[{points(single_vs_c3d.lower)}, {points(single_vs_c3d.upper)}])")
       + ": one frame shows the digit.")
 print(f"* direction: the single-frame model is "
       + ("not resolved against chance" if not single_dir_vs_chance.resolved else
-         f"{pts(single_dir_vs_chance.diff)} from chance") + f" ({correct['single frame', 'direction'].mean():.1%}); "
+         f"{points(single_dir_vs_chance.diff)} from chance") + f" ({correct['single frame', 'direction'].mean():.1%}); "
       f"the small 3D CNN {'beats' if c3d_vs_single.winner == 'small 3D CNN' else 'does not beat'} it by "
-      f"{pts(c3d_vs_single.diff)} [{pts(c3d_vs_single.lower)}, {pts(c3d_vs_single.upper)}].")
+      f"{points(c3d_vs_single.diff)} [{points(c3d_vs_single.lower)}, {points(c3d_vs_single.upper)}].")
 print(f"* direction, seed {SEEDS[0]}: beat the single frame: {', '.join(motion_models) or 'none'}; "
       f"did not: {', '.join(blind_models) or 'none'}.")
 

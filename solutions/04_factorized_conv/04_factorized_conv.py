@@ -799,25 +799,16 @@ print(f"paper − R3D-18: {count_params(paper) - table['R3D-18'][0]:+,} "
 # lucky or a stuck run widens the interval.
 
 # %%
-import course
 from course.data.moving_digits import moving_digits
 from course.nn.resnet3d import small_video_resnet
-from course.report import compare
-from course.train import fit
+from course.report import compare, points
+from course.train import correct_per_clip, fit
 
 EPOCHS, BATCH, LR = 3, 64, 1e-2  # a few epochs: the lesson's time budget
 SEEDS = (0, 1, 2)
 KINDS = {"R3D": "r3d", "R(2+1)D": "r2plus1d", "R2D": "r2d"}
 test_clips = moving_digits(1000, label="direction", split="test", seed=100)  # (N, 1, 8, 32, 32), (N,)
 print("test", tuple(test_clips[0].shape), "classes", torch.bincount(test_clips[1]).tolist())
-
-
-def correct_per_clip(model: torch.nn.Module, data: tuple[torch.Tensor, torch.Tensor]) -> np.ndarray:
-    """(N,) 1.0 where the model's prediction for a test clip is right, else 0.0."""
-    model.eval()
-    with torch.no_grad():
-        predictions = torch.cat([model(x.to(course.device())).argmax(dim=1).cpu() for x in data[0].split(250)])
-    return (predictions == data[1]).double().numpy()
 
 
 results = {name: {"correct": [], "train s": 0.0, "losses": []} for name in KINDS}
@@ -889,25 +880,20 @@ for key, cmp in [("04.r2plus1d_minus_r3d", factorized_vs_full), ("04.r3d_minus_r
     result(key, cmp.diff, tol=0.05, fmt="{:+.1%}", label=f"{cmp.name_a} − {cmp.name_b}, accuracy difference")
     result(f"{key}_lower", cmp.lower, tol=0.05, fmt="{:+.1%}", label="95 % CI lower end")
     result(f"{key}_upper", cmp.upper, tol=0.05, fmt="{:+.1%}", label="95 % CI upper end")
-def pts(fraction: float) -> str:
-    """An accuracy difference in percentage points."""
-    return f"{100 * fraction:+.1f} points"
-
-
 print("\nVerdicts:")
 print(f"* parameters match: R(2+1)D has {params_ratio:.4f}× R3D's.")
 print("* the factorization at equal size: " + (
-    f"not resolved on this task ({pts(factorized_vs_full.diff)}, interval [{pts(factorized_vs_full.lower)}, "
-    f"{pts(factorized_vs_full.upper)}]): no difference is resolved at this size." if not factorized_vs_full.resolved else
-    f"{factorized_vs_full.winner} is better by {pts(abs(factorized_vs_full.diff))} "
-    f"[{pts(factorized_vs_full.lower)}, {pts(factorized_vs_full.upper)}]."))
+    f"not resolved on this task ({points(factorized_vs_full.diff)}, interval [{points(factorized_vs_full.lower)}, "
+    f"{points(factorized_vs_full.upper)}]): no difference is resolved at this size." if not factorized_vs_full.resolved else
+    f"{factorized_vs_full.winner} is better by {points(abs(factorized_vs_full.diff))} "
+    f"[{points(factorized_vs_full.lower)}, {points(factorized_vs_full.upper)}]."))
 missed = {name: int(round((1 - results[name]["correct"].mean()) * len(results[name]["correct"])))
           for name in ("R3D", "R(2+1)D")}
 print(f"  (both are near the ceiling: R3D misses {missed['R3D']} and R(2+1)D {missed['R(2+1)D']} of "
       f"{len(results['R3D']['correct'])} test clips over the seeds)")
 print(f"* a conv that mixes frames is needed: R3D {'beats' if full_vs_2d.winner == 'R3D' else 'does not beat'} the R2D "
-      f"control by {pts(full_vs_2d.diff)}; R2D against chance: "
-      + ("not resolved." if not r2d_vs_chance.resolved else f"{pts(r2d_vs_chance.diff)}."))
+      f"control by {points(full_vs_2d.diff)}; R2D against chance: "
+      + ("not resolved." if not r2d_vs_chance.resolved else f"{points(r2d_vs_chance.diff)}."))
 
 # %% [markdown]
 # Read the verdicts and the figure:

@@ -608,7 +608,7 @@ from tqdm.auto import tqdm
 
 from course.data.moving_digits import moving_digits
 from course.report import compare, result
-from course.train import evaluate, fit
+from course.train import correct_per_clip, evaluate, fit
 
 PRE_FRAMES, PRE_EPOCHS = 3000, 6  # pretraining: single frames
 FT_EPOCHS, FT_BATCH, FT_LR = 8, 32, 3e-3  # fine-tuning on few clips
@@ -617,15 +617,6 @@ clips, digits = moving_digits(PRE_FRAMES, label="digit", split="train", seed=100
 pick = torch.randint(clips.shape[2], (PRE_FRAMES,), generator=torch.Generator().manual_seed(0))
 frames = clips[torch.arange(PRE_FRAMES), :, pick]  # (N, 1, 32, 32): one random frame per clip
 test_clips, test_digits = moving_digits(500, label="digit", split="test", seed=1)
-
-
-@torch.no_grad()
-def correct_per_clip(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
-    """(N,) 1.0 where the model's prediction is the label, else 0.0 (eval mode, batches of 100)."""
-    model.eval()
-    device = next(model.parameters()).device
-    predictions = torch.cat([model(x.to(device)).argmax(1).cpu() for x in inputs.split(100)])
-    return (predictions == labels).float().numpy()
 
 
 torch.manual_seed(0)
@@ -639,7 +630,7 @@ zero_shot = {}  # mode -> 0/1 per moving test clip
 print(f"{'zero-shot, digit':<28}{'boring clips':>14}{'moving clips':>14}")
 for mode in ("average", "center"):
     inflated = inflate_model(pretrained2d, 3, mode=mode)
-    zero_shot[mode] = correct_per_clip(inflated, test_clips, test_digits)
+    zero_shot[mode] = correct_per_clip(inflated, (test_clips, test_digits))
     print(f"{'inflated, ' + mode:<28}{evaluate(inflated, (boring_test, test_digits)):>14.3f}{zero_shot[mode].mean():>14.3f}")
 compare("center inflation", zero_shot["center"], "average inflation", zero_shot["average"]);
 
@@ -683,7 +674,7 @@ for seed, task, (name, kind, epoch_factor) in tqdm([(s, t, r) for s in SEEDS for
     torch.manual_seed(1 + seed)
     model = start(kind, num_classes)
     h = fit(model, train_set, epochs=FT_EPOCHS * epoch_factor, batch_size=FT_BATCH, lr=FT_LR, seed=seed, progress=True)
-    correct.setdefault((task, name), []).append(correct_per_clip(model, *test_sets[task]))
+    correct.setdefault((task, name), []).append(correct_per_clip(model, test_sets[task]))
     last_loss.setdefault((task, name), []).append(h.loss[-1])
 correct = {key: np.concatenate(per_seed) for key, per_seed in correct.items()}  # (len(SEEDS)·500,)
 

@@ -640,7 +640,7 @@ from course.data.moving_digits import DIRECTIONS, MovingDigits
 from course.nn.fusion import SingleFrame
 from course.nn.two_stream import FlowStream, TwoStream, pack_two_stream
 from course.report import compare, result
-from course.train import fit
+from course.train import correct_per_clip, fit
 from course.viz import clip_player, show_frames
 
 NUM_TRAIN, NUM_TEST, EPOCHS, BATCH_SIZE, LR = 2000, 600, 6, 128, 1e-2
@@ -705,15 +705,6 @@ print(f"{NUM_TRAIN:,} training and {NUM_TEST:,} test clips, {EPOCHS} epochs, bat
       f"peak learning rate {LR}, seeds {SEEDS}, device {course.device()}")
 
 
-@torch.no_grad()
-def correct_per_clip(model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
-    """(N,) 1.0 where the model's prediction is the label, else 0.0 (eval mode, batches of 256)."""
-    model.eval()
-    device = next(model.parameters()).device
-    predictions = torch.cat([model(x.to(device)).argmax(1).cpu() for x in inputs.split(256)])
-    return (predictions == labels).float().numpy()
-
-
 correct = {}  # (model, task) -> 0/1 per test clip, the seeds concatenated
 for seed, task in tqdm([(s, t) for s in SEEDS for t in TASKS], desc="seeds × tasks"):
     train_labels, test_labels, num_classes = TASKS[task]
@@ -729,7 +720,7 @@ for seed, task in tqdm([(s, t) for s in SEEDS for t in TASKS], desc="seeds × ta
     for name, model, inputs in [("RGB stream", rgb, test_set.videos), ("flow stream", flow, test_flows),
                                 ("fused: average", TwoStream(rgb, flow, num_classes), test_packed),
                                 ("fused: learned", learned, test_packed)]:
-        correct.setdefault((name, task), []).append(correct_per_clip(model, inputs, test_labels))
+        correct.setdefault((name, task), []).append(correct_per_clip(model, (inputs, test_labels)))
 correct = {key: np.concatenate(per_seed) for key, per_seed in correct.items()}  # (len(SEEDS)·NUM_TEST,)
 
 print(f"{'test accuracy':<18}" + "".join(f"{task:>22}" for task in TASKS))

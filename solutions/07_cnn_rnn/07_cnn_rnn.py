@@ -234,6 +234,8 @@ check(gru_cell)
 # has three blocks where an LSTM has four, so three quarters of its parameters at the same sizes.
 
 # %%
+from course.counting import count_params
+
 torch.manual_seed(0)
 gcell = torch.nn.GRUCell(input_size=5, hidden_size=3)
 w_ih, w_hh, b_ih, b_hh = (gcell.weight_ih.detach(), gcell.weight_hh.detach(), gcell.bias_ih.detach(),
@@ -249,12 +251,8 @@ print("r before the matmul (the paper's form), largest difference:",
       float(((1 - z) * n_paper + z * h - h_torch).abs().max()))
 
 
-def count_parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
-print("parameters, D = 32, hidden = 64:  LSTM", count_parameters(torch.nn.LSTM(32, 64)),
-      " GRU", count_parameters(torch.nn.GRU(32, 64)))
+print("parameters, D = 32, hidden = 64:  LSTM", count_params(torch.nn.LSTM(32, 64)),
+      " GRU", count_params(torch.nn.GRU(32, 64)))
 
 # %% [markdown]
 # ## 3. From clips to feature sequences
@@ -521,7 +519,7 @@ with torch.no_grad():
     print("features per frame:", tuple(models["LRCN (GRU)"].encode_frames(clip8).shape))
     for name, model in models.items():
         change = float((model(swapped) - model(clip8)).abs().max())
-        print(f"{name:<12}{count_parameters(model):>7,} parameters; middle frames swapped, "
+        print(f"{name:<12}{count_params(model):>7,} parameters; middle frames swapped, "
               f"largest logit change {change:.2e}")
 
 # %% [markdown]
@@ -651,7 +649,7 @@ compare("frame-0 lookup", frame0_lookup, "chance", np.full_like(frame0_lookup, 0
 import course
 from tqdm.auto import tqdm
 
-from course.train import evaluate, fit
+from course.train import correct_per_clip, evaluate, fit
 
 NUM_TRAIN, NUM_TEST, EPOCHS, BATCH_SIZE, LR, HIDDEN = 3000, 1000, 10, 128, 2e-2, 32  # heads
 PRETRAIN_CLIPS, PRETRAIN_EPOCHS = 3000, 4  # the frame CNN, on single frames of digit clips
@@ -725,15 +723,6 @@ class FrameHead(torch.nn.Module):
         return self.classifier(x)
 
 
-@torch.no_grad()
-def correct_per_clip(model: torch.nn.Module, data: tuple[torch.Tensor, torch.Tensor]) -> np.ndarray:
-    """(N,) 1.0 where the model's prediction is the label, else 0.0 (eval mode)."""
-    model.eval()
-    inputs, labels = data
-    device = next(model.parameters()).device
-    return (model(inputs.to(device)).argmax(1).cpu() == labels).float().numpy()
-
-
 heads = {"single frame": lambda d: FrameHead(d, 2, read="first"),
          "average over time": lambda d: FrameHead(d, 2, read="mean"),
          "late fusion, linear": lambda d: FrameHead(d, 2, read="first+last", hidden=None),
@@ -760,7 +749,7 @@ print(f"\n{'test accuracy':<22}{'params':>8}" + "".join(f"{task:>22}" for task i
 for name in heads:
     cells = [f"{correct[task, name].mean():.1%} ± {correct[task, name].reshape(len(SEEDS), -1).mean(1).std():.1%}"
              if (task, name) in correct else "—" for task in tasks]
-    print(f"{name:<22}{count_parameters(heads[name](D)):>8,}" + "".join(f"{c:>22}" for c in cells))
+    print(f"{name:<22}{count_params(heads[name](D)):>8,}" + "".join(f"{c:>22}" for c in cells))
 print(f"{'chance':<30}" + "".join(f"{'50.0%':>22}" for _ in tasks))
 print("(mean over the seeds ± their standard deviation)")
 SLUG = {"single frame": "single_frame", "average over time": "average", "late fusion, linear": "late_linear",
@@ -841,7 +830,7 @@ model = lrcn.LRCN(num_classes=2, rnn="gru", hidden_size=HIDDEN)
 model.features, model.head = encoder.features, trained["order", "LRCN (GRU)"]
 print(f"LRCN on raw order clips {tuple(order_test.videos.shape)}: {evaluate(model, order_test):.1%} "
       f"(the GRU head, seed 0: {correct['order', 'LRCN (GRU)'][:NUM_TEST].mean():.1%}); "
-      f"{count_parameters(model):,} parameters")
+      f"{count_params(model):,} parameters")
 
 # %% [markdown]
 # ## Summary

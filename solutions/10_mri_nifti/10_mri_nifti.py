@@ -481,21 +481,15 @@ import torch
 from tqdm.auto import tqdm
 
 from course.medical import normalize  # the reference: normalize.zscore, normalize.foreground_mask, normalize.minmax
+from course.metrics import binary_dice
 from course.report import compare, result
 
 ijk = np.indices(t1_ras.shape).reshape(3, -1).T  # (N, 3) every voxel index
 left = (nifti.voxel_to_world(t1_ras_affine, ijk)[:, 0] < 0).reshape(t1_ras.shape)  # world x < 0
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    """Dice overlap of two boolean masks."""
-    return float(2 * (a & b).sum() / (a.sum() + b.sum()))
-
-
 left_las, las_affine = nifti.reorient(left, t1_ras_affine, "LAS")  # the same mask, stored as LAS
 print(f"left-hemisphere mask: {left.mean():.1%} of the voxels")
-result("10.mask_dice_as_stored", dice(left, left_las), tol=0.0, label="Dice, RAS array vs LAS array as stored")
-result("10.mask_dice_canonical", dice(left, nifti.reorient(left_las, las_affine)[0]), tol=0.0,
+result("10.mask_dice_as_stored", binary_dice(left, left_las), tol=0.0, label="Dice, RAS array vs LAS array as stored")
+result("10.mask_dice_canonical", binary_dice(left, nifti.reorient(left_las, las_affine)[0]), tol=0.0,
        label="Dice, RAS array vs LAS array canonicalized")
 print(f"world positions agree without reorienting: "
       f"{np.allclose(nifti.voxel_to_world(t1_ras_affine, [0, 0, 0]), nifti.voxel_to_world(las_affine, [t1.shape[0] - 1, 0, 0]))}"
@@ -567,9 +561,9 @@ test_las, test_las_affine = nifti.reorient(test_ras, t1_ras_affine, "LAS")
 print(f"seed 0, test subject 100   {'test RAS':>9s} {'test LAS as stored':>19s} {'test LAS canonicalized':>23s}")
 results = {}
 for name, model in models.items():
-    results[name] = (dice(predict(model, test_ras), left),
-                     dice(predict(model, test_las), left_las),
-                     dice(predict(model, nifti.reorient(test_las, test_las_affine)[0]), left))
+    results[name] = (binary_dice(predict(model, test_ras), left),
+                     binary_dice(predict(model, test_las), left_las),
+                     binary_dice(predict(model, nifti.reorient(test_las, test_las_affine)[0]), left))
     print(f"trained on {name:22s} {results[name][0]:9.3f} {results[name][1]:19.3f} {results[name][2]:23.3f}")
 for name, key in [("all RAS", "all_ras"), ("mixed, as stored", "mixed")]:
     result(f"10.{key}_dice_test_ras", results[name][0], tol=0.05, label=f"{name}: Dice on the RAS test subject")
@@ -597,12 +591,12 @@ for seed in SEEDS:
         volume_seed += [seed, seed]
         for name, scores in per_volume.items():
             model = seeded[(name, seed)]
-            scores.append(dice(predict(model, volume_ras), left))
+            scores.append(binary_dice(predict(model, volume_ras), left))
             if name == "mixed, as stored":
-                scores.append(dice(predict(model, volume_las), left_las))
+                scores.append(binary_dice(predict(model, volume_las), left_las))
             else:  # canonicalize, predict, and bring the prediction back to the stored LAS grid
                 prediction = predict(model, nifti.reorient(volume_las, affine_las)[0])
-                scores.append(dice(nifti.reorient(prediction, t1_ras_affine, "LAS")[0], left_las))
+                scores.append(binary_dice(nifti.reorient(prediction, t1_ras_affine, "LAS")[0], left_las))
 for name, scores in per_volume.items():
     print(f"{name:22s} Dice over 18 test volumes: mean {np.mean(scores):.3f}, min {np.min(scores):.3f}, "
           f"max {np.max(scores):.3f}")
@@ -959,8 +953,8 @@ show_orthogonal_slices(ct_ras, spacing=nifti.voxel_spacing(ct_ras_affine), vmin=
 # The lesson's measured claims, printed from this run:
 
 # %%
-print(f"* The same left-hemisphere mask stored LAS and RAS: Dice {dice(left, left_las):.3f} voxel by voxel, "
-      f"{dice(left, nifti.reorient(left_las, las_affine)[0]):.3f} after canonicalizing.")
+print(f"* The same left-hemisphere mask stored LAS and RAS: Dice {binary_dice(left, left_las):.3f} voxel by voxel, "
+      f"{binary_dice(left, nifti.reorient(left_las, las_affine)[0]):.3f} after canonicalizing.")
 print(f"* A voxel model trained on a mix of LAS and RAS as stored: Dice {results['mixed, as stored'][0]:.3f} (RAS test) "
       f"and {results['mixed, as stored'][1]:.3f} (LAS test); canonicalized: {results['mixed, canonicalized'][0]:.3f} "
       f"and {results['mixed, canonicalized'][2]:.3f}.")

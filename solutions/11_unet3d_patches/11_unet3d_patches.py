@@ -629,7 +629,7 @@ from course.metrics import dice as ref_dice
 from course.patches import sample_patches as ref_sample_patches
 
 
-def zscore(volume: torch.Tensor) -> torch.Tensor:
+def zscore_tensor(volume: torch.Tensor) -> torch.Tensor:
     """Foreground z-score of lesson 10 (mean 0, std 1 over the voxels above the volume's mean), as a tensor."""
     return torch.from_numpy(normalize.zscore(volume.numpy()))
 
@@ -643,7 +643,7 @@ left = torch.from_numpy(left_t1.copy())[None]  # (1, X, Y, Z): the training hemi
 right = torch.from_numpy(right_t1.copy())[None]  # the test hemisphere
 y_left, y_right = torch.from_numpy(left_labels.copy()), torch.from_numpy(right_labels.copy())
 
-left_z = zscore(left)[0]
+left_z = zscore_tensor(left)[0]
 candidates = torch.quantile(left_z[y_left > 0], torch.linspace(0.02, 0.98, 25)).double()  # 25 candidate values
 # Dice of every pair (t1 < t2) at once from counts: voxels of each label at or above each candidate
 above = left_z.flatten().double()[None, :] >= candidates[:, None]  # (25, V)
@@ -659,7 +659,7 @@ best = (float(candidates[a]), float(candidates[b]))
 print(f"thresholds fitted on the left hemisphere: t1 = {best[0]:.3f}, t2 = {best[1]:.3f} (z-scored T1); "
       f"fitted Dice (grey + white) / 2 = {mean_dice.max():.3f}, "
       f"recomputed with course.metrics.dice: {float(ref_dice(threshold_predict(left_z, *best), y_left, 3)[1:].mean()):.3f}")
-d = ref_dice(threshold_predict(zscore(right)[0], *best), y_right, 3)
+d = ref_dice(threshold_predict(zscore_tensor(right)[0], *best), y_right, 3)
 print(f"threshold on the right hemisphere: grey-matter Dice {d[1]:.3f}, white-matter Dice {d[2]:.3f}")
 
 # %% [markdown]
@@ -680,7 +680,7 @@ print(f"threshold on the right hemisphere: grey-matter Dice {d[1]:.3f}, white-ma
 from course.medical.augment import add_noise, adjust_gamma, augment_intensity, bias_field
 
 new_scanner = adjust_gamma(add_noise(right * bias_field(right.shape[-3:], 0.4, seed=7), 0.06, seed=8), 1.6)
-tests = {"template scanner": zscore(right), "new scanner": zscore(new_scanner)}
+tests = {"template scanner": zscore_tensor(right), "new scanner": zscore_tensor(new_scanner)}
 fig, axes = plt.subplots(1, 4, figsize=(8, 3.8), layout="constrained")
 for ax, (title, image) in zip(axes, [("left, training", left[0]), ("right, template scanner", right[0]),
                                      ("right, new scanner", new_scanner[0]),
@@ -740,7 +740,7 @@ def train_unet(model: torch.nn.Module, batches, steps: int, lr: float, *, spatia
 
 def tissue_batches(step: int) -> tuple[torch.Tensor, torch.Tensor]:
     """4 patches of 24³ from the left hemisphere under a random scanner (seeded by the step)."""
-    volume = zscore(augment_intensity(left, seed=step))
+    volume = zscore_tensor(augment_intensity(left, seed=step))
     return ref_sample_patches(volume, y_left, ROI, 4, foreground_ratio=0.5, seed=step)
 
 
@@ -862,7 +862,7 @@ plt.show()
 from course.medical.augment import insert_lesions
 
 grey_band = np.percentile(left_t1[left_labels == 1], [25, 75])  # lesion intensities (raw T1 units)
-band = np.percentile(zscore(left)[0][y_left == 1], [25, 75])  # the threshold's band, z-scored
+band = np.percentile(zscore_tensor(left)[0][y_left == 1], [25, 75])  # the threshold's band, z-scored
 LESION_SEEDS = (0, 1)  # training runs: training lesions and network initialisation
 TEST_DRAWS = 2  # test hemispheres per run, each with 20 new lesions
 LESION_STEPS = 100
@@ -884,7 +884,7 @@ with tqdm(total=2 * LESION_STEPS * len(LESION_SEEDS), desc="lesion U-Nets (steps
     for seed in LESION_SEEDS:
         lesioned = [insert_lesions(left, y_left == 2, 40, intensity=tuple(grey_band), seed=1000 * seed + s)
                     for s in range(4)]
-        training = [(zscore(volume), mask.long()) for volume, mask in lesioned]
+        training = [(zscore_tensor(volume), mask.long()) for volume, mask in lesioned]
         if seed == LESION_SEEDS[0]:
             print(f"seed {seed}: 40 training lesions cover {int(lesioned[0][1].sum())} of {lesioned[0][1].numel():,} voxels "
                   f"({lesioned[0][1].float().mean():.2%})")
@@ -905,7 +905,7 @@ with tqdm(total=2 * LESION_STEPS * len(LESION_SEEDS), desc="lesion U-Nets (steps
         for draw in range(TEST_DRAWS):
             test_volume, test_mask = insert_lesions(right, y_right == 2, 20, intensity=tuple(grey_band),
                                                     seed=100 + 10 * seed + draw)
-            x_test = zscore(test_volume)
+            x_test = zscore_tensor(test_volume)
             predictions_draw = {
                 "threshold (grey band)": ((x_test[0] >= band[0]) & (x_test[0] <= band[1])).long(),
                 "2D U-Net, slice-wise": predict_slices(nets[2], x_test).argmax(1)[0],

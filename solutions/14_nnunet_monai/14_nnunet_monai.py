@@ -1206,12 +1206,12 @@ for kind in ("3D U-Net", "UNETR"):
     print(f"{kind}: {sum(p.numel() for p in make_model(kind).parameters()):,} parameters")
 
 # %%
-def zscore(image: torch.Tensor) -> torch.Tensor:
+def mr_normalize(image: torch.Tensor) -> torch.Tensor:
     """The MR plan's normalization: each volume with its own mean and std (nnU-Net's ZScoreNormalization)."""
     return torch.from_numpy(planning.zscore_normalize(image.numpy()))
 
 
-def train(kind: str, data: list, seed: int, bar) -> torch.nn.Module:
+def train_fold(kind: str, data: list, seed: int, bar) -> torch.nn.Module:
     """STEPS Adam steps of dice_ce_loss, one augmented whole brain per step."""
     torch.manual_seed(seed)
     model = make_model(kind)
@@ -1219,7 +1219,7 @@ def train(kind: str, data: list, seed: int, bar) -> torch.nn.Module:
     model.train()
     for step in range(STEPS):
         image, label = data[step % len(data)]
-        x = zscore(augment_intensity(image, seed=1000 * seed + step))[None]  # (1, 1, 32, 32, 32)
+        x = mr_normalize(augment_intensity(image, seed=1000 * seed + step))[None]  # (1, 1, 32, 32, 32)
         loss = dice_ce_loss(model(x), label[None])
         optimizer.zero_grad()
         loss.backward()
@@ -1248,11 +1248,11 @@ start = time.perf_counter()
 with tqdm(total=2 * STEPS * len(folds), desc="U-Net and UNETR, 3 folds (steps)") as bar:
     for k, (train_ids, test_ids) in enumerate(folds):
         data = [by_id[i] for i in train_ids]
-        models = {kind: train(kind, data, seed=k, bar=bar) for kind in ("3D U-Net", "UNETR")}
-        threshold, _ = fit_threshold([zscore(x)[0].numpy() for x, _ in data], [(y == 1).numpy() for _, y in data])
+        models = {kind: train_fold(kind, data, seed=k, bar=bar) for kind in ("3D U-Net", "UNETR")}
+        threshold, _ = fit_threshold([mr_normalize(x)[0].numpy() for x, _ in data], [(y == 1).numpy() for _, y in data])
         for group, tests in (("cv", [by_id[i] for i in test_ids]), ("b", held_out)):
             for image, label in tests:
-                x = zscore(image)[None]
+                x = mr_normalize(image)[None]
                 with torch.no_grad():
                     preds = {kind: model(x).argmax(1)[0] for kind, model in models.items()}
                 preds["threshold"] = (x[0, 0] > threshold).long()  # white matter only: it finds no lesion
@@ -1340,7 +1340,7 @@ print(f"The best white-matter Dice in cross-validation is the {best}'s; lesion-w
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(11, 3.2), layout="constrained")
 image, label = held_out[0]
-x = zscore(image)[None]  # (1, 1, 32, 32, 32)
+x = mr_normalize(image)[None]  # (1, 1, 32, 32, 32)
 axes[0].imshow(x[0, 0, :, :, 16].T, cmap="gray", origin="lower")
 axes[0].set_title("site B subject (z-scored)", fontsize=9)
 axes[1].imshow(label[:, :, 16].T, cmap="viridis", origin="lower", vmin=0, vmax=2)

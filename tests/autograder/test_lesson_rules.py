@@ -74,3 +74,56 @@ def test_training_shows_progress(lesson):
     """Check that no cell turns the progress bar off."""
     hidden = [i for i, c in enumerate(_cells(lesson)) if c["cell_type"] == "code" and "progress=False" in _source(c)]
     assert not hidden, f"{lesson}: cells with progress=False: {hidden}"
+
+
+def _course_functions() -> dict[str, str]:
+    """Public function names of every ``course`` module → the module that defines it (read statically)."""
+    names = {}
+    for path in sorted((PROJECT_ROOT / "course").rglob("*.py")):
+        module = ".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                names.setdefault(node.name, module)
+    return names
+
+
+def _lesson_functions(lesson: str) -> set[str]:
+    """Top-level functions the lesson defines outside its Implement cells."""
+    names = set()
+    for cell in _cells(lesson):
+        if cell["cell_type"] != "code" or _nbgrader(cell).get("solution"):
+            continue
+        try:
+            tree = ast.parse(_source(cell))
+        except SyntaxError:  # IPython magics; the execution tests run these cells
+            continue
+        names |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    return names
+
+
+def redefinitions(lessons: dict[str, set[str]], library: dict[str, str]) -> list[str]:
+    """A lesson helper named like a ``course`` function, or the same helper written in two lessons."""
+    problems = [f"{lesson} defines {name}: use {library[name]}.{name}"
+                for lesson, names in lessons.items() for name in sorted(names) if name in library]
+    seen: dict[str, str] = {}
+    for lesson, names in lessons.items():
+        for name in sorted(names):
+            if name in seen and name not in library:
+                problems.append(f"{name} is written in {seen[name]} and {lesson}: move it to course")
+            seen.setdefault(name, lesson)
+    return problems
+
+
+def test_lessons_use_course_instead_of_rewriting_it():
+    """A lesson calls ``course``'s helpers instead of writing its own copy (its exercises aside)."""
+    problems = redefinitions({lesson: _lesson_functions(lesson) for lesson in LESSONS}, _course_functions())
+    assert not problems, "\n".join(problems)
+
+
+def test_a_rewritten_helper_is_reported():
+    """Check that the rule finds both kinds of copy and accepts distinct helpers."""
+    library = {"count_params": "course.counting"}
+    assert redefinitions({"01_a": {"count_params", "show"}, "02_b": {"show", "plot"}}, library) == [
+        "01_a defines count_params: use course.counting.count_params",
+        "show is written in 01_a and 02_b: move it to course"]
+    assert redefinitions({"01_a": {"show"}, "02_b": {"plot"}}, library) == []

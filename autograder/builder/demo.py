@@ -14,6 +14,7 @@ Four students per lesson, written in nbgrader's submitted layout ``DIR/<student>
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import json
 import textwrap
@@ -115,7 +116,23 @@ def cheat_source(cheat: str, name: str, reference_module: str, *, solutions: Pat
 
 
 def _wrong_source(fn, name: str) -> str:  # noqa: ANN001
-    """The source of a known-wrong solution renamed to ``name``, with the globals it uses, standalone."""
+    """The source of a known-wrong solution renamed to ``name``, with the globals it uses, standalone.
+
+    ``fn`` is a module-level function, or a ``functools.partial`` of one with literal arguments (one
+    function with a flag per mistake): then the function keeps its name and ``name`` calls it with the
+    partial's arguments written out.
+
+    Raises:
+        ValueError: a partial whose arguments are not literals (they could not be written as source).
+    """
+    if isinstance(fn, functools.partial):
+        for value in (*fn.args, *fn.keywords.values()):
+            if not isinstance(value, (bool, int, float, str, type(None))):
+                raise ValueError(f"the partial of {fn.func.__name__} has a non-literal argument {value!r}; "
+                                 "the demo class submits source and cannot write it")
+        inner = _wrong_source(fn.func, fn.func.__name__)
+        return (f"{inner}\n\ndef {name}(*args, **kwargs):\n"
+                f"    return {fn.func.__name__}(*{fn.args!r}, *args, **{{**{fn.keywords!r}, **kwargs}})\n")
     src = textwrap.dedent(inspect.getsource(fn)).replace(f"def {fn.__name__}(", f"def {name}(", 1)
     return "\n".join(_global_definitions(fn, set())) + "\n\n" + src
 

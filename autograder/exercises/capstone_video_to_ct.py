@@ -8,6 +8,8 @@ its ``torch.Generator`` argument is not plain data, so no case could carry it to
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 
@@ -508,43 +510,6 @@ def _boot(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0,
             "resolved": resolved}
 
 
-# each known-wrong bootstrap a plain module-level function (no closure): the demo class submits its
-# source, with the helpers it names, as a student's cell
-def _boot_unpaired(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
-    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
-                 unpaired=True)
-
-
-def _boot_skip(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
-    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
-                 skip=True)
-
-
-def _boot_one_sided(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
-    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
-                 one_sided=True)
-
-
-def _boot_percentile(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
-    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
-                 percentile=True)
-
-
-def _boot_use_groups(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
-    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
-                 use_groups=False)
-
-
-def _boot_mean_diff(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
-    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
-                 mean_diff=True)
-
-
-def _boot_positive_only(scores_a, scores_b, labels, *, num_resamples=2000, level=0.95, seed=0, groups=None):  # noqa: ANN001, ANN202
-    return _boot(scores_a, scores_b, labels, num_resamples=num_resamples, level=level, seed=seed, groups=groups,
-                 positive_only=True)
-
-
 EXERCISES = [
     _ex("adapt_input_channels", "course.nn.adapt", _adapt_cases, [
         Misconception("mean_for_sum", "mode 'sum' SUMS the three RGB kernels (weight.sum(dim=1, keepdim=True)): a grey "
@@ -619,19 +584,19 @@ EXERCISES = [
     ], rtol=1e-9, atol=1e-12),
     _ex("paired_auroc_bootstrap", "course.roc", _boot_cases, [
         Misconception("unpaired", "PAIRED: score both models on the same resampled rows in each resample (one draw "
-                      "per resample), so the case mix that helps or hurts both cancels", _boot_unpaired),
+                      "per resample), so the case mix that helps or hurts both cancels", partial(_boot, unpaired=True)),
         Misconception("skip_one_class", "redraw a resample that holds one class (the next numbers of the same "
                       "generator) until it holds both; skipping it leaves fewer resamples",
-                      _boot_skip),
+                      partial(_boot, skip=True)),
         Misconception("one_sided", "a 95 % interval cuts 2.5 % at each end: np.quantile(diffs, [(1 - level) / 2, "
-                      "(1 + level) / 2])", _boot_one_sided),
+                      "(1 + level) / 2])", partial(_boot, one_sided=True)),
         Misconception("percentile", "np.quantile takes fractions (0.025); np.percentile takes percents (2.5)",
-                      _boot_percentile),
+                      partial(_boot, percentile=True)),
         Misconception("groups_ignored", "with groups, draw the groups first (rng.integers(0, G, size=G)), then the "
-                      "rows within each drawn group", _boot_use_groups),
+                      "rows within each drawn group", partial(_boot, use_groups=False)),
         Misconception("mean_diff", "diff is AUROC_a - AUROC_b on all rows, not the mean of the resampled "
-                      "differences", _boot_mean_diff),
+                      "differences", partial(_boot, mean_diff=True)),
         Misconception("positive_only", "resolved means the interval excludes 0 on EITHER side (lower > 0 or "
-                      "upper < 0): B may be the better model", _boot_positive_only),
+                      "upper < 0): B may be the better model", partial(_boot, positive_only=True)),
     ], rtol=1e-7, atol=1e-9, timeout=20.0),
 ]

@@ -34,6 +34,52 @@ def test_known_wrong_solution_is_rejected_with_its_message(ex, wrong):
     assert verdict.hint == wrong.message, verdict.text()
 
 
+@pytest.mark.parametrize("lesson, ex", [(a, ex) for a in assignments() for ex in exercises_for(a) if ex.misconceptions],
+                         ids=lambda x: getattr(x, "name", ""))
+def test_the_demo_students_mistake_runs_standalone_and_is_named(lesson, ex):
+    """Check that the source the demo class submits for a mistake (builder/demo.py) is that mistake, standalone.
+
+    It runs after the lesson's setup cells in a fresh namespace, as the grading box runs a cell: it
+    must not import ``course`` (absent from the box), must define the exercise's name, and must get
+    the mistake's own message.
+    """
+    import json
+    import re
+
+    from autograder.builder.demo import _wrong_source
+    from autograder.paths import PROJECT_ROOT
+
+    wrong = ex.misconceptions[0]
+    source = _wrong_source(wrong.wrong, ex.name)
+    assert not re.search(r"^\s*(import|from)\s+course\b", source, re.MULTILINE), source
+    namespace: dict = {"__name__": "__main__"}
+    nb = json.loads((PROJECT_ROOT / "solutions" / lesson / f"{lesson}.ipynb").read_text())
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "").startswith("setup"):
+            exec(compile("".join(cell["source"]), "<setup cell>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "<demo cell>", "exec"), namespace)  # noqa: S102
+    verdict = evaluate(ex, namespace[ex.name], ex.cases())
+    assert not verdict.ok and verdict.hint == wrong.message, verdict.text()
+
+
+def test_a_partial_is_submitted_with_its_arguments_written_out():
+    """Check _wrong_source on a partial: the flag reaches the function, and a non-literal argument is refused."""
+    import functools
+
+    from autograder.builder.demo import _wrong_source
+
+    source = _wrong_source(functools.partial(_scaled, scale=3), "student_fn")
+    namespace: dict = {}
+    exec(compile(source, "<demo cell>", "exec"), namespace)  # noqa: S102
+    assert namespace["student_fn"](2) == 6 and namespace["student_fn"](2, scale=5) == 10
+    with pytest.raises(ValueError, match="non-literal"):
+        _wrong_source(functools.partial(_scaled, scale=[3]), "student_fn")
+
+
+def _scaled(x, *, scale=1):  # noqa: ANN001, ANN202 - a known-wrong solution with a flag, for the test above
+    return x * scale
+
+
 @pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.name)
 def test_stub_and_wrong_types_are_rejected(ex):
     def stub(*args, **kwargs):

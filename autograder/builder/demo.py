@@ -107,8 +107,8 @@ CHEATS: dict[str, str] = {
 
 
 def cheat_source(cheat: str, name: str, reference_module: str, *, solutions: Path, out: Path) -> str:
-    """The code of a cheating solution cell."""
-    body = textwrap.dedent(CHEATS[cheat]).strip() + "\n"
+    """The code of a cheating solution cell; its first line names the cheat (``# demo cheat: <name>``)."""
+    body = f"# demo cheat: {cheat}\n" + textwrap.dedent(CHEATS[cheat]).strip() + "\n"
     for key, value in (("NAME", name), ("REF", reference_module), ("SOLUTIONS", str(solutions)),
                        ("PROJECT", str(PROJECT_ROOT)), ("OUT", str(out))):
         body = body.replace(key, value)

@@ -11,10 +11,40 @@ WRONG = [(ex, m) for ex in EXERCISES for m in ex.misconceptions]
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.name)
 def test_reference_passes_public_and_hidden_cases(ex):
+    """Check the spec against its reference: every case declared to raise raises that error, no other
+    case raises, the reference keeps to the exercise's forbidden operators, and it gives the same result
+    twice (a result that depends on global state fails). The reference's values themselves are tested
+    against outside libraries in tests/ (the lesson index lists which file)."""
     ref = ex.load_reference()
     for seed in (None, 1, 2):
         verdict = evaluate(ex, ref, ex.cases(seed))
         assert verdict.ok, verdict.text()
+
+
+def test_the_reference_test_can_fail(monkeypatch):
+    """Check that the test above fails on a misdeclared case, an undeclared error and a reference whose
+    answer changes from call to call."""
+    from autograder.student.spec import Case
+
+    ex = find_exercise("clip_numel")
+    good = ex.cases()[0]
+    assert good.raises is None
+    with pytest.raises(RuntimeError, match="did not raise"):
+        evaluate(ex, ex.load_reference(), [Case(good.args, good.kwargs, raises=ValueError)])
+    calls = iter(range(1000))
+
+    def flaky(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        return next(calls)
+
+    monkeypatch.setattr(type(ex), "load_reference", lambda self: flaky)
+    assert not evaluate(ex, flaky, [good]).ok
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise IndexError("a reference that fails on a legal case")
+
+    monkeypatch.setattr(type(ex), "load_reference", lambda self: broken)
+    with pytest.raises(RuntimeError, match="reference raised IndexError"):
+        evaluate(ex, broken, [good])
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.name)
@@ -24,7 +54,8 @@ def test_cases_are_deterministic_and_hidden_ones_differ(ex):
 
     assert keys(ex.cases()) == keys(ex.cases())
     assert keys(ex.cases(5)) == keys(ex.cases(5))
-    assert keys(ex.cases(5)) != keys(ex.cases(6)) or keys(ex.cases(5)) != keys(ex.cases())
+    assert keys(ex.cases(5)) != keys(ex.cases(6)), "two students draw the same hidden cases"
+    assert keys(ex.cases(5)) != keys(ex.cases()), "a student's hidden cases are the public ones"
 
 
 @pytest.mark.parametrize("ex, wrong", WRONG, ids=lambda x: getattr(x, "name", ""))

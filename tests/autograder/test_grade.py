@@ -6,6 +6,7 @@ letting it touch anything outside its sandbox or anyone else's grade.
 import csv
 import hashlib
 import json
+import re
 import shutil
 
 import pytest
@@ -66,15 +67,19 @@ def test_mistakes_are_named_in_the_feedback(demo, lesson):
 
 
 def test_every_cheat_was_tried_and_failed(demo):
-    tried = set()
-    k = 0
+    """Read which cheat each of the cheater's cells holds (the notebooks as written) and that each scored 0."""
+    tried = {}
     for lesson in LESSONS:
+        nb = json.loads((demo["root"] / "submitted" / "cheater" / lesson / f"{lesson}.ipynb").read_text())
+        cells = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in nb["cells"]
+                 if "nbgrader" in c.get("metadata", {})}
         rec = _record(demo["results"], "cheater", lesson)
         for row in rec["exercises"]:
-            tried.add(list(CHEATS)[k % len(CHEATS)])
-            k += 1
+            cheat = re.match(r"# demo cheat: (\w+)", cells[row["exercise_id"]])
+            assert cheat, f"{lesson}/{row['exercise_id']}: the cheater's cell holds no cheat"
+            tried.setdefault(cheat[1], []).append(row)
             assert row["score"] == 0, row
-    assert tried == set(CHEATS), f"the lessons have too few exercises to try {set(CHEATS) - tried}"
+    assert set(tried) == set(CHEATS), f"the lessons have too few exercises to try {set(CHEATS) - set(tried)}"
 
 
 def test_cheater_changed_no_file(demo):
@@ -300,9 +305,12 @@ def test_each_case_is_marked_public_or_hidden_and_hidden_ones_show_no_values(les
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_feedback_marks_cases_and_never_prints_a_hidden_case(demo, lesson):
     page = (demo["out"] / "feedback" / "mistakes" / f"{lesson}.html").read_text()
-    assert "public ✓" in page or "public ✗" in page
-    assert "hidden ✓" in page or "hidden ✗" in page
     rec = _record(demo["results"], "mistakes", lesson)
+    for row in rec["exercises"]:  # each exercise's marks, one per case of its record, public and hidden apart
+        for label, public in (("public", True), ("hidden", False)):
+            marks = "".join("✓" if c["ok"] else "✗" for c in row["cases"] if bool(c.get("public")) == public)
+            assert marks and f"{label} {marks}" in page, (row["exercise_id"], label, marks)
+    assert "✗" in page  # the mistakes fail somewhere
     assert all(len(r["cases"]) == r["total"] for r in rec["exercises"])
     public_notes = {c.note for ex in exercises_for(lesson) for c in ex.cases()}
     for ex in exercises_for(lesson):

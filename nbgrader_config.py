@@ -1,5 +1,6 @@
-# nbgrader configuration of the course, for running nbgrader's own commands from the project root
-# (autograder.builder.release.notebook_config holds the same settings for `make release`).
+# nbgrader configuration of the course: read by nbgrader's own commands run from the project root (and
+# the formgrader of `make lab-instructor`), and by the course build (autograder.builder.release.notebook_config,
+# which only places it: another root, the release folder, the database under that root).
 c = get_config()  # noqa: F821 - provided by nbgrader
 c.CourseDirectory.root = "."
 c.CourseDirectory.source_directory = "solutions"

@@ -19,7 +19,6 @@ from autograder.paths import PROJECT_ROOT
 __all__ = ["lesson_ids", "source_notebook", "sync_source", "generate_release", "release",
            "notebook_config", "release_into"]
 
-IGNORED = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py", "feedback"]  # never copied into a release
 
 
 def lesson_ids(root: Path = PROJECT_ROOT) -> list[str]:
@@ -52,15 +51,32 @@ def sync_source(lesson: str, root: Path = PROJECT_ROOT) -> Path:
 
 
 def notebook_config(root: Path, release_directory: str = "notebooks"):  # noqa: ANN201 - traitlets Config
-    """The nbgrader configuration of the course (the same as nbgrader_config.py at the project root)."""
-    from traitlets.config import Config
+    """The course's nbgrader configuration, read from ``nbgrader_config.py`` at the project root.
 
-    c = Config()
+    The file nbgrader's own commands read (``nbgrader ...`` and the formgrader, run from the project
+    root) is the one source: this loads it as nbgrader does (``traitlets``' Python config loader) and
+    only places it: ``CourseDirectory.root`` becomes ``root``, the release goes to
+    ``release_directory``, and a relative SQLite ``db_url`` is taken relative to ``root``.
+
+    Args:
+        root: the course folder (the project root, or a copy of its solutions in a test).
+        release_directory: the release folder, relative to ``root``.
+
+    Raises:
+        FileNotFoundError: the project has no ``nbgrader_config.py``.
+    """
+    from sqlalchemy.engine import make_url
+    from traitlets.config.loader import PyFileConfigLoader
+
+    path = PROJECT_ROOT / "nbgrader_config.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: it is the course's nbgrader configuration")
+    c = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
     c.CourseDirectory.root = str(root)
-    c.CourseDirectory.source_directory = "solutions"
     c.CourseDirectory.release_directory = release_directory
-    c.CourseDirectory.db_url = f"sqlite:///{root / 'build' / 'release.db'}"
-    c.CourseDirectory.ignore = IGNORED
+    url = make_url(c.CourseDirectory.db_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_absolute():
+        c.CourseDirectory.db_url = f"sqlite:///{Path(root) / url.database}"
     return c
 
 

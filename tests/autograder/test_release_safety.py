@@ -58,3 +58,19 @@ def test_a_release_with_graded_submissions_replaces_the_folder_whole(course):
     assert (course / "notebooks" / LESSON / f"{LESSON}.ipynb").is_file()
     assert not stray.exists()  # the folder is the new release, not the old one with files added
     assert not list((course / "notebooks").glob(".*.old"))
+
+
+def test_the_build_reads_the_configuration_nbgrader_reads(tmp_path):
+    """Check that notebook_config is nbgrader's own configuration of the project root, only placed elsewhere."""
+    from autograder.builder.release import notebook_config
+    from autograder.grader.gradebook import course_db_url, nbgrader_app
+
+    theirs = nbgrader_app(PROJECT_ROOT).config.CourseDirectory
+    ours = notebook_config(PROJECT_ROOT).CourseDirectory
+    assert ours.source_directory == theirs.source_directory == "solutions"
+    assert ours.release_directory == theirs.release_directory == "notebooks"
+    assert list(ours.ignore) == list(theirs.ignore) and "*.py" in ours.ignore  # jupytext sources stay private
+    assert ours.db_url == course_db_url(PROJECT_ROOT)
+    placed = notebook_config(tmp_path, "release").CourseDirectory
+    assert placed.root == str(tmp_path) and placed.release_directory == "release"
+    assert placed.db_url.startswith(f"sqlite:///{tmp_path}/")

@@ -38,6 +38,7 @@ def main(workdir: Path, fd: int) -> int:
     import torch  # noqa: F401 - imported before the limits, as the grader's own dependency
 
     from autograder.grader import sandbox, transport
+    from autograder.student.verdict import Outcome
 
     channel = transport.ChannelWriter(fd)
     inputs = transport.load(workdir / "inputs.pt")
@@ -84,7 +85,7 @@ def main(workdir: Path, fd: int) -> int:
         fn = namespace.get(name)
         outcomes = []
         if not callable(fn):
-            outcomes = [{"kind": "missing", "message": f"no function named {name} was defined"}]
+            outcomes = [Outcome("missing", message=f"no function named {name} was defined").to_plain()]
         else:
             forbidden = tuple(job["forbidden_ops"][i])
             for case in inputs[i]:
@@ -102,7 +103,8 @@ def _python_source(source: str) -> str:
 
 
 def _call(fn, case, transport, forbidden: tuple[str, ...]) -> dict:  # noqa: ANN001
-    from autograder.student.verdict import OpRecorder
+    """One call of the student's function as plain data (:meth:`Outcome.to_plain`); never raises."""
+    from autograder.student.verdict import OpRecorder, Outcome
 
     recorder = OpRecorder()
     try:
@@ -113,14 +115,16 @@ def _call(fn, case, transport, forbidden: tuple[str, ...]) -> dict:  # noqa: ANN
                 value = fn(*args, **kwargs)
         else:
             value = fn(*args, **kwargs)
-        out = {"kind": "return", "value": transport.encode(value)}
-    except BaseException as exc:  # noqa: BLE001
+        out = Outcome("return", value)
+        plain = out.to_plain(transport.encode)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
         if isinstance(exc, MemoryError):
-            return {"kind": "crash", "message": "ran out of memory (the grader's memory limit)"}
-        out = {"kind": "raise", "exc_types": [c.__name__ for c in type(exc).__mro__],
-               "message": _short_error(exc, with_type=False)}
-    out["forbidden"] = [op for op in forbidden if op in recorder.ops]
-    return out
+            return Outcome("crash", message="ran out of memory (the grader's memory limit)").to_plain()
+        out = Outcome("raise", exc_types=tuple(c.__name__ for c in type(exc).__mro__),
+                      message=_short_error(exc, with_type=False))
+        plain = out.to_plain()
+    plain["forbidden"] = [op for op in forbidden if op in recorder.ops]
+    return plain
 
 
 def _short_error(exc: BaseException, *, with_type: bool = True) -> str:

@@ -655,12 +655,12 @@ def _load_outcomes(data: bytes) -> list[Outcome]:
             raise ValueError("not a list")
         out = []
         for r in raw:
-            kind = r.get("kind") if type(r) is dict else None
-            forbidden = tuple(str(op) for op in r.get("forbidden", ()) if type(op) is str)
+            sent = Outcome.from_plain(r, transport.decode)
+            kind, forbidden = sent.kind, sent.forbidden
             if kind == "return":
-                out.append(Outcome("return", transport.decode(r["value"]), forbidden=forbidden))
+                out.append(Outcome("return", sent.value, forbidden=forbidden))
             elif kind == "raise":
-                out.append(Outcome("raise", exc_types=_exception_names(r.get("exc_types")) or ("Exception",),
+                out.append(Outcome("raise", exc_types=_exception_names(sent.exc_types) or ("Exception",),
                                    message="", forbidden=forbidden))
             elif kind == "missing":
                 out.append(Outcome("missing", message="the function is not defined after the notebook's cells ran"))

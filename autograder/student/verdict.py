@@ -37,6 +37,42 @@ class Outcome:
     message: str = ""
     forbidden: tuple[str, ...] = ()  # forbidden ATen operators the call used
 
+    KINDS = ("return", "raise", "missing", "timeout", "crash", "error")
+
+    def to_plain(self, encode: Callable[[Any], Any] = lambda v: v) -> dict:
+        """The outcome as plain data for another process (the grading child's results to the grader).
+
+        ``{"kind", "exc_types": [str], "message": str, "forbidden": [str]}``, plus ``"value"`` (passed
+        through ``encode``, e.g. :func:`autograder.grader.transport.encode`) for a return.
+        """
+        plain = {"kind": self.kind, "exc_types": list(self.exc_types), "message": self.message,
+                 "forbidden": list(self.forbidden)}
+        if self.kind == "return":
+            plain["value"] = encode(self.value)
+        return plain
+
+    @classmethod
+    def from_plain(cls, plain: Any, decode: Callable[[Any], Any] = lambda v: v) -> Outcome:
+        """The outcome that :meth:`to_plain` wrote, read strictly (the data may come from untrusted code).
+
+        Raises:
+            ValueError: not a dict, an unknown kind, a field of the wrong type, or a return without a value.
+        """
+        if type(plain) is not dict or plain.get("kind") not in cls.KINDS:
+            raise ValueError(f"not an outcome: {type(plain).__name__} of kind {getattr(plain, 'get', dict().get)('kind')!r}")
+        texts = {}
+        for key in ("exc_types", "forbidden"):
+            texts[key] = plain.get(key, [])
+            if type(texts[key]) is not list or any(type(t) is not str for t in texts[key]):
+                raise ValueError(f"outcome field {key} must be a list of strings")
+        message = plain.get("message", "")
+        if type(message) is not str:
+            raise ValueError("outcome field message must be a string")
+        if plain["kind"] == "return" and "value" not in plain:
+            raise ValueError("a return outcome without a value")
+        value = decode(plain["value"]) if plain["kind"] == "return" else None
+        return cls(plain["kind"], value, tuple(texts["exc_types"]), message, tuple(texts["forbidden"]))
+
 
 @dataclasses.dataclass
 class Verdict:

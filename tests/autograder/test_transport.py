@@ -5,6 +5,7 @@ import torch
 
 from autograder.grader import transport
 from autograder.grader.transport import Foreign
+from autograder.student.verdict import Outcome
 
 
 @pytest.mark.parametrize("value", [
@@ -206,3 +207,30 @@ def test_forged_cell_errors_show_only_known_cells_and_real_lines():
               {"grade_id": "setup", "error": "TypeError: t (line 123456 of <cell setup>)"}]
     got = _load_cell_errors(transport.dumps(transport.encode(forged)), cells)
     assert [(e["grade_id"], e["error"]) for e in got] == [("conv3d", "KeyError at line 2"), ("setup", "TypeError")]
+
+
+@pytest.mark.parametrize("outcome", [
+    Outcome("return", {"clip": torch.arange(6.0).reshape(2, 3), "n": 3}, forbidden=("aten::upsample_nearest3d",)),
+    Outcome("raise", exc_types=("ValueError", "Exception", "BaseException", "object"), message="bad stride"),
+    Outcome("missing", message="no function named f was defined"),
+    Outcome("crash", message="ran out of memory"),
+], ids=lambda o: o.kind)
+def test_an_outcome_crosses_the_process_boundary_unchanged(outcome):
+    """Check Outcome.to_plain / from_plain through the grader's wire format (encode, dumps, loads, decode)."""
+    back = Outcome.from_plain(transport.loads(transport.dumps(outcome.to_plain(transport.encode))), transport.decode)
+    assert (back.kind, back.exc_types, back.message, back.forbidden) == \
+        (outcome.kind, outcome.exc_types, outcome.message, outcome.forbidden)
+    if outcome.kind == "return":
+        assert back.value.keys() == outcome.value.keys() and back.value["n"] == 3
+        assert torch.equal(back.value["clip"], outcome.value["clip"])
+    else:
+        assert back.value is None
+
+
+@pytest.mark.parametrize("plain", [
+    ["return", 1], {"kind": "returned", "value": 1}, {"kind": "return"}, {"kind": "raise", "exc_types": "ValueError"},
+    {"kind": "raise", "exc_types": [1]}, {"kind": "missing", "message": b"x"}, {"kind": "return", "value": 1, "forbidden": [None]},
+], ids=str)
+def test_a_malformed_outcome_is_refused(plain):
+    with pytest.raises(ValueError):
+        Outcome.from_plain(plain)

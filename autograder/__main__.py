@@ -15,6 +15,7 @@ from pathlib import Path
 def _grade(args: argparse.Namespace) -> int:
     from autograder.grader.gradebook import course_db_url
     from autograder.grader.grade import GradeConfig, grade_submissions, parse_shard
+    from autograder.grader.record import totals
 
     seed = args.seed if args.seed is not None else os.environ.get("AUTOGRADER_SEED")
     if args.seed_file:
@@ -50,8 +51,7 @@ def _grade(args: argparse.Namespace) -> int:
         cfg.source = Path(args.source)
     results = grade_submissions(cfg, progress=not args.quiet)
     for rec in results:
-        score = sum(r["score"] for r in rec["exercises"])
-        total = sum(r["max_score"] for r in rec["exercises"])
+        score, total = totals(rec)
         late = rec.get("late") or {}
         note = (f"  (late {late['seconds_late'] / 3600:.1f} h, penalty {rec.get('late_submission_penalty', 0):g})"
                 if (late.get("seconds_late") or 0) > 0 else "")

@@ -34,6 +34,7 @@ def run_course(assignments: list[str] | None = None, *, jobs: int = 2, root: Pat
     from autograder.builder.demo import STUDENTS, write_demo_class
     from autograder.builder.execute import execute_notebook, export_html
     from autograder.exercises import exercises_for
+    from autograder.grader.record import totals
     from autograder.grader.grade import GradeConfig, grade_submissions
 
     lessons = assignments or lesson_ids(root)
@@ -80,8 +81,7 @@ def run_course(assignments: list[str] | None = None, *, jobs: int = 2, root: Pat
         cells = []
         for student in STUDENTS:
             rec = next(r for r in graded if r["student_id"] == student and r["assignment_id"] == lesson)
-            score = sum(r["score"] for r in rec["exercises"])
-            total = sum(r["max_score"] for r in rec["exercises"])
+            score, total = totals(rec)
             passed = {r["exercise_id"] for r in rec["exercises"] if r["status"] == "passed"}
             ok &= passed == expected[student][lesson]
             cells.append(f"{100 * score / total:>9.0f}%")

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from autograder.grader.feedback import MAX_LISTED, case_marks, failing_cases
 from autograder.grader.notebook import MAX_NOTEBOOK_BYTES, SourceNotebook
+from autograder.grader.record import spread_penalty
 
 __all__ = ["write_autograded", "apply_manual_scores", "result_text", "safe_part"]
 
@@ -414,7 +415,7 @@ def apply_manual_scores(db_url: str, results: list[dict], sources: dict[str, Sou
             for row in rec["exercises"]:
                 _apply_grade(rec, row, grades.get(row.get("grade_id") or f"test_{row['exercise_id']}"))
             if penalty is not None:
-                _spread_penalty(rec, penalty)
+                spread_penalty(rec, penalty)
             changed += sum(_snapshot(row) != b for row, b in zip(rec["exercises"], before))
     return changed
 
@@ -451,16 +452,3 @@ def _apply_grade(rec: dict, row: dict, grade) -> None:  # noqa: ANN001 - nbgrade
         note = {"exercise_id": row["exercise_id"], "line": "", "reason": MANUAL_REVIEW}
         if note not in rec.setdefault("review", []):
             rec["review"].append(note)
-
-
-def _spread_penalty(rec: dict, penalty: float) -> None:
-    """The record's late penalty over its rows, in proportion to their pre-penalty scores (as the grader)."""
-    raws = [float(row.get("raw_score", row["score"])) for row in rec["exercises"]]
-    raw = sum(raws)
-    penalty = min(max(penalty, 0.0), raw)
-    keep = (raw - penalty) / raw if raw > 0 else 1.0
-    for row, r in zip(rec["exercises"], raws):
-        row["raw_score"] = r
-        row["score"] = round(r * keep, 6)
-        row["late_submission_penalty"] = round(r - row["score"], 6)
-    rec.update(raw_score=raw, late_submission_penalty=penalty, score=round(raw - penalty, 6))

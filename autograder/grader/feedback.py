@@ -4,6 +4,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from autograder.grader.record import totals
+
 __all__ = ["write_feedback", "render_feedback"]
 
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
@@ -14,8 +16,7 @@ _STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem aut
 def render_feedback(record: dict) -> str:
     """The feedback page of one grading record (see autograder.grader.grade) as an HTML string."""
     e = html.escape
-    score = sum(r["score"] for r in record["exercises"])
-    total = sum(r["max_score"] for r in record["exercises"])
+    score, total = totals(record)
     rows = []
     for r in record["exercises"]:
         detail = e(r.get("reason") or "")
@@ -104,7 +105,7 @@ def late_text(record: dict) -> str:
         return ""
     hours = f"{seconds / 3600:.1f} h" if seconds >= 360 else f"{seconds / 60:.0f} min"
     penalty = float(record.get("late_submission_penalty") or 0.0)
-    raw = float(record.get("raw_score", sum(r["score"] for r in record["exercises"])))
+    raw = float(record.get("raw_score", totals(record)[0]))
     text = f"submitted {hours} late (at {late.get('timestamp')} UTC; due {late.get('duedate')} UTC); "
     if penalty > 0:
         return text + f"late penalty: {penalty:g} point{'s' if penalty != 1 else ''} (score before the penalty: {raw:g})"

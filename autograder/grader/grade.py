@@ -70,6 +70,7 @@ from autograder.grader.review import review_cells
 from autograder.paths import EXERCISES_DIR, PROJECT_ROOT
 from autograder.student.check import reference_outcomes
 from autograder.student.spec import Case, Exercise
+from autograder.grader.record import exercise_row, new_record, spread_penalty, totals
 from autograder.student.verdict import Outcome, judge
 
 __all__ = ["GradeConfig", "grade_submissions", "grade_one", "student_seed", "shard_of", "parse_shard",
@@ -356,12 +357,11 @@ def _grade_or_reuse(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | 
             mine = _for_student(prep, seed, work)
         record = grade_one(cfg, mine, student, nb, work)
     except Exception as exc:  # noqa: BLE001 - a grader fault on one submission must not stop the class
-        rows = [{"exercise_id": ex.name, "score": 0.0, "max_score": prep.source.test_points.get(ex.grade_id, ex.points),
-                 "status": "error", "passed": 0, "total": 0, "reason": f"grader error: {type(exc).__name__}: {exc}",
-                 "hint": ""} for ex in prep.exercises]
-        return {"student_id": student, "assignment_id": prep.source.assignment, "exercises": rows,
-                "problems": ["the grader failed on this submission; re-run to retry"], "cell_errors": [],
-                "sandbox_notes": [], "seconds": 0.0}
+        rows = [exercise_row(ex.name, prep.source.test_points.get(ex.grade_id, ex.points), ok=False,
+                             status="error", reason=f"grader error: {type(exc).__name__}: {exc}")
+                for ex in prep.exercises]
+        return new_record(student, prep.source.assignment, rows,
+                          problems=["the grader failed on this submission; re-run to retry"])
     finally:
         if mine is not prep:
             mine.inputs_file.unlink(missing_ok=True)
@@ -392,14 +392,13 @@ def grade_one(cfg: GradeConfig, prep: _Prepared, student: str, nb: Path | None, 
         verdict = judge(ex, cases, expected, got, num_public=len(ex.cases()), blind=True)
         points = prep.source.test_points.get(ex.grade_id, float(ex.points))
         status = "passed" if verdict.ok else (verdict.status if verdict.status != "ok" else "failed")
-        rows.append({"exercise_id": ex.name, "score": points if verdict.ok else 0.0, "max_score": points,
-                     "status": status, "passed": verdict.passed, "total": verdict.total,
-                     "reason": verdict.reason, "hint": verdict.hint, "cases": verdict.cases})
+        rows.append(exercise_row(ex.name, points, ok=verdict.ok, status=status, passed=verdict.passed,
+                                 total=verdict.total, reason=verdict.reason, hint=verdict.hint, cases=verdict.cases))
     rows += _instructor_rows(prep, sub.readable, cell_errors)
     review = [f.as_row() for f in review_cells(sub.cells, prep.exercises)] if sub.readable else []
-    return {"student_id": student, "assignment_id": prep.source.assignment, "exercises": rows,
-            "problems": sub.problems, "cell_errors": cell_errors, "sandbox_notes": notes, "review": review,
-            "grading_notes": [] if cfg.box else [UNBOXED], "seconds": round(time.perf_counter() - t0, 3)}
+    return new_record(student, prep.source.assignment, rows, problems=sub.problems, cell_errors=cell_errors,
+                      sandbox_notes=notes, review=review, grading_notes=[] if cfg.box else [UNBOXED],
+                      seconds=round(time.perf_counter() - t0, 3))
 
 
 def _instructor_rows(prep: _Prepared, ran: bool, cell_errors: list[dict]) -> list[dict]:
@@ -418,13 +417,11 @@ def _instructor_rows(prep: _Prepared, ran: bool, cell_errors: list[dict]) -> lis
         points = prep.source.test_points[gid]
         ok = ran and gid not in failed
         reason = "" if ok else (failed.get(gid) or "the notebook could not be read, so the cell was not run")
-        rows.append({"exercise_id": gid, "grade_id": gid, "score": points if ok else 0.0, "max_score": points,
-                     "status": "passed" if ok else "failed", "passed": int(ok), "total": 1, "reason": reason,
-                     "hint": "", "cases": [], "kind": "instructor_test"})
+        rows.append(exercise_row(gid, points, ok=ok, status="passed" if ok else "failed", passed=int(ok), total=1,
+                                 reason=reason, grade_id=gid, kind="instructor_test"))
     for gid, (points, cell_type) in prep.source.manual_cells.items():
-        rows.append({"exercise_id": gid, "grade_id": gid, "score": 0.0, "max_score": points, "status": "manual",
-                     "passed": 0, "total": 0, "reason": f"graded by hand ({cell_type} cell): the score comes from "
-                     "the formgrader", "hint": "", "cases": [], "kind": "manual"})
+        rows.append(exercise_row(gid, points, ok=False, status="manual", grade_id=gid, kind="manual",
+                                 reason=f"graded by hand ({cell_type} cell): the score comes from the formgrader"))
     return rows
 
 
@@ -752,16 +749,8 @@ def _apply_late(rec: dict, late: dict, problem: str) -> None:
     ``score`` adds up to the penalized total; the record gets ``raw_score``, ``late_submission_penalty``,
     ``score``, ``max_score`` and ``late`` (times, seconds late, the plugin, and any timestamp problem).
     """
-    raws = [float(row.get("raw_score", row["score"])) for row in rec["exercises"]]
-    raw = sum(raws)
-    penalty = min(max(float(late.get("late_submission_penalty") or 0.0), 0.0), raw)
-    keep = (raw - penalty) / raw if raw > 0 else 1.0
-    for row, r in zip(rec["exercises"], raws):
-        row["raw_score"] = r
-        row["score"] = round(r * keep, 6)
-        row["late_submission_penalty"] = round(r - row["score"], 6)
-    rec.update(raw_score=raw, late_submission_penalty=penalty, score=round(raw - penalty, 6),
-               max_score=sum(float(row["max_score"]) for row in rec["exercises"]),
+    spread_penalty(rec, float(late.get("late_submission_penalty") or 0.0))
+    rec.update(max_score=totals(rec)[1],
                late={k: late.get(k) for k in ("timestamp", "duedate", "seconds_late", "plugin", "penalty_method")}
                | {"problem": problem})
 

@@ -1,6 +1,7 @@
 # Beyond 2D — every target creates the virtual environment on first use.
 #   make course   build the release, execute every lesson, grade the demo class, print a table
-#   make test     run the test suite (unit, notebook execution, release staleness, grading)
+#   make test     the test suite without whole-lesson runs (library, specs, grading, release staleness)
+#   make test-lessons   every lesson executed once, in nbgrader and in the browser; make ci: both
 #   make lab      JupyterLab on notebooks/ for students: nbgrader's assignment list and Validate only
 #                 (lab/student/ on JUPYTER_CONFIG_PATH turns off the formgrader, the course list and
 #                 Create Assignment; tests/browser checks this in a real browser)
@@ -23,7 +24,7 @@ NNUNET_NODEPS ?= nnunetv2==2.8.1 dynamic-network-architectures==0.4.4 acvl-utils
 # and a grader) on two cores, spinning threads starve each other (10x slower training measured)
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: course test lab lab-instructor release grade clean venv
+.PHONY: course test test-lessons ci lab lab-instructor release grade clean venv
 
 venv: $(STAMP)
 
@@ -40,8 +41,18 @@ release: $(STAMP)
 course: $(STAMP)
 	$(BIN)/python -m autograder course
 
+# make test: everything but whole-lesson runs and the browser (about 10 min on 2 cores);
+# make test-lessons: each lesson executed once (solutions through nbgrader, the release's Run All in
+# Chromium) and the other browser tests; make ci: both, as .ci/run does
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not lessons and not browser"
+
+test-lessons: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "lessons or browser"
+
+ci: $(STAMP)
+	$(MAKE) test
+	$(MAKE) test-lessons
 
 lab: $(STAMP)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/lab/student" $(BIN)/jupyter lab notebooks/

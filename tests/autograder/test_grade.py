@@ -26,9 +26,12 @@ def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo(tmp_path_factory):
-    """The demo class of every lesson, graded once (two jobs in parallel)."""
+    """The demo class of every lesson, graded once (two jobs in parallel).
+
+    Session scope: xdist runs this module's tests interleaved with test_box.py's (one group, one
+    worker), and a module-scoped fixture would be graded again after each switch."""
     root = tmp_path_factory.mktemp("demo")
     out = root / "out"
     protected = [PROJECT_ROOT / "README.md", PROJECT_ROOT / "course" / "__init__.py",

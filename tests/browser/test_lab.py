@@ -38,13 +38,13 @@ from typing import Any, Iterator
 
 import pytest
 
+from autograder.builder.release import lesson_ids
 from autograder.paths import PROJECT_ROOT
 
 CHROMIUM = Path(os.environ.get("BEYOND2D_CHROMIUM", "/usr/bin/chromium"))
 STUDENT_CONFIG = PROJECT_ROOT / "lab" / "student"  # what `make lab` puts on JUPYTER_CONFIG_PATH
 SCREENSHOTS = PROJECT_ROOT / "build" / "browser"
-LESSONS = ["01_video_tensors", "09_ct_hounsfield", "10_mri_nifti", "12_slowfast_long_range", "13_video_tasks",
-           "14_nnunet_monai", "15_capstone_video_to_ct"]
+LESSONS = lesson_ids()  # every lesson: this is the one execution of each release (tests/test_notebooks.py)
 WIDGET_CALLS = ("clip_player(", "window_explorer(", "slice_viewer(")  # course.viz viewers with a slider
 # Chromium as root on a machine without network or GPU: without the background-networking flags its
 # connections are refused many at a time. Playwright adds --headless and a new empty profile itself.
@@ -481,6 +481,7 @@ def _student_run_all(page: Any, lab: Lab, relpath: str, name: str) -> tuple[list
 
 # --- the tests ------------------------------------------------------------------------------------
 
+@pytest.mark.lessons
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_run_all_of_a_release_lesson_in_the_browser(lesson: str, student_lab: Lab, page: Any) -> None:
     """A student's Run All on the release lesson, stubs untouched, reaches the end with only check verdicts failing."""

@@ -165,7 +165,7 @@ def _clip_frame_once(frame, num_frames):  # noqa: ANN001, ANN202
     return clip
 
 
-# --- inflated_batchnorm -------------------------------------------------------------------------------------
+# --- batchnorm_from_2d -------------------------------------------------------------------------------------
 def _bn_args(rng: np.random.Generator, n: int, c: int, t: int, h: int, w: int) -> tuple:
     clip = _randn(rng, n, c, t, h, w) * 2 + 1
     mean, var = _randn(rng, c) * 0.5, torch.from_numpy(rng.uniform(0.2, 3.0, c))
@@ -329,7 +329,7 @@ EXERCISES = [
         Misconception("frame_once", "every frame of a boring clip is the image, not only the first one",
                       _clip_frame_once),
     ]),
-    _ex("inflated_batchnorm", "course.nn.inflation", _bn_cases, [
+    _ex("batchnorm_from_2d", "course.nn.inflation", _bn_cases, [
         Misconception("batch_statistics", "use the 2D network's running_mean and running_var (eval mode), not the "
                       "statistics of this clip: they are what the inflated network inherits", _bn_batch_statistics),
         Misconception("over_time_axis", "the statistics are per channel, axis 1 of (N, C, T, H, W): view them as "

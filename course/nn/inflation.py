@@ -18,7 +18,7 @@ The graded functions of lesson 05_inflation (plain data in, plain data out):
     inflate_conv_args(kernel_size, stride, padding,     2D sizes → Conv3d triples
                       time_dim, time_stride)
     boring_clip(frame, num_frames)                      (N, C, H, W) → (N, C, T, H, W), one frame repeated
-    inflated_batchnorm(clip, running_mean, ...)         eval-mode BatchNorm3d with a 2D BN's statistics
+    batchnorm_from_2d(clip, running_mean, ...)         eval-mode BatchNorm3d with a 2D BN's statistics
     inflate_state_dict(state_dict, time_dim)            a 2D network's weights → its inflated twin's
 
 The modules built from them:
@@ -50,7 +50,7 @@ __all__ = [
     "inflate_weight",
     "inflate_conv_args",
     "boring_clip",
-    "inflated_batchnorm",
+    "batchnorm_from_2d",
     "inflate_state_dict",
     "inflate_conv",
     "inflate_batchnorm",
@@ -164,7 +164,7 @@ def boring_clip(frame: torch.Tensor, num_frames: int) -> torch.Tensor:
     return frame.unsqueeze(2).repeat(1, 1, num_frames, 1, 1)  # (N, C, T, H, W)
 
 
-def inflated_batchnorm(clip: torch.Tensor, running_mean: torch.Tensor, running_var: torch.Tensor,
+def batchnorm_from_2d(clip: torch.Tensor, running_mean: torch.Tensor, running_var: torch.Tensor,
                        weight: torch.Tensor, bias: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """Batch norm of a clip in eval mode with the statistics of a 2D network's BatchNorm2d.
 

@@ -349,13 +349,13 @@ for layer in layers:
 #
 # ### Implement
 #
-# Write `inflated_batchnorm`: eval-mode batch norm of a clip with given statistics (do not compute
+# Write `batchnorm_from_2d`: eval-mode batch norm of a clip with given statistics (do not compute
 # the clip's own mean and variance — that is training mode, and it would throw away what the 2D
 # network learned). Raise a `ValueError` for a clip that is not 5-D or a statistic that is not a
 # (C,) vector.
 
-# %% nbgrader={"grade": false, "grade_id": "inflated_batchnorm", "locked": false, "schema_version": 3, "solution": true}
-def inflated_batchnorm(clip: torch.Tensor, running_mean: torch.Tensor, running_var: torch.Tensor,
+# %% nbgrader={"grade": false, "grade_id": "batchnorm_from_2d", "locked": false, "schema_version": 3, "solution": true}
+def batchnorm_from_2d(clip: torch.Tensor, running_mean: torch.Tensor, running_var: torch.Tensor,
                        weight: torch.Tensor, bias: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """Batch norm of a clip in eval mode with the statistics of a 2D network's BatchNorm2d.
 
@@ -398,9 +398,9 @@ def inflated_batchnorm(clip: torch.Tensor, running_mean: torch.Tensor, running_v
 # %% [markdown]
 # ### Check
 
-# %% nbgrader={"grade": true, "grade_id": "test_inflated_batchnorm", "locked": true, "points": 1, "schema_version": 3, "solution": false}
-"""Check that inflated_batchnorm normalizes each channel with the given running statistics, then scales and shifts."""
-check(inflated_batchnorm)
+# %% nbgrader={"grade": true, "grade_id": "test_batchnorm_from_2d", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""Check that batchnorm_from_2d normalizes each channel with the given running statistics, then scales and shifts."""
+check(batchnorm_from_2d)
 
 # %% [markdown]
 # ### Use: `inflate_batchnorm` and torch's BatchNorm3d
@@ -411,14 +411,14 @@ check(inflated_batchnorm)
 
 # %%
 from course.nn.inflation import inflate_batchnorm
-from course.nn.inflation import inflated_batchnorm as ref_inflated_batchnorm
+from course.nn.inflation import batchnorm_from_2d as ref_batchnorm_from_2d
 
 torch.manual_seed(1)
 bn2d = nn.BatchNorm2d(5)
 bn2d.train()(torch.randn(64, 5, 8, 8) * 3 + 2)  # one training step fills the running statistics
 bn2d.eval()
 clip = torch.randn(2, 5, 4, 8, 8)
-ours = ref_inflated_batchnorm(clip, bn2d.running_mean, bn2d.running_var, bn2d.weight.detach(), bn2d.bias.detach())
+ours = ref_batchnorm_from_2d(clip, bn2d.running_mean, bn2d.running_var, bn2d.weight.detach(), bn2d.bias.detach())
 torch_3d = inflate_batchnorm(bn2d).eval()(clip)
 frame_by_frame = torch.stack([bn2d(clip[:, :, k]) for k in range(clip.shape[2])], dim=2)
 print("ours vs nn.BatchNorm3d:", f"{(ours - torch_3d).abs().max().item():.1e}",

@@ -127,8 +127,8 @@ CASES = [
     ("inflate_conv_args", "does not check types", _args_no_type_check),
     ("boring_clip", "refuses num_frames = 1", refuse(lambda f, n: n == 1, inflation.boring_clip)),
     ("boring_clip", "accepts any rank and float num_frames", _clip_any_rank),
-    ("inflated_batchnorm", "refuses T = 1", refuse(T_OF_CLIP, inflation.inflated_batchnorm)),
-    ("inflated_batchnorm", "accepts a 6-D tensor", _bn_any_rank),
+    ("batchnorm_from_2d", "refuses T = 1", refuse(T_OF_CLIP, inflation.batchnorm_from_2d)),
+    ("batchnorm_from_2d", "accepts a 6-D tensor", _bn_any_rank),
     ("inflate_state_dict", "refuses t = 1", refuse(lambda s, t: t == 1, inflation.inflate_state_dict)),
     ("inflate_state_dict", "accepts a float or bool time_dim", _state_float_time),
     # 06

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.nn.inflation import (ReplicatePadTime, boring_clip, inflate_batchnorm, inflate_conv, inflate_conv_args,
-                                 inflate_model, inflate_pool, inflate_state_dict, inflate_weight, inflated_batchnorm,
+                                 inflate_model, inflate_pool, inflate_state_dict, inflate_weight, batchnorm_from_2d,
                                  small_resnet2d)
 from support import n_params
 
@@ -134,18 +134,18 @@ def test_boring_clip_against_stack():
 
 
 # --- batch norm -------------------------------------------------------------------------------------
-def test_inflated_batchnorm_equals_torch_batchnorm3d_and_the_2d_one_frame_by_frame():
+def test_batchnorm_from_2d_equals_torch_batchnorm3d_and_the_2d_one_frame_by_frame():
     bn2 = randomize_batchnorms(nn.BatchNorm2d(5, eps=1e-3).double(), seed=3)
     clip = torch.randn(2, 5, 3, 7, 6, dtype=torch.float64)
-    y = inflated_batchnorm(clip, bn2.running_mean, bn2.running_var, bn2.weight.detach(), bn2.bias.detach(), eps=1e-3)
+    y = batchnorm_from_2d(clip, bn2.running_mean, bn2.running_var, bn2.weight.detach(), bn2.bias.detach(), eps=1e-3)
     bn3 = inflate_batchnorm(bn2).eval()
     assert isinstance(bn3, nn.BatchNorm3d) and bn3.eps == 1e-3
     torch.testing.assert_close(y, bn3(clip))
     torch.testing.assert_close(y, per_frame(bn2, clip))
     with pytest.raises(ValueError):
-        inflated_batchnorm(clip[0], bn2.running_mean, bn2.running_var, bn2.weight, bn2.bias)
+        batchnorm_from_2d(clip[0], bn2.running_mean, bn2.running_var, bn2.weight, bn2.bias)
     with pytest.raises(ValueError):
-        inflated_batchnorm(clip, bn2.running_mean[:4], bn2.running_var, bn2.weight, bn2.bias)
+        batchnorm_from_2d(clip, bn2.running_mean[:4], bn2.running_var, bn2.weight, bn2.bias)
 
 
 def test_batchnorm_in_training_mode_sees_the_same_statistics_on_a_boring_clip():

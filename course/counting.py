@@ -1,5 +1,7 @@
 """Counting what a network costs: parameters, FLOPs and activation memory.
 
+Lesson 02_conv3d.
+
     conv_params        weights (+ biases) of a 1D/2D/3D convolution, closed form
     count_params       parameters of a module, as ``torch.nn.Module.parameters()`` holds them
     conv3d_flops       FLOPs of one 3D convolution on one clip, closed form

@@ -1,5 +1,7 @@
 """Losses for segmentation: the soft Dice loss, and Dice plus cross-entropy.
 
+Lesson 11_unet3d_patches.
+
 Milletari, Navab, Ahmadi 2016, "V-Net: Fully Convolutional Neural Networks for Volumetric Medical
 Image Segmentation" (3DV) train on the Dice coefficient itself, made differentiable by using class
 probabilities instead of hard labels. Here the probabilities come from a softmax over the class

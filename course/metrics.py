@@ -1,5 +1,7 @@
 """Segmentation metrics: hard Dice per class, surface distance (HD95), and lesion-wise detection.
 
+Lessons 11_unet3d_patches, 14_nnunet_monai.
+
     dice             Dice = 2|A ∩ B| / (|A| + |B|) per class, from two label maps (Dice 1945;
                      Sørensen 1948), smoothed so a class absent from both maps scores 1
     detection_rate   the fraction of target connected components (lesions, nodules) that the

@@ -1,5 +1,7 @@
 """Patches of volumes: sampling them for training, and sliding-window inference that stitches them.
 
+Lesson 11_unet3d_patches.
+
 A 3D U-Net rarely sees a whole volume: training crops patches (a 96×112×96 brain at 1 mm does not
 fit a batch of activations on a laptop), and inference slides a window of the same size over the
 volume and averages the overlapping predictions.

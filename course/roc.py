@@ -1,4 +1,6 @@
-"""ROC curve, AUROC, and a paired bootstrap of the AUROC difference of two models (lesson 15).
+"""ROC curve, AUROC, and a paired bootstrap of the AUROC difference of two models.
+
+Lesson 15_capstone_video_to_ct.
 
 Lesson 15 follows Ke et al. 2023, "Video Pretraining Advances 3D Deep Learning on Chest CT Tasks":
 a detector of pulmonary embolism is scored by the area under the ROC curve (AUROC), and two

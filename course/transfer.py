@@ -1,4 +1,6 @@
-"""Video → CT transfer (lesson 15_capstone_video_to_ct): CT volumes as clips, pretraining clips, controls.
+"""Video → CT transfer: CT volumes as clips, pretraining clips, controls.
+
+Lesson 15_capstone_video_to_ct.
 
 Ke et al. 2023 ("Video Pretraining Advances 3D Deep Learning on Chest CT Tasks", MIDL) fine-tune 3D
 CNNs pretrained on Kinetics-400 videos on chest CT and argue that the time axis of a video plays the

@@ -1,4 +1,6 @@
-"""Clips for lesson 12_slowfast_long_range: fast motion that a low frame rate misses, and evidence spread over a long clip.
+"""Clips: fast motion that a low frame rate misses, and evidence spread over a long clip.
+
+Lesson 12_slowfast_long_range.
 
 Two seeded, vectorised generators on the wrap-around canvas of :mod:`course.data.moving_digits`
 (its digit images: sklearn's handwritten digits, disjoint train and test images):

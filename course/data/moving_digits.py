@@ -1,5 +1,7 @@
 """Moving Digits: seeded synthetic videos of real handwritten digits sliding on a wrap-around canvas.
 
+Lesson 03_fusion_baselines.
+
 A clip is a ``(C=1, T, H, W)`` float32 video in [0, 1] (the Conv3d layout of one clip): a 12×12
 handwritten digit moves by ``speed`` pixels per frame, up, down, left or right, on a toroidal
 canvas (what leaves on the right comes back on the left), from a uniformly random start position.

@@ -1,5 +1,7 @@
 """Reading CT from DICOM: one file to Hounsfield units, a folder of slices to a 3D volume.
 
+Lesson 09_ct_hounsfield.
+
 A CT *series* is a folder of files, one slice each. The file names and the InstanceNumber say
 nothing reliable about where a slice lies; the geometry is in three attributes of the Image Plane
 Module (DICOM PS3.3 C.7.6.2):

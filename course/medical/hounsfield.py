@@ -1,5 +1,7 @@
 """Hounsfield units and display windows: from stored CT pixel values to grey levels on a screen.
 
+Lesson 09_ct_hounsfield.
+
 Two look-up steps of the DICOM grayscale pipeline (DICOM PS3.3 C.11), both linear for CT:
 
 1. the **Modality LUT** turns stored values into Hounsfield units (HU), a physical scale in which

@@ -1,5 +1,7 @@
 """NIfTI files, affines and orientation codes: load, save, canonicalize, and DICOM series to NIfTI.
 
+Lesson 10_mri_nifti.
+
 A NIfTI-1 file stores an array and up to two affines that map a voxel index (i, j, k) to a position
 in millimetres (NIfTI-1 standard, nifti1.h, "method 2" qform: quaternion, pixdim and qfac, and
 "method 3" sform: a general 4x4 matrix; each has a code saying what its world space is). The world

@@ -1,5 +1,7 @@
 """Intensity normalization of MRI: z-score over the foreground, and min-max for comparison.
 
+Lesson 10_mri_nifti.
+
 MRI intensities have no physical unit: the same tissue gets different numbers on different scanners,
 sequences and even sessions (unlike CT's Hounsfield units). Standard practice before a network
 (nnU-Net, Isensee et al. 2021; the survey of Reinhold et al. 2019) is a per-volume z-score: subtract

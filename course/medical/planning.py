@@ -1,4 +1,6 @@
-"""nnU-Net's self-configuration: from a dataset fingerprint to a training plan (lesson 14_nnunet_monai).
+"""nnU-Net's self-configuration: from a dataset fingerprint to a training plan.
+
+Lesson 14_nnunet_monai.
 
 Isensee, Jaeger, Kohl, Petersen, Maier-Hein 2021, "nnU-Net: a self-configuring method for deep
 learning-based biomedical image segmentation" (Nature Methods 18:203-211), as nnU-Net v2 (2.x)

@@ -1,4 +1,6 @@
-"""Adapt the first convolution of an RGB-pretrained network to CT's single channel (lesson 15).
+"""Adapt the first convolution of an RGB-pretrained network to CT's single channel.
+
+Lesson 15_capstone_video_to_ct.
 
 Lesson 15 follows Ke et al. 2023, "Video Pretraining Advances 3D Deep Learning on Chest CT Tasks":
 3D CNNs pretrained on RGB video (Kinetics) are fine-tuned on chest CT, which has one channel

@@ -1,5 +1,7 @@
 """Attention from scratch, and the two ways a video transformer spends it: joint and divided.
 
+Lesson 08_video_transformers.
+
     attention                      softmax(Q·Kᵀ / √d) · V, the scaled dot-product attention of
                                    Vaswani et al. 2017 (eq. 1), with an optional mask
     multi_head_attention           self-attention with h heads, from given projection weights (the

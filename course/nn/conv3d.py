@@ -1,5 +1,7 @@
 """3D convolution from scratch: output sizes, unfold + einsum, and receptive fields of stacks.
 
+Lesson 02_conv3d.
+
 A 3D convolution slides a (kT, kH, kW) kernel over time as well as space. For an input
 ``x`` of shape (N, C_in, T, H, W) (the Conv3d layout of ``course.video.layout``) and a weight of
 shape (C_out, C_in / groups, kT, kH, kW), output channel ``o`` of group ``g`` at position (t, h, w) is

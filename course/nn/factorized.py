@@ -1,5 +1,7 @@
 """Factorized 3D convolutions: (2+1)D, P3D blocks and mixed 2D/3D stacks.
 
+Lesson 04_factorized_conv.
+
 A full 3D convolution with a t×d×d kernel learns space and time together. Two papers split it into a
 spatial 1×d×d convolution and a temporal t×1×1 convolution:
 

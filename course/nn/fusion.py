@@ -1,5 +1,7 @@
 """Fusion baselines for video classification: where in the network do frames meet?
 
+Lesson 03_fusion_baselines.
+
 Karpathy et al. 2014 ("Large-scale Video Classification with Convolutional Neural Networks") compare
 four ways of feeding a clip to a CNN; Tran et al. 2015 ("Learning Spatiotemporal Features with 3D
 Convolutional Networks", C3D) convolve in time at every layer. All models here read clips in the

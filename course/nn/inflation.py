@@ -1,5 +1,7 @@
 """Inflation: turn a trained 2D CNN into a 3D CNN for video (Carreira & Zisserman 2017, I3D).
 
+Lesson 05_inflation.
+
 Carreira & Zisserman 2017, "Quo Vadis, Action Recognition? A New Model and the Kinetics Dataset",
 Sec. 2.4: a 2D network pretrained on images becomes a 3D network by **inflating** every k×k filter
 into a t×k×k filter. The 2D weights are repeated t times along the new time axis and divided by t.

@@ -1,5 +1,7 @@
 """CNN + RNN for video (LRCN): a 2D CNN encodes every frame, a recurrent network reads the sequence.
 
+Lesson 07_cnn_rnn.
+
 Donahue et al. 2015 ("Long-term Recurrent Convolutional Networks for Visual Recognition and
 Description", LRCN) run a 2D CNN on each frame and feed the per-frame features, in time order,
 to an LSTM (Hochreiter & Schmidhuber 1997, "Long Short-Term Memory"); the GRU (Cho et al. 2014,

@@ -1,4 +1,6 @@
-"""S3D: separable 3D Inception networks, and I3D-to-S3D mixes that are bottom- or top-heavy (lesson 12_slowfast_long_range).
+"""S3D: separable 3D Inception networks, and I3D-to-S3D mixes that are bottom- or top-heavy.
+
+Lesson 12_slowfast_long_range.
 
 Xie, Sun, Huang, Tu & Murphy 2018, "Rethinking Spatiotemporal Feature Learning: Speed-Accuracy
 Trade-offs in Video Classification" (ECCV). Start from I3D (Inception-v1 with every k×k filter

@@ -1,4 +1,6 @@
-"""SlowFast networks: two pathways at two frame rates joined by lateral connections (lesson 12_slowfast_long_range).
+"""SlowFast networks: two pathways at two frame rates joined by lateral connections.
+
+Lesson 12_slowfast_long_range.
 
 Feichtenhofer, Fan, Malik & He 2019, "SlowFast Networks for Video Recognition" (ICCV), and the
 layout of Facebook's PySlowFast (``slowfast/models/video_model_builder.py``, config

@@ -1,5 +1,7 @@
 """Two-stream networks: an appearance (RGB) stream, a motion stream on stacked optical flow, late fusion.
 
+Lesson 06_two_stream.
+
 Simonyan & Zisserman 2014 ("Two-Stream Convolutional Networks for Action Recognition in Videos")
 split a video into two inputs that two separate CNNs classify:
 

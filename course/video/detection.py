@@ -1,5 +1,7 @@
 """Temporal action detection: tIoU, temporal NMS, average precision and mAP (ActivityNet / THUMOS).
 
+Lesson 13_video_tasks.
+
 Lesson 13_video_tasks. A clip label answers "what happens in this clip?"; temporal action detection
 answers "which actions happen in this long, *untrimmed* video, and from when to when?". Its output is
 a list of scored segments per class, and it is scored like object detection, in one dimension.

@@ -1,5 +1,7 @@
 """Optical flow from scratch: Horn–Schunck, pyramidal Lucas–Kanade, end-point error, colour coding.
 
+Lesson 06_two_stream.
+
 **The flow convention of the course** (used by every function here, by ``course.data.flow_clips``
 and by ``course.nn.two_stream``):
 

@@ -1,5 +1,7 @@
 """Clip layouts: the one helper pair that moves between frame layout and Conv3d layout.
 
+Lesson 01_video_tensors.
+
 The course uses two layouts for video (one layout per kind of operation, named in every docstring):
 
     frame layout   (N, T, C, H, W)   frames handled one by one (decoding, 2D CNNs per frame, RNNs)

@@ -1,5 +1,7 @@
 """Mask propagation by optical flow, and the DAVIS measures J (region) and F (contour).
 
+Lesson 13_video_tasks.
+
 Lesson 13_video_tasks. In semi-supervised video object segmentation the mask of the object is given
 in the first frame and must be found in every later frame (DAVIS; Perazzi et al. 2016, "A Benchmark
 Dataset and Evaluation Methodology for Video Object Segmentation"). The oldest answer carries the

@@ -1,5 +1,7 @@
 """Temporal sampling: which frame indices of a video become a clip, and how big a clip is.
 
+Lesson 01_video_tensors.
+
 A video of ``total_frames`` frames is too long to feed whole; a model sees a clip of ``num_frames``
 frames taken every ``stride`` frames. This file holds the samplers of lesson 01 (graded exercises)
 and the arithmetic of clip sizes:

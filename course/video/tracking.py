@@ -1,5 +1,7 @@
-"""Tracking by detection (lesson 13_video_tasks): box IoU, a constant-velocity Kalman filter,
+"""Tracking by detection: box IoU, a constant-velocity Kalman filter,
 Hungarian assignment, SORT, ByteTrack and the CLEAR MOT / IDF1 metrics.
+
+Lesson 13_video_tasks.
 
 **Boxes** are ``(N, 4)`` float ``[x1, y1, x2, y2]`` in pixels (x along the width, y down the rows;
 x1 <= x2, y1 <= y2). A tracker's input is a list over frames of ``(boxes (Ni, 4), scores (Ni,))``;

@@ -114,6 +114,38 @@ def test_every_reference_module_is_imported_by_a_test(module):
     assert module not in modules_without_tests(INDEX), f"no test file imports {module}"
 
 
+def lesson_line_problems(index: list[dict], docs: dict[str, str]) -> list[str]:
+    """Reference modules whose docstring lacks the paragraph naming exactly their lessons.
+
+    The paragraph is ``Lesson NN_topic.``, or ``Lessons NN_a, NN_b.`` for a module that serves several.
+    """
+    wanted: dict[str, set[str]] = {}
+    for entry in index:
+        for ex in entry["exercises"]:
+            wanted.setdefault(ex["module"], set()).add(entry["lesson"])
+    problems = []
+    for module, lessons in sorted(wanted.items()):
+        line = (f"Lesson {min(lessons)}." if len(lessons) == 1 else f"Lessons {', '.join(sorted(lessons))}.")
+        if line not in [p.strip() for p in (docs.get(module) or "").split("\n\n")]:
+            problems.append(f"{module}: its docstring has no paragraph {line!r}")
+    return problems
+
+
+def test_each_reference_module_names_its_lessons_in_one_way():
+    """Check that a maintainer reading a reference module finds its lessons in the same place and words."""
+    import importlib
+
+    docs = {m: importlib.import_module(m).__doc__ for m in MODULES}
+    assert not lesson_line_problems(INDEX, docs)
+
+
+def test_a_module_that_names_its_lesson_otherwise_is_reported():
+    index = [{"lesson": "05_inflation", "exercises": [{"module": "a"}, {"module": "b"}]},
+             {"lesson": "11_unet", "exercises": [{"module": "b"}]}]
+    docs = {"a": "Inflation (lesson 05).\n\nMore.", "b": "Metrics.\n\nLessons 05_inflation, 11_unet.\n"}
+    assert lesson_line_problems(index, docs) == ["a: its docstring has no paragraph 'Lesson 05_inflation.'"]
+
+
 def test_exercise_names_are_unique_across_the_course():
     """Check that no two exercises share a name (check(fn) finds its exercise by the function's name)."""
     assert not repeated_exercise_names(INDEX)

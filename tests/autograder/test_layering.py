@@ -235,3 +235,72 @@ def test_a_clean_fake_package_has_no_violation(tmp_path):
     assert student_side(root) == student_facing(root)
     assert forbidden(root) == {"autograder.grader", "autograder.grader.grade"}
     assert violations(root) == {}
+
+
+# --- the picture in the README ----------------------------------------------------------------------------------
+PICTURE_LINE = r"^(?P<part>autograder/\w+|course)\s+→\s+(?P<targets>.+)$"
+
+
+def part_of(module: str) -> str:
+    """The part of the project a module belongs to, as the README's picture names it."""
+    parts = module.split(".")
+    return "course" if parts[0] == "course" else "autograder/" + parts[1] if len(parts) > 1 else "autograder"
+
+
+def part_imports(root: Path = ROOT) -> dict[str, set[str]]:
+    """Each part → the other parts its modules import (``autograder``'s own ``__init__`` left out)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted((root / "autograder").rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        targets = set(direct_imports(name, root))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names if a.name.split(".")[0] == "course"}
+            elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "course":
+                targets.add(node.module)
+        if name == PACKAGE:
+            continue
+        graph.setdefault(part_of(name), set()).update(
+            part_of(t) for t in targets if part_of(t) not in (part_of(name), "autograder"))
+    course = root / "course"
+    graph["course"] = set()
+    for path in sorted(course.rglob("*.py")) if course.is_dir() else []:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            graph["course"] |= {"autograder/" + n.split(".")[1] if "." in n else "autograder"
+                                for n in names if n.split(".")[0] == "autograder"}
+    return graph
+
+
+def readme_picture(text: str) -> dict[str, set[str]]:
+    """The picture's lines ``part → a, b`` as part → {"autograder/a", ...} ("(nothing)" is the empty set)."""
+    import re
+
+    picture = {}
+    for m in re.finditer(PICTURE_LINE, text, re.MULTILINE):
+        targets = m["targets"].strip()
+        picture[m["part"]] = set() if targets == "(nothing)" else {
+            t if t == "course" else f"autograder/{t}" for t in (x.strip() for x in targets.split(","))}
+    return picture
+
+
+def test_the_readme_picture_of_imports_is_the_code():
+    """Check that the README's import picture lists exactly the imports between parts that the code has."""
+    assert readme_picture((ROOT / "README.md").read_text(encoding="utf-8")) == part_imports()
+
+
+def test_a_picture_that_misses_an_import_is_told_apart(tmp_path):
+    """Check the picture's reading and the code's graph on a fake project with one import too many."""
+    root = _write(tmp_path, {"autograder/__init__.py": "from autograder.student.check import check\n",
+                             "autograder/student/__init__.py": "",
+                             "autograder/student/check.py": "import course.report\n",
+                             "autograder/grader/__init__.py": "",
+                             "autograder/grader/grade.py": "from autograder.student import check\n",
+                             "course/__init__.py": "", "course/report.py": ""})
+    picture = readme_picture("autograder/student    → (nothing)\nautograder/grader     → student\n"
+                             "course                → (nothing)\n")
+    code = part_imports(root)
+    assert code == {"autograder/student": {"course"}, "autograder/grader": {"autograder/student"}, "course": set()}
+    assert picture != code and picture["autograder/grader"] == code["autograder/grader"]

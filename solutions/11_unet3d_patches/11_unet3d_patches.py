@@ -343,7 +343,6 @@ for mode in ("constant", "gaussian"):
     same = sliding_window_inference(x, ROI, lambda t: t, overlap=0.5, mode=mode)
     print(f"identity predictor, {mode} weights: max |output − input| = {(same - x).abs().max():.1e}")
 
-# %%
 # %% [markdown]
 # The two Gaussian conventions side by side: MONAI's (this course's reference, centre (n − 1)/2) and
 # nnU-Net's, rebuilt here the way its `compute_gaussian` builds it (a 1 at voxel n // 2 blurred by

@@ -127,3 +127,10 @@ def test_a_rewritten_helper_is_reported():
         "01_a defines count_params: use course.counting.count_params",
         "show is written in 01_a and 02_b: move it to course"]
     assert redefinitions({"01_a": {"show"}, "02_b": {"plot"}}, library) == []
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_no_empty_code_cell(lesson):
+    """An empty code cell (a stray ``# %%`` in the source) never runs: Run All leaves it without a number."""
+    empty = [i for i, c in enumerate(_cells(lesson)) if c["cell_type"] == "code" and not _source(c).strip()]
+    assert not empty, f"{lesson}: empty code cells at {empty} (remove the stray '# %%' from the .py source)"

@@ -12,12 +12,16 @@ course's own subclass) decides, and the penalty lands on the ``SubmittedNotebook
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime
+import functools
 import hashlib
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -227,7 +231,43 @@ def write_gradebook(db: Path | str, results: list[dict], sources: dict[str, Sour
     ensure_tools_on_path()
     url = gradebook_url(db)
     with gradebook_lock(url):
+        _start_from_empty_copy(url)
         return _write_locked(url, results, sources, timestamps or {}, duedates or {}, app)
+
+
+def _start_from_empty_copy(url: str) -> None:
+    """A new SQLite gradebook starts as a copy of an empty one nbgrader made earlier in this process.
+
+    nbgrader's ``Gradebook`` stamps each new database with its schema version by running the ``alembic``
+    command in a second Python process (``nbgrader.api.get_alembic_version``: 3–4 s on 2 cores, more than
+    writing a class's scores); the copy holds the same tables and stamp, so that runs once per process.
+    Other databases, and SQLite files that exist, are left to nbgrader.
+    """
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database)
+    if path.exists() and path.stat().st_size > 0:
+        return
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    shutil.copyfile(_empty_gradebook(), partial)
+    os.replace(partial, path)
+
+
+@functools.cache
+def _empty_gradebook() -> Path:
+    """An empty SQLite gradebook as nbgrader creates it (its tables, its schema stamp and the default
+    course), made once per process in a private folder removed at exit."""
+    from nbgrader.api import Gradebook
+
+    folder = Path(tempfile.mkdtemp(prefix="empty-gradebook-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "gradebook.db"
+    with Gradebook(f"sqlite:///{path}"):
+        pass
+    return path
 
 
 def _write_locked(url: str, results: list[dict], sources: dict[str, SourceNotebook], timestamps: dict,

@@ -3,8 +3,10 @@
 The reference is nbgrader: its ``CourseDirectory`` decides where the course's gradebook is, its
 ``Gradebook`` API holds the roster, and its ``nbgrader export`` command reads what we wrote.
 """
+import contextlib
 import csv
 import datetime
+import functools
 import subprocess
 import sys
 
@@ -93,3 +95,45 @@ def test_writers_of_one_sqlite_gradebook_take_turns(tmp_path):
 def test_databases_without_a_lock_file_are_written_without_one(url):
     with gradebook_lock(url):
         pass
+
+
+def test_new_gradebooks_are_what_nbgrader_makes_and_start_alembic_once_per_process(tmp_path, monkeypatch):
+    """Two new SQLite gradebooks written by the grader have nbgrader's tables, schema stamp and course
+    row, the same as one nbgrader's own ``Gradebook`` makes; nbgrader's ``alembic`` subprocess ran once
+    for the two (the empty copy), not once for each."""
+    import sqlite3
+
+    import nbgrader.api
+    from nbgrader.api import Gradebook
+
+    from autograder.grader import gradebook
+
+    ensure_tools_on_path()
+    calls = []
+    real = nbgrader.api.get_alembic_version
+    monkeypatch.setattr(nbgrader.api, "get_alembic_version", lambda: calls.append(1) or real())
+    gradebook._empty_gradebook.cache_clear()
+    monkeypatch.setattr(gradebook, "_empty_gradebook", functools.cache(gradebook._empty_gradebook.__wrapped__))
+    source = read_source(PROJECT_ROOT / "solutions" / LESSON / f"{LESSON}.ipynb", LESSON)
+    rows = [{"exercise_id": gid.removeprefix("test_"), "score": 0, "max_score": points, "status": "failed"}
+            for gid, points in source.test_points.items()]
+    for name in ("first", "second"):
+        write_gradebook(tmp_path / name / "gradebook.db", [{"student_id": name, "assignment_id": LESSON,
+                                                             "exercises": rows}], {LESSON: source})
+    assert len(calls) == 1
+    with Gradebook(f"sqlite:///{tmp_path / 'nbgrader.db'}"):  # nbgrader's own new gradebook
+        pass
+    assert len(calls) == 2
+
+    def shape(path):
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            tables = sorted(db.execute("SELECT name, sql FROM sqlite_master"))
+            return tables, db.execute("SELECT version_num FROM alembic_version").fetchall(), \
+                db.execute("SELECT id FROM course").fetchall()
+
+    expected = shape(tmp_path / "nbgrader.db")
+    assert expected[1] and expected[2]  # a stamp and the default course
+    for name in ("first", "second"):
+        assert shape(tmp_path / name / "gradebook.db") == expected
+        with Gradebook(f"sqlite:///{tmp_path / name / 'gradebook.db'}") as gb:
+            assert gb.find_submission(LESSON, name).score == 0

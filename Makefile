@@ -1,7 +1,8 @@
 # Beyond 2D — every target creates the virtual environment on first use.
 #   make course   build the release, execute every lesson, grade the demo class, print a table
 #   make test     the test suite without whole-lesson runs (library, specs, grading, release staleness)
-#   make test-lessons   every lesson executed once, in nbgrader and in the browser; make ci: both
+#   make test-lessons   every lesson executed once, in nbgrader and in the browser, and its demo class
+#                 graded; make ci: both
 #   make lab      JupyterLab on notebooks/ for students: nbgrader's assignment list and Validate only
 #                 (lab/student/ on JUPYTER_CONFIG_PATH turns off the formgrader, the course list and
 #                 Create Assignment; tests/browser checks this in a real browser)
@@ -43,7 +44,8 @@ course: $(STAMP)
 
 # make test: everything but whole-lesson runs and the browser (about 10 min on 2 cores);
 # make test-lessons: each lesson executed once (solutions through nbgrader, the release's Run All in
-# Chromium) and the other browser tests; make ci: both, as .ci/run does
+# Chromium), the demo class of every lesson graded in the box, and the other browser tests;
+# make ci: both, as .ci/run does
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not lessons and not browser"
 

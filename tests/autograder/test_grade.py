@@ -2,6 +2,10 @@
 
 Each case here is a known-wrong or hostile submission that the grader must score correctly without
 letting it touch anything outside its sandbox or anyone else's grade.
+
+The demo class (four students of every lesson, 60 boxed submissions) executes every lesson's solution
+cells: its tests are whole-lesson runs, in ``make test-lessons`` (marker ``lessons``) with the notebooks;
+the broken and hostile single submissions of lesson 01 are in ``make test``.
 """
 import csv
 import hashlib
@@ -19,7 +23,11 @@ from autograder.paths import PROJECT_ROOT
 
 LESSONS = lesson_ids()
 SEED = 1234
-pytestmark = pytest.mark.xdist_group("demo-class")  # one worker grades the demo class once
+
+
+def demo_class(test):
+    """Marks a test of the graded demo class: a whole-lesson run, on the one worker that grades it once."""
+    return pytest.mark.lessons(pytest.mark.xdist_group("demo-class")(test))
 
 
 def _digest(path):
@@ -30,8 +38,8 @@ def _digest(path):
 def demo(tmp_path_factory):
     """The demo class of every lesson, graded once (two jobs in parallel).
 
-    Session scope: xdist runs this module's tests interleaved with test_box.py's (one group, one
-    worker), and a module-scoped fixture would be graded again after each switch."""
+    Session scope: xdist may run its tests interleaved with other modules' on that worker, and a
+    module-scoped fixture would be graded again after each switch."""
     root = tmp_path_factory.mktemp("demo")
     out = root / "out"
     protected = [PROJECT_ROOT / "README.md", PROJECT_ROOT / "course" / "__init__.py",
@@ -46,6 +54,7 @@ def _record(results, student, lesson):
     return next(r for r in results if r["student_id"] == student and r["assignment_id"] == lesson)
 
 
+@demo_class
 @pytest.mark.parametrize("student", STUDENTS)
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_demo_students_get_the_right_scores(demo, student, lesson):
@@ -56,12 +65,14 @@ def test_demo_students_get_the_right_scores(demo, student, lesson):
         assert row["score"] == (row["max_score"] if row["exercise_id"] in passed else 0)
 
 
+@demo_class
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_blank_is_reported_as_not_implemented(demo, lesson):
     rec = _record(demo["results"], "blank", lesson)
     assert {r["status"] for r in rec["exercises"]} == {"not_implemented"}
 
 
+@demo_class
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_mistakes_are_named_in_the_feedback(demo, lesson):
     rec = _record(demo["results"], "mistakes", lesson)
@@ -69,6 +80,7 @@ def test_mistakes_are_named_in_the_feedback(demo, lesson):
         assert row["hint"] == ex.misconceptions[0].message, row
 
 
+@demo_class
 def test_every_cheat_was_tried_and_failed(demo):
     """Read which cheat each of the cheater's cells holds (the notebooks as written) and that each scored 0."""
     tried = {}
@@ -85,12 +97,14 @@ def test_every_cheat_was_tried_and_failed(demo):
     assert set(tried) == set(CHEATS), f"the lessons have too few exercises to try {set(CHEATS) - set(tried)}"
 
 
+@demo_class
 def test_cheater_changed_no_file(demo):
     for path, digest in demo["before"].items():
         assert _digest(path) == digest, f"{path} was modified during grading"
     assert "tampered" not in (demo["out"] / "grades.csv").read_text()
 
 
+@demo_class
 def test_outputs(demo):
     out = demo["out"]
     with open(out / "grades.csv") as f:
@@ -114,6 +128,7 @@ def test_outputs(demo):
             assert not perfect.needs_manual_grade and not blank.needs_manual_grade
 
 
+@demo_class
 def test_regrading_reuses_results_unless_forced(demo):
     cfg = GradeConfig(submissions=demo["root"] / "submitted", out=demo["out"], seed=SEED, jobs=2,
                       assignments=[LESSONS[0]])
@@ -228,11 +243,12 @@ def test_a_box_that_fails_to_start_is_not_cached(one_lesson, monkeypatch):
     assert not again.get("reused") and all(r["score"] == r["max_score"] for r in again["exercises"])
 
 
+@demo_class
 def test_grading_one_assignment_keeps_the_others_in_the_outputs(demo):
     """Check that re-grading one lesson with --force rewrites its rows and keeps every other lesson's."""
     before = (demo["out"] / "grades.csv").read_text().splitlines()
     cfg = GradeConfig(submissions=demo["root"] / "submitted", out=demo["out"], seed=SEED, jobs=2,
-                      assignments=[LESSONS[-1]], force=True)
+                      assignments=[LESSONS[0]], force=True)
     again = grade_submissions(cfg, progress=False)
     assert again and all(not r.get("reused") for r in again)
     after = (demo["out"] / "grades.csv").read_text().splitlines()
@@ -305,6 +321,7 @@ def test_each_case_is_marked_public_or_hidden_and_hidden_ones_show_no_values(les
         assert any(c["cause"] == wrong.message for _, c in failing), (ex.name, failing)
 
 
+@demo_class
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_feedback_marks_cases_and_never_prints_a_hidden_case(demo, lesson):
     page = (demo["out"] / "feedback" / "mistakes" / f"{lesson}.html").read_text()

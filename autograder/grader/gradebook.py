@@ -236,12 +236,11 @@ def write_gradebook(db: Path | str, results: list[dict], sources: dict[str, Sour
 
 
 def _start_from_empty_copy(url: str) -> None:
-    """A new SQLite gradebook starts as a copy of an empty one nbgrader made earlier in this process.
+    """A new SQLite gradebook starts as a copy of an empty one, made once per process (:func:`_empty_gradebook`).
 
     nbgrader's ``Gradebook`` stamps each new database with its schema version by running the ``alembic``
     command in a second Python process (``nbgrader.api.get_alembic_version``: 3–4 s on 2 cores, more than
-    writing a class's scores); the copy holds the same tables and stamp, so that runs once per process.
-    Other databases, and SQLite files that exist, are left to nbgrader.
+    writing a class's scores). Other databases, and SQLite files that exist, are left to nbgrader.
     """
     from sqlalchemy.engine import make_url
 
@@ -258,14 +257,39 @@ def _start_from_empty_copy(url: str) -> None:
 
 @functools.cache
 def _empty_gradebook() -> Path:
-    """An empty SQLite gradebook as nbgrader creates it (its tables, its schema stamp and the default
-    course), made once per process in a private folder removed at exit."""
-    from nbgrader.api import Gradebook
+    """An empty SQLite gradebook as nbgrader's ``Gradebook`` creates one: its tables, its schema stamp
+    (table ``alembic_version``) and its default course; in a private folder removed at exit.
 
+    The stamp is the head revision of nbgrader's alembic migrations, read here with alembic's API
+    (``ScriptDirectory.get_heads``, 0.1 s) where nbgrader runs ``alembic heads`` in a new process;
+    nbgrader's ``Gradebook``, finding a stamped database, creates its tables and the course and runs
+    nothing. A test compares the result with a gradebook nbgrader made itself.
+
+    Raises:
+        RuntimeError: nbgrader's migrations do not have exactly one head.
+    """
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.api import Gradebook
+    from nbgrader.dbutil import ALEMBIC_DIR
+    from sqlalchemy import create_engine, text
+
+    config = Config()
+    config.set_main_option("script_location", ALEMBIC_DIR)
+    heads = ScriptDirectory.from_config(config).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"nbgrader's alembic migrations in {ALEMBIC_DIR} have {len(heads)} heads, not one")
     folder = Path(tempfile.mkdtemp(prefix="empty-gradebook-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = folder / "gradebook.db"
-    with Gradebook(f"sqlite:///{path}"):
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as conn:  # the stamp as nbgrader's Gradebook writes it into a database it created
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": heads[0]})
+    finally:
+        engine.dispose()
+    with Gradebook(f"sqlite:///{path}"):  # a table exists: nbgrader adds its tables and course, runs no alembic
         pass
     return path
 

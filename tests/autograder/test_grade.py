@@ -11,7 +11,6 @@ import csv
 import hashlib
 import json
 import re
-import shutil
 
 import pytest
 

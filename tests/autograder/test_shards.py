@@ -27,7 +27,8 @@ from autograder.paths import PROJECT_ROOT
 
 LESSON = "01_video_tensors"
 SHARDS = 3
-PER_SHARD = 2
+KILLED = 1  # the shard the PostgreSQL test kills mid-run: it has two students, the others one
+PER_SHARD = {0: 1, KILLED: 2, 2: 1}
 pytestmark = pytest.mark.xdist_group("shards")  # one grading class at a time on a 2-core machine
 
 
@@ -64,14 +65,14 @@ def test_parse_shard_reads_zero_based_indices():
 
 # --- a class ----------------------------------------------------------------------------------------
 def _students() -> list[str]:
-    """PER_SHARD students in each of the SHARDS shards (ids chosen by the split itself)."""
+    """PER_SHARD[k] students in shard k of SHARDS (ids chosen by the split itself)."""
     chosen: dict[int, list[str]] = {k: [] for k in range(SHARDS)}
     for i in range(1000):
         sid = f"s{i:03d}"
         k = shard_of(sid, SHARDS)
-        if len(chosen[k]) < PER_SHARD:
+        if len(chosen[k]) < PER_SHARD[k]:
             chosen[k].append(sid)
-        if all(len(v) == PER_SHARD for v in chosen.values()):
+        if all(len(v) == PER_SHARD[k] for k, v in chosen.items()):
             return sorted(s for v in chosen.values() for s in v)
     raise AssertionError("the split left a shard empty")
 
@@ -136,7 +137,7 @@ def single(klass, tmp_path_factory):
     url = f"sqlite:///{out / 'gradebook.db'}"
     _run(_grade_cmd(klass, out, url))
     snap = _snapshot(url)
-    assert len(snap["students"]) == SHARDS * PER_SHARD
+    assert len(snap["students"]) == sum(PER_SHARD.values())
     scores = [snap[s]["score"] for s in snap["students"]]
     assert min(scores) == 0 < max(scores), scores  # the class has right and wrong notebooks
     return {"out": out, "snapshot": snap}
@@ -239,19 +240,20 @@ def test_three_shards_into_one_postgresql_gradebook_one_killed_and_rerun_equal_a
     url = postgres("shards")
     out = tmp_path / "out"
     procs = [_start(_grade_cmd(klass, out, url, f"{k}/{SHARDS}")) for k in range(SHARDS)]
-    # kill shard 1 with SIGKILL as soon as it has graded one of its students (mid-run: one to go)
-    victim = procs[1]
-    mine = [s for s in _students() if shard_of(s, SHARDS) == 1]
+    # kill a shard with SIGKILL as soon as it has graded one of its two students (mid-run: one to go)
+    victim = procs[KILLED]
+    mine = [s for s in _students() if shard_of(s, SHARDS) == KILLED]
     deadline = time.monotonic() + 300
     while not any((out / "results" / s / f"{LESSON}.json").exists() for s in mine):
         assert victim.poll() is None, "the shard finished before it could be killed: " + victim.stderr.read()[-2000:]
-        assert time.monotonic() < deadline, "shard 1 graded nothing in 300 s"
+        assert time.monotonic() < deadline, f"shard {KILLED} graded nothing in 300 s"
         time.sleep(0.05)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait(timeout=60)
     assert victim.returncode == -signal.SIGKILL
-    for proc in (procs[0], procs[2]):
-        _finish(proc)
-    _finish(_start(_grade_cmd(klass, out, url, f"1/{SHARDS}")))  # the scheduler's retry
+    for k, proc in enumerate(procs):
+        if k != KILLED:
+            _finish(proc)
+    _finish(_start(_grade_cmd(klass, out, url, f"{KILLED}/{SHARDS}")))  # the scheduler's retry
     assert _snapshot(url) == single["snapshot"]
     assert _csv_rows(out) == _csv_rows(single["out"])

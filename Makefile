@@ -42,7 +42,7 @@ release: $(STAMP)
 course: $(STAMP)
 	$(BIN)/python -m autograder course
 
-# make test: everything but whole-lesson runs and the browser (about 10 min on 2 cores);
+# make test: everything but whole-lesson runs and the browser (about 7 min on 2 cores);
 # make test-lessons: each lesson executed once (solutions through nbgrader, the release's Run All in
 # Chromium), the demo class of every lesson graded in the box, and the other browser tests;
 # make ci: both, as .ci/run does
